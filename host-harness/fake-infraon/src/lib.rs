@@ -1,0 +1,229 @@
+//! The fake Infraon: everything the host harness's WIT host modules call into,
+//! kept in one SQLite database in a state directory.
+//!
+//! It plays the parts of Infraon the Okta plugin talks to through
+//! `wit/v0.1.0/host.wit`: per-plugin key-value `storage`, `secrets` kept
+//! encrypted at rest, the `directory` of Users and Requesters, `scheduler`
+//! state and `log` lines, plus the host's record of installed configs.
+//! It has no wasmtime dependency: the harness converts between the WIT
+//! bindings and the plain types of [`types`].
+//!
+//! # State directory
+//!
+//! [`Infraon::open`] creates the directory if needed and keeps:
+//! - `infraon.sqlite3` (WAL mode, foreign keys on, schema versioned by
+//!   `user_version`, see [`schema`]);
+//! - `secrets.key`: 32 random bytes, mode 0600, the key secrets are sealed
+//!   with (XChaCha20-Poly1305, a fresh random nonce per value, bound to the
+//!   plugin and secret name). The database file never holds a secret in
+//!   clear, so the database can be shared in a bug report without the key.
+//!
+//! # Directory rules
+//!
+//! These are the rules an Infraon operator expects the directory to enforce,
+//! whatever the plugin sends:
+//!
+//! - A person is keyed by (kind, external id): Users and Requesters are
+//!   separate populations and the same Okta user may be in both.
+//! - **No silent takeover.** Upserting a person whose email (compared
+//!   case-insensitively) or login (likewise) already belongs to another person
+//!   of that kind — an unlinked Infraon account, or one linked to another Okta
+//!   user — fails with [`DirectoryError::Conflict`] naming the email. So does
+//!   upserting an external id that another config already manages.
+//! - **Validation** fails with [`DirectoryError::Rejected`] naming the field:
+//!   the external id and config must be non-empty; the email must have exactly
+//!   one `@`, something before it, and a dot inside the domain, and no spaces;
+//!   the login must be non-empty; the display name, when empty, is built from
+//!   first and last name and must not end up empty; any value longer than
+//!   1024 characters is refused; a field must be one of
+//!   [`Infraon::list_fields`] for that kind or start with `custom.` (the custom
+//!   field bucket), must not repeat, and must not be one of the person's own
+//!   attributes (`login`, `email`, `first_name`, `last_name`, `display_name`),
+//!   which travel in the record itself; every role must be one of
+//!   [`Infraon::list_roles`] for that kind (field `roles`).
+//! - Seeded roles: Users have "Administrator", "Technician", "Service Desk
+//!   Agent", "Change Manager"; Requesters have "Requester", "VIP Requester".
+//! - Seeded fields, both kinds: `login`*, `email`*, `first_name`, `last_name`,
+//!   `display_name`*, `phone`, `department`, `title`, `employee_number`,
+//!   `manager` (* required); Users also `location`. Any `custom.<name>` field
+//!   is accepted and is not listed.
+//! - An upsert reports [`UpsertOutcome::Unchanged`] when every stored value is
+//!   equal: attributes, config, status, fields (as a map) and roles (as a set).
+//!   Otherwise `Updated`, and only then does `updated_at` move.
+//! - A batch runs in one transaction with a savepoint per person: a rejected
+//!   or conflicting person is rolled back alone and the others land.
+//! - Every person keeps `created_at` and `updated_at`.
+
+#![warn(missing_docs)]
+
+mod directory;
+mod installations;
+mod log;
+mod scheduler;
+pub mod schema;
+mod secrets;
+mod storage;
+pub mod types;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chacha20poly1305::XChaCha20Poly1305;
+use rusqlite::Connection;
+
+pub use directory::{CUSTOM_FIELD_PREFIX, MAX_VALUE_CHARS};
+pub use storage::{MAX_PLUGIN_BYTES, MAX_VALUE_BYTES};
+pub use types::{
+    DirectoryError, FieldSpec, InfraonError, Installation, LogLine, Person, PersonStatus, Role,
+    SecretsError, StorageError, SyncTarget, UpsertOutcome,
+};
+
+/// The database file inside the state directory.
+pub const DATABASE_FILE: &str = "infraon.sqlite3";
+/// The secrets key file inside the state directory.
+pub const SECRETS_KEY_FILE: &str = "secrets.key";
+
+/// How long a call waits for another process (the CLI next to a running
+/// harness) to release the database before reporting it unavailable.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The fake Infraon. `Send + Sync`; share one behind an `Arc`.
+///
+/// Every call takes the one connection's lock for its duration, so calls are
+/// serialised; that is plenty for a test harness and keeps transactions simple.
+pub struct Infraon {
+    conn: Mutex<Connection>,
+    cipher: XChaCha20Poly1305,
+    state_dir: Option<PathBuf>,
+}
+
+impl fmt::Debug for Infraon {
+    // Hand-written so the cipher (the key) can never end up in a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Infraon")
+            .field("state_dir", &self.state_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Infraon {
+    /// Open (creating if needed) the fake Infraon kept in `state_dir`.
+    pub fn open(state_dir: &Path) -> Result<Infraon, InfraonError> {
+        std::fs::create_dir_all(state_dir).map_err(|source| InfraonError::Io {
+            path: state_dir.display().to_string(),
+            source,
+        })?;
+        let db_path = state_dir.join(DATABASE_FILE);
+        let mut conn = Connection::open(&db_path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL lets the CLI read while the harness writes.
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(mode, "SQLite refused WAL mode");
+        }
+        conn.pragma_update(None, "synchronous", "normal")?;
+        Self::prepare(&mut conn)?;
+        let key = secrets::load_or_create_key(state_dir, &conn)?;
+        tracing::debug!(state_dir = %state_dir.display(), "fake Infraon opened");
+        Ok(Infraon {
+            conn: Mutex::new(conn),
+            cipher: secrets::cipher(&key),
+            state_dir: Some(state_dir.to_path_buf()),
+        })
+    }
+
+    /// A fake Infraon that lives in memory only, with an ephemeral secrets key.
+    pub fn open_in_memory() -> Result<Infraon, InfraonError> {
+        let mut conn = Connection::open_in_memory()?;
+        Self::prepare(&mut conn)?;
+        Ok(Infraon {
+            conn: Mutex::new(conn),
+            cipher: secrets::cipher(&secrets::random_key()),
+            state_dir: None,
+        })
+    }
+
+    /// The state directory, or `None` for an in-memory Infraon.
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.state_dir.as_deref()
+    }
+
+    fn prepare(conn: &mut Connection) -> Result<(), InfraonError> {
+        // Off by default in SQLite, and per connection: without it the
+        // ON DELETE CASCADE and role references are not enforced.
+        conn.pragma_update(None, "foreign_keys", true)?;
+        schema::migrate(conn)
+    }
+
+    /// The connection, recovering from a poisoned lock: a panic mid-call has
+    /// already rolled back its transaction when the guard dropped, so the
+    /// connection is still consistent.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The current time as stored in every timestamp column (RFC 3339, UTC, ms).
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infraon_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Infraon>();
+    }
+
+    #[test]
+    fn open_creates_the_state_dir_and_migrates_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("nested").join("state");
+        {
+            let infraon = Infraon::open(&state).unwrap();
+            assert_eq!(infraon.state_dir(), Some(state.as_path()));
+            assert_eq!(infraon.list_roles().unwrap().len(), 6);
+        }
+        assert!(state.join(DATABASE_FILE).is_file());
+        // A second open must not re-run migrations (which would fail on the
+        // seeds' primary keys) nor duplicate the seeds.
+        let infraon = Infraon::open(&state).unwrap();
+        assert_eq!(infraon.list_roles().unwrap().len(), 6);
+        let version: u32 = infraon
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, schema::SCHEMA_VERSION);
+        let mode: String = infraon
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Infraon::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(conn);
+        let err = Infraon::open(dir.path()).unwrap_err();
+        assert!(matches!(err, InfraonError::Schema(_)), "{err}");
+    }
+
+    #[test]
+    fn debug_does_not_show_the_key() {
+        let infraon = Infraon::open_in_memory().unwrap();
+        let shown = format!("{infraon:?}");
+        assert!(shown.starts_with("Infraon"), "{shown}");
+        assert!(!shown.contains("cipher"), "{shown}");
+    }
+}

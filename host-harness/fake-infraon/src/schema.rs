@@ -1,0 +1,168 @@
+//! The whole database schema, as ordered migrations keyed by SQLite's
+//! `user_version`.
+//!
+//! A state directory outlives a build of the harness, so the schema only ever
+//! grows by appending a migration: never edit one that has shipped. Seeds live
+//! in the migration that created their table so they are inserted exactly once
+//! and an operator's later edits to them are not undone on the next open.
+
+use rusqlite::Connection;
+
+use crate::types::InfraonError;
+
+/// Migration `n` (1-based) brings `user_version` from `n - 1` to `n`.
+const MIGRATIONS: &[&str] = &[
+    // 1: everything the 0.1.0 contract needs.
+    r#"
+    CREATE TABLE storage (
+        plugin     TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        value      BLOB NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (plugin, key)
+    ) WITHOUT ROWID;
+
+    -- Only ciphertext is ever written here; see secrets.rs.
+    CREATE TABLE secrets (
+        plugin     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        nonce      BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (plugin, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE installations (
+        plugin           TEXT NOT NULL,
+        config           TEXT NOT NULL,
+        okta_origin      TEXT NOT NULL,
+        development_mode INTEGER NOT NULL CHECK (development_mode IN (0, 1)),
+        installed_at     TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        PRIMARY KEY (plugin, config)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE schedules (
+        plugin        TEXT NOT NULL,
+        config        TEXT NOT NULL,
+        schedule_json TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (plugin, config)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE log_lines (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        plugin      TEXT NOT NULL,
+        config      TEXT,
+        level       TEXT NOT NULL,
+        message     TEXT NOT NULL,
+        fields_json TEXT NOT NULL
+    );
+    CREATE INDEX log_lines_plugin ON log_lines (plugin, id);
+
+    CREATE TABLE roles (
+        kind TEXT NOT NULL CHECK (kind IN ('users', 'requesters')),
+        name TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE field_specs (
+        kind     TEXT NOT NULL CHECK (kind IN ('users', 'requesters')),
+        name     TEXT NOT NULL,
+        required INTEGER NOT NULL CHECK (required IN (0, 1)),
+        position INTEGER NOT NULL,
+        PRIMARY KEY (kind, name)
+    ) WITHOUT ROWID;
+
+    -- external_id and config are NULL for a person Infraon has that no Okta
+    -- user is linked to. email_norm / login_norm hold the Unicode-lowercased
+    -- values so uniqueness is case-insensitive beyond ASCII (SQLite's NOCASE
+    -- only folds ASCII).
+    CREATE TABLE people (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('users', 'requesters')),
+        external_id  TEXT,
+        config       TEXT,
+        login        TEXT NOT NULL,
+        login_norm   TEXT NOT NULL,
+        email        TEXT NOT NULL,
+        email_norm   TEXT NOT NULL,
+        first_name   TEXT NOT NULL,
+        last_name    TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        status       TEXT NOT NULL
+                     CHECK (status IN ('active', 'pending', 'suspended', 'deactivated')),
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        CHECK ((external_id IS NULL) = (config IS NULL))
+    );
+    CREATE UNIQUE INDEX people_external_id ON people (kind, external_id)
+        WHERE external_id IS NOT NULL;
+    CREATE UNIQUE INDEX people_email ON people (kind, email_norm);
+    CREATE UNIQUE INDEX people_login ON people (kind, login_norm);
+    CREATE INDEX people_config ON people (config, kind) WHERE config IS NOT NULL;
+
+    CREATE TABLE person_fields (
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        name      TEXT NOT NULL,
+        value     TEXT NOT NULL,
+        PRIMARY KEY (person_id, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE person_roles (
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        kind      TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        PRIMARY KEY (person_id, name),
+        FOREIGN KEY (kind, name) REFERENCES roles (kind, name)
+    ) WITHOUT ROWID;
+
+    INSERT INTO roles (kind, name) VALUES
+        ('users', 'Administrator'),
+        ('users', 'Technician'),
+        ('users', 'Service Desk Agent'),
+        ('users', 'Change Manager'),
+        ('requesters', 'Requester'),
+        ('requesters', 'VIP Requester');
+
+    INSERT INTO field_specs (kind, name, required, position)
+    SELECT k.kind, f.name, f.required, f.position
+    FROM (SELECT 'users' AS kind UNION ALL SELECT 'requesters') AS k,
+         (SELECT 'login' AS name, 1 AS required, 1 AS position
+          UNION ALL SELECT 'email', 1, 2
+          UNION ALL SELECT 'first_name', 0, 3
+          UNION ALL SELECT 'last_name', 0, 4
+          UNION ALL SELECT 'display_name', 1, 5
+          UNION ALL SELECT 'phone', 0, 6
+          UNION ALL SELECT 'department', 0, 7
+          UNION ALL SELECT 'title', 0, 8
+          UNION ALL SELECT 'employee_number', 0, 9
+          UNION ALL SELECT 'manager', 0, 10) AS f;
+    INSERT INTO field_specs (kind, name, required, position)
+        VALUES ('users', 'location', 0, 11);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Bring the database up to [`SCHEMA_VERSION`], each migration in its own
+/// transaction so a crash never leaves a half-applied step behind.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), InfraonError> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(InfraonError::Schema(format!(
+            "the database is at schema version {current}, this build knows up to {SCHEMA_VERSION}"
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = index as u32 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::debug!(version, "fake Infraon schema migrated");
+    }
+    Ok(())
+}

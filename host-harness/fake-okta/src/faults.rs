@@ -1,0 +1,238 @@
+//! Runtime fault injection: tests flip these while the server runs.
+//!
+//! A fault is a [`FaultRule`]: what goes wrong ([`FaultKind`]), on which
+//! paths, and for how many requests. Rules are checked in the order they
+//! were set; every matching [`FaultKind::Latency`] rule adds its delay, and
+//! the first matching rule of any other kind decides the answer.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// What goes wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// The token was revoked: 401 `E0000011` "Invalid token provided".
+    RevokeToken,
+    /// The token lacks the needed scope or admin role: 403 `E0000006`.
+    Forbidden,
+    /// The base URL points at some other web server: a 404 HTML page with
+    /// none of Okta's headers.
+    WrongUrl,
+    /// The given status. 500 comes from Okta itself (JSON `E0000009`, Okta
+    /// headers); any other status comes from a gateway in front of it
+    /// (short HTML page, no Okta headers), as 502/503/504 do in practice.
+    Status(u16),
+    /// 429 `E0000047` with `X-Rate-Limit-Remaining: 0` and the given
+    /// `X-Rate-Limit-Reset` (epoch seconds). The rule lapses by itself once
+    /// that moment passes, so a client that honours the reset recovers.
+    RateLimited {
+        /// Epoch seconds sent as `X-Rate-Limit-Reset`.
+        reset_epoch_secs: u64,
+    },
+    /// 200 with an HTML body (`Content-Type: text/html`), as a captive
+    /// portal or sign-in page would answer.
+    NonJson,
+    /// The real answer, with its JSON body cut off halfway.
+    TruncatedJson,
+    /// Waits this long before answering; combines with other rules.
+    Latency(Duration),
+}
+
+/// One fault: a kind, an optional path prefix, and an optional count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FaultRule {
+    /// Only requests whose path starts with this are affected; `None` = all.
+    pub path_prefix: Option<String>,
+    /// What goes wrong.
+    pub kind: FaultKind,
+    /// How many more requests this rule affects; `None` = until cleared.
+    pub remaining: Option<u32>,
+}
+
+impl FaultRule {
+    /// A rule affecting every request until cleared.
+    pub fn new(kind: FaultKind) -> Self {
+        FaultRule {
+            path_prefix: None,
+            kind,
+            remaining: None,
+        }
+    }
+
+    /// Restricts the rule to paths starting with `prefix` (e.g. `/api/v1/groups`).
+    pub fn on_path(mut self, prefix: impl Into<String>) -> Self {
+        self.path_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Limits the rule to the next `n` matching requests.
+    pub fn times(mut self, n: u32) -> Self {
+        self.remaining = Some(n);
+        self
+    }
+}
+
+/// The fault rules, shared between the test and the server.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    rules: Arc<Mutex<Vec<FaultRule>>>,
+}
+
+/// What the server should do to one request.
+#[derive(Debug, Default)]
+pub(crate) struct Decision {
+    pub latency: Duration,
+    pub kind: Option<FaultKind>,
+}
+
+fn epoch_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Faults {
+    fn lock(&self) -> MutexGuard<'_, Vec<FaultRule>> {
+        // A panicking test thread must not wedge the server.
+        self.rules.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a rule after the existing ones.
+    pub fn set(&self, rule: FaultRule) {
+        self.lock().push(rule);
+    }
+
+    /// Removes every rule: the org behaves normally again.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The rules still active (counted rules vanish when used up).
+    pub fn rules(&self) -> Vec<FaultRule> {
+        self.lock().clone()
+    }
+
+    /// Every request gets 401 `E0000011` until [`Faults::clear`].
+    pub fn revoke_token(&self) {
+        self.set(FaultRule::new(FaultKind::RevokeToken));
+    }
+
+    /// Every request gets 403 `E0000006` until cleared.
+    pub fn deny_permission(&self) {
+        self.set(FaultRule::new(FaultKind::Forbidden));
+    }
+
+    /// Every request gets a non-Okta 404 HTML page until cleared.
+    pub fn wrong_url(&self) {
+        self.set(FaultRule::new(FaultKind::WrongUrl));
+    }
+
+    /// The next `n` requests get `status` (see [`FaultKind::Status`]).
+    pub fn fail_next(&self, status: u16, n: u32) {
+        self.set(FaultRule::new(FaultKind::Status(status)).times(n));
+    }
+
+    /// Every request gets `status` until cleared.
+    pub fn fail_always(&self, status: u16) {
+        self.set(FaultRule::new(FaultKind::Status(status)));
+    }
+
+    /// Every request gets 429 `E0000047` until `reset_in` from now.
+    pub fn rate_limit_for(&self, reset_in: Duration) {
+        let reset_epoch_secs = epoch_secs() + reset_in.as_secs().max(1);
+        self.set(FaultRule::new(FaultKind::RateLimited { reset_epoch_secs }));
+    }
+
+    /// Every request gets a 200 HTML page until cleared.
+    pub fn non_json(&self) {
+        self.set(FaultRule::new(FaultKind::NonJson));
+    }
+
+    /// Every JSON answer is cut off halfway until cleared.
+    pub fn truncated_json(&self) {
+        self.set(FaultRule::new(FaultKind::TruncatedJson));
+    }
+
+    /// Every request waits `delay` first, until cleared.
+    pub fn latency(&self, delay: Duration) {
+        self.set(FaultRule::new(FaultKind::Latency(delay)));
+    }
+
+    /// Applies the rules to one request, using up counted ones.
+    pub(crate) fn decide(&self, path: &str) -> Decision {
+        let now = epoch_secs();
+        let mut rules = self.lock();
+        rules.retain(|r| {
+            !matches!(r.kind, FaultKind::RateLimited { reset_epoch_secs } if now >= reset_epoch_secs)
+        });
+        let mut d = Decision::default();
+        for rule in rules.iter_mut() {
+            if rule
+                .path_prefix
+                .as_deref()
+                .is_some_and(|p| !path.starts_with(p))
+            {
+                continue;
+            }
+            let used = match &rule.kind {
+                FaultKind::Latency(l) => {
+                    d.latency += *l;
+                    true
+                }
+                k if d.kind.is_none() => {
+                    d.kind = Some(k.clone());
+                    true
+                }
+                _ => false,
+            };
+            if used && let Some(n) = rule.remaining.as_mut() {
+                *n = n.saturating_sub(1);
+            }
+        }
+        rules.retain(|r| r.remaining != Some(0));
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted_rules_expire_and_prefixes_match() {
+        let f = Faults::default();
+        f.set(
+            FaultRule::new(FaultKind::Status(503))
+                .on_path("/api/v1/groups")
+                .times(2),
+        );
+        f.set(FaultRule::new(FaultKind::Forbidden).times(1));
+        assert_eq!(f.decide("/api/v1/users").kind, Some(FaultKind::Forbidden));
+        assert_eq!(f.decide("/api/v1/users").kind, None);
+        assert_eq!(
+            f.decide("/api/v1/groups").kind,
+            Some(FaultKind::Status(503))
+        );
+        assert_eq!(
+            f.decide("/api/v1/groups/x").kind,
+            Some(FaultKind::Status(503))
+        );
+        assert_eq!(f.decide("/api/v1/groups").kind, None);
+        assert!(f.rules().is_empty());
+    }
+
+    #[test]
+    fn latency_adds_up_and_rate_limit_lapses() {
+        let f = Faults::default();
+        f.latency(Duration::from_millis(5));
+        f.set(FaultRule::new(FaultKind::Latency(Duration::from_millis(7))).times(1));
+        f.set(FaultRule::new(FaultKind::RateLimited {
+            reset_epoch_secs: 1,
+        }));
+        let d = f.decide("/");
+        assert_eq!((d.latency, d.kind), (Duration::from_millis(12), None));
+        assert_eq!(f.rules().len(), 1);
+    }
+}

@@ -1,0 +1,118 @@
+//! What every request passes through: counting, faults, auth, the rate
+//! limit, and Okta's response headers.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::Shared;
+use crate::errors::{OktaError, random_token};
+use crate::faults::FaultKind;
+use crate::rate_limit::{RateHeaders, epoch_secs};
+
+const WRONG_URL_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\
+<body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>\n";
+
+const SIGN_IN_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Sign In</title></head>\
+<body><form method=\"post\" action=\"/login\"><input name=\"username\"></form></body></html>\n";
+
+fn gateway_page(status: StatusCode) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let page = format!(
+        "<html><head><title>{} {reason}</title></head><body><center><h1>{} {reason}</h1></center></body></html>\n",
+        status.as_u16(),
+        status.as_u16()
+    );
+    (status, Html(page)).into_response()
+}
+
+fn authorized(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, cred)| {
+            (scheme.eq_ignore_ascii_case("SSWS") || scheme.eq_ignore_ascii_case("Bearer"))
+                && cred.trim() == token
+        })
+}
+
+fn okta_headers(resp: &mut Response, rate: RateHeaders) {
+    let h = resp.headers_mut();
+    let mut put = |name: &'static str, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(HeaderName::from_static(name), v);
+        }
+    };
+    put("x-rate-limit-limit", rate.limit.to_string());
+    put("x-rate-limit-remaining", rate.remaining.to_string());
+    put("x-rate-limit-reset", rate.reset.to_string());
+    put("x-okta-request-id", random_token(27));
+}
+
+/// Cuts a JSON body in half, keeping a valid HTTP message, so the client
+/// sees a complete response whose body does not parse.
+async fn truncate(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let cut = bytes.slice(..bytes.len() / 2);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(cut))
+}
+
+pub(crate) async fn gate(State(st): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    st.requests.fetch_add(1, Ordering::Relaxed);
+    let decision = st.faults.decide(req.uri().path());
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    // Answers from something other than Okta: no Okta headers at all.
+    match decision.kind {
+        Some(FaultKind::WrongUrl) => {
+            return (StatusCode::NOT_FOUND, Html(WRONG_URL_PAGE)).into_response();
+        }
+        Some(FaultKind::NonJson) => return (StatusCode::OK, Html(SIGN_IN_PAGE)).into_response(),
+        Some(FaultKind::Status(s)) if s != 500 => {
+            let status = StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY);
+            return gateway_page(status);
+        }
+        _ => {}
+    }
+    let now = epoch_secs();
+    let peek = || st.rate().peek(now);
+    let (mut resp, rate) = if matches!(decision.kind, Some(FaultKind::RevokeToken))
+        || !authorized(req.headers(), &st.token)
+    {
+        (OktaError::invalid_token().into_response(), peek())
+    } else {
+        match &decision.kind {
+            Some(FaultKind::Forbidden) => (OktaError::forbidden().into_response(), peek()),
+            Some(FaultKind::Status(_)) => (OktaError::internal().into_response(), peek()),
+            Some(FaultKind::RateLimited { reset_epoch_secs }) => {
+                let rate = RateHeaders {
+                    remaining: 0,
+                    reset: *reset_epoch_secs,
+                    ..peek()
+                };
+                (OktaError::rate_limited().into_response(), rate)
+            }
+            _ => {
+                let acquired = st.rate().acquire(now);
+                match acquired {
+                    Ok(rate) => (next.run(req).await, rate),
+                    Err(rate) => (OktaError::rate_limited().into_response(), rate),
+                }
+            }
+        }
+    };
+    okta_headers(&mut resp, rate);
+    if matches!(decision.kind, Some(FaultKind::TruncatedJson)) {
+        resp = truncate(resp).await;
+    }
+    resp
+}

@@ -1,0 +1,362 @@
+//! A fake Okta org on loopback, faithful enough for the plugin to be tested
+//! against: seeded users and groups in the shapes of Okta's OpenAPI schemas,
+//! `SSWS`/`Bearer` auth, `Link`-header paging with opaque cursors, `filter`
+//! and `search`, per-minute rate limiting with `X-Rate-Limit-*` headers,
+//! Okta error bodies, runtime fault injection ([`Faults`]) and mutations
+//! for incremental-sync tests.
+//!
+//! Page sizes (default / maximum): users 200 / 200, groups 10,000 / 10,000,
+//! group members 1,000 / 1,000 — Okta's documented values. A larger `limit`
+//! is clamped, not rejected.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let okta = fake_okta::FakeOkta::start(Default::default()).await?;
+//! println!("{} token {}", okta.url(), okta.api_token());
+//! okta.faults().fail_next(503, 2);
+//! okta.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod clock;
+mod errors;
+mod faults;
+mod filter;
+mod gate;
+mod groups;
+mod org;
+mod paging;
+mod people;
+mod rate_limit;
+mod render;
+mod routes;
+mod seed;
+mod snapshot;
+mod users;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use faults::{FaultKind, FaultRule, Faults};
+pub use org::UserStatus;
+pub use render::CUSTOM_ATTRIBUTES;
+pub use snapshot::{GroupInfo, OrgSnapshot, UserInfo};
+
+use org::Org;
+use rate_limit::RateLimiter;
+
+/// The shape of the seeded org.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgSpec {
+    /// Number of users (every status appears once there are 16 or more).
+    pub users: usize,
+    /// Number of groups (every tenth is an `APP_GROUP`, the rest `OKTA_GROUP`).
+    pub groups: usize,
+    /// Seed for the ChaCha RNG: same seed, same org.
+    pub seed: u64,
+    /// Average groups per user (each user gets this ±1).
+    pub memberships_per_user: usize,
+}
+
+impl Default for OrgSpec {
+    fn default() -> Self {
+        OrgSpec {
+            users: 50,
+            groups: 10,
+            seed: 42,
+            memberships_per_user: 3,
+        }
+    }
+}
+
+/// How to start a [`FakeOkta`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeOktaOptions {
+    /// The seeded org.
+    pub org: OrgSpec,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The API token clients must send (`SSWS <token>` or `Bearer <token>`).
+    pub api_token: String,
+    /// Requests allowed per one-minute window before 429 `E0000047`.
+    pub rate_limit_per_minute: u32,
+}
+
+/// A deterministic Okta-looking API token (`00` + 40 hex chars) for `seed`.
+pub fn token_for_seed(seed: u64) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5353_5753_746f_6b65);
+    let mut bytes = [0u8; 20];
+    rng.fill_bytes(&mut bytes);
+    format!("00{}", hex::encode(bytes))
+}
+
+impl Default for FakeOktaOptions {
+    fn default() -> Self {
+        let org = OrgSpec::default();
+        FakeOktaOptions {
+            api_token: token_for_seed(org.seed),
+            org,
+            port: 0,
+            rate_limit_per_minute: 600,
+        }
+    }
+}
+
+/// State shared by the server task and the [`FakeOkta`] handle.
+pub(crate) struct Shared {
+    org: RwLock<Org>,
+    faults: Faults,
+    rate: Mutex<RateLimiter>,
+    token: String,
+    requests: AtomicU64,
+    /// `http://127.0.0.1:PORT`, for `Link` URLs when a client sends no Host.
+    url: String,
+}
+
+impl Shared {
+    // Poisoning only means a test thread panicked mid-mutation; the data is
+    // still usable and the server must keep answering.
+    pub(crate) fn org(&self) -> RwLockReadGuard<'_, Org> {
+        self.org.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn org_mut(&self) -> RwLockWriteGuard<'_, Org> {
+        self.org.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn rate(&self) -> MutexGuard<'_, RateLimiter> {
+        self.rate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running fake Okta org. Dropping it stops the server; [`FakeOkta::shutdown`]
+/// also waits for it to finish.
+pub struct FakeOkta {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl FakeOkta {
+    /// Seeds the org, binds 127.0.0.1:`port` and serves on a tokio task.
+    pub async fn start(opts: FakeOktaOptions) -> anyhow::Result<FakeOkta> {
+        let org = seed::build(&opts.org);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
+            .await
+            .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            org: RwLock::new(org),
+            faults: Faults::default(),
+            rate: Mutex::new(RateLimiter::new(opts.rate_limit_per_minute)),
+            token: opts.api_token,
+            requests: AtomicU64::new(0),
+            url: format!("http://{addr}"),
+        });
+        let app = routes::router(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::warn!(error = %e, "fake Okta server stopped");
+            }
+        });
+        tracing::debug!(%addr, "fake Okta listening");
+        Ok(FakeOkta {
+            shared,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The token clients must present.
+    pub fn api_token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// Runtime fault knobs; changes apply to the next request.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// A copy of the org as it is now.
+    pub fn org(&self) -> OrgSnapshot {
+        OrgSnapshot::of(&self.shared.org())
+    }
+
+    /// A user's JSON exactly as a list endpoint serves it (links use
+    /// [`FakeOkta::url`]), or `None` if there is no such user.
+    pub fn user_json(&self, id: &str) -> Option<Value> {
+        let org = self.shared.org();
+        let (key, u) = org.find_user(id)?;
+        Some(render::user(&self.url(), &org, key, u, false))
+    }
+
+    /// HTTP requests received so far, whatever their outcome.
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Merges `changes` into a user's profile and bumps `lastUpdated`.
+    pub fn update_user_profile(&self, id: &str, changes: Map<String, Value>) -> anyhow::Result<()> {
+        self.shared.org_mut().update_profile(id, changes)
+    }
+
+    /// Changes a user's status, bumping `statusChanged` and `lastUpdated`.
+    pub fn set_user_status(&self, id: &str, status: UserStatus) -> anyhow::Result<()> {
+        self.shared.org_mut().set_status(id, status)
+    }
+
+    /// Deletes a user outright (gone from every endpoint and group).
+    pub fn delete_user(&self, id: &str) -> anyhow::Result<()> {
+        self.shared.org_mut().delete_user(id)
+    }
+
+    /// Adds a user; `profile` needs string `login`, `email`, `firstName`,
+    /// `lastName`. Returns the new id.
+    pub fn add_user(
+        &self,
+        profile: Map<String, Value>,
+        status: UserStatus,
+    ) -> anyhow::Result<String> {
+        self.shared.org_mut().add_user(profile, status)
+    }
+
+    /// Adds a user to a group, bumping the group's `lastMembershipUpdated`.
+    pub fn add_group_member(&self, group_id: &str, user_id: &str) -> anyhow::Result<()> {
+        self.shared
+            .org_mut()
+            .set_membership(group_id, user_id, true)
+    }
+
+    /// Removes a user from a group, bumping `lastMembershipUpdated`.
+    pub fn remove_group_member(&self, group_id: &str, user_id: &str) -> anyhow::Result<()> {
+        self.shared
+            .org_mut()
+            .set_membership(group_id, user_id, false)
+    }
+
+    /// Renames and/or re-describes a group, bumping its `lastUpdated`.
+    pub fn update_group_profile(
+        &self,
+        group_id: &str,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.shared
+            .org_mut()
+            .update_group(group_id, name, description)
+    }
+
+    /// Adds an empty `OKTA_GROUP`; returns its id.
+    pub fn add_group(&self, name: &str, description: &str) -> String {
+        self.shared.org_mut().add_group(name, description)
+    }
+
+    /// Pins the clock mutations stamp with (`None`: wall clock). Stamps stay
+    /// strictly increasing either way, 1 ms apart when pinned.
+    pub fn pin_clock(&self, at: Option<DateTime<Utc>>) {
+        self.shared.org_mut().clock.pin(at);
+    }
+
+    /// Changes the per-minute budget from the next request on.
+    pub fn set_rate_limit(&self, per_minute: u32) {
+        self.shared.rate().set_limit(per_minute);
+    }
+
+    /// Forgets the requests spent in the current window.
+    pub fn reset_rate_limit(&self) {
+        self.shared.rate().reset();
+    }
+
+    /// Stops accepting requests and waits (up to 5 s) for the server to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            // Idle keep-alive connections can hold graceful shutdown open.
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for FakeOkta {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// A [`FakeOkta`] on its own tokio runtime, for synchronous callers
+/// (blocking HTTP clients cannot run inside an async runtime).
+pub struct BlockingFakeOkta {
+    okta: Option<FakeOkta>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl BlockingFakeOkta {
+    /// Starts the server on a fresh two-thread runtime.
+    pub fn start(opts: FakeOktaOptions) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let okta = runtime.block_on(FakeOkta::start(opts))?;
+        Ok(BlockingFakeOkta {
+            okta: Some(okta),
+            runtime,
+        })
+    }
+}
+
+impl std::ops::Deref for BlockingFakeOkta {
+    type Target = FakeOkta;
+    fn deref(&self) -> &FakeOkta {
+        self.okta.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for BlockingFakeOkta {
+    fn drop(&mut self) {
+        if let Some(okta) = self.okta.take() {
+            self.runtime.block_on(okta.shutdown());
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Name tables and the compact generated profile.
+//!
+//! A seeded user keeps only small table indices; the profile JSON is rebuilt
+//! on demand. That keeps a 100,000-user org at a few tens of megabytes.
+
+use serde_json::{Map, Value, json};
+
+/// (display form, ASCII form for login/email).
+const FIRST: &[(&str, &str)] = &[
+    ("Alice", "alice"),
+    ("Bob", "bob"),
+    ("Carol", "carol"),
+    ("David", "david"),
+    ("Emma", "emma"),
+    ("Farid", "farid"),
+    ("Grace", "grace"),
+    ("Hiro", "hiro"),
+    ("Isabel", "isabel"),
+    ("James", "james"),
+    ("Karen", "karen"),
+    ("Liam", "liam"),
+    ("Maria", "maria"),
+    ("Noah", "noah"),
+    ("Olivia", "olivia"),
+    ("Priya", "priya"),
+    ("Quentin", "quentin"),
+    ("Rosa", "rosa"),
+    ("Sam", "sam"),
+    ("Tariq", "tariq"),
+    ("José", "jose"),
+    ("Zoë", "zoe"),
+    ("Jürgen", "juergen"),
+    ("François", "francois"),
+    ("Søren", "soren"),
+    ("Łukasz", "lukasz"),
+    ("Björk", "bjork"),
+    ("Ayşe", "ayse"),
+    ("Renée", "renee"),
+    ("伟", "wei"),
+    ("芳", "fang"),
+    ("Ngọc", "ngoc"),
+];
+
+const LAST: &[(&str, &str)] = &[
+    ("Smith", "smith"),
+    ("Johnson", "johnson"),
+    ("Williams", "williams"),
+    ("Brown", "brown"),
+    ("Jones", "jones"),
+    ("Miller", "miller"),
+    ("Davis", "davis"),
+    ("Wilson", "wilson"),
+    ("Anderson", "anderson"),
+    ("Taylor", "taylor"),
+    ("Thomas", "thomas"),
+    ("Moore", "moore"),
+    ("Martin", "martin"),
+    ("Lee", "lee"),
+    ("Patel", "patel"),
+    ("Kumar", "kumar"),
+    ("García", "garcia"),
+    ("Müller", "mueller"),
+    ("Dvořák", "dvorak"),
+    ("Åström", "astrom"),
+    ("Gonçalves", "goncalves"),
+    ("Ólafsson", "olafsson"),
+    ("Nguyễn", "nguyen"),
+    ("Østergaard", "ostergaard"),
+    ("李", "li"),
+    ("王", "wang"),
+    ("田中", "tanaka"),
+    ("O'Brien", "obrien"),
+];
+
+pub(crate) const DEPARTMENTS: &[&str] = &[
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "Human Resources",
+    "IT",
+    "Support",
+    "Legal",
+    "Operations",
+    "Research & Development",
+];
+
+const TITLES: &[&str] = &[
+    "Engineer",
+    "Senior Engineer",
+    "Manager",
+    "Director",
+    "Analyst",
+    "Specialist",
+    "Associate",
+    "Vice President",
+    "Consultant",
+    "Intern",
+];
+
+const OFFICES: &[&str] = &[
+    "Bengaluru",
+    "San Francisco",
+    "London",
+    "München",
+    "São Paulo",
+    "Zürich",
+    "東京",
+    "Remote",
+];
+
+const SKILLS: &[&str] = &[
+    "rust", "go", "python", "sql", "sales", "itil", "cloud", "security",
+];
+
+/// The compact, seed-derived part of a user's profile.
+#[derive(Clone, Debug)]
+pub(crate) struct GenProfile {
+    pub first: u16,
+    pub last: u16,
+    /// How many earlier users share this first/last pair; keeps logins unique.
+    pub dup: u32,
+    pub dept: u8,
+    pub title: u8,
+    pub office: u8,
+    pub mgr_first: u16,
+    pub mgr_last: u16,
+    /// 0 means "no mobile phone" (rendered as null, as Okta does).
+    pub phone: u32,
+    /// Days since 2010-01-01.
+    pub hire_day: u16,
+    pub contractor: bool,
+    pub skills: u8,
+    pub employee_number: u32,
+}
+
+/// Random choices for one generated profile, drawn by the seeder.
+pub(crate) struct ProfileDraw {
+    pub first: usize,
+    pub last: usize,
+    pub dept: usize,
+    pub title: usize,
+    pub office: usize,
+    pub mgr_first: usize,
+    pub mgr_last: usize,
+    pub phone: u32,
+    pub hire_day: u16,
+    pub contractor: bool,
+    pub skills: u8,
+}
+
+/// Table sizes the seeder draws indices from.
+pub(crate) const SIZES: [usize; 5] = [
+    FIRST.len(),
+    LAST.len(),
+    DEPARTMENTS.len(),
+    TITLES.len(),
+    OFFICES.len(),
+];
+
+impl GenProfile {
+    pub(crate) fn from_draw(d: ProfileDraw, dup: u32, employee_number: u32) -> Self {
+        GenProfile {
+            first: d.first as u16,
+            last: d.last as u16,
+            dup,
+            dept: d.dept as u8,
+            title: d.title as u8,
+            office: d.office as u8,
+            mgr_first: d.mgr_first as u16,
+            mgr_last: d.mgr_last as u16,
+            phone: d.phone,
+            hire_day: d.hire_day,
+            contractor: d.contractor,
+            skills: d.skills,
+            employee_number,
+        }
+    }
+
+    pub(crate) fn login(&self) -> String {
+        let (_, f) = FIRST[self.first as usize];
+        let (_, l) = LAST[self.last as usize];
+        match self.dup {
+            0 => format!("{f}.{l}@example.com"),
+            n => format!("{f}.{l}{}@example.com", n + 1),
+        }
+    }
+
+    pub(crate) fn render(&self) -> Map<String, Value> {
+        let first = FIRST[self.first as usize].0;
+        let last = LAST[self.last as usize].0;
+        let login = self.login();
+        let dept = DEPARTMENTS[self.dept as usize];
+        let phone = match self.phone {
+            0 => Value::Null,
+            p => json!(format!("+1 555-{:03}-{:04}", p / 10_000 % 1000, p % 10_000)),
+        };
+        let hire = chrono::NaiveDate::from_ymd_opt(2010, 1, 1)
+            .and_then(|d| d.checked_add_days(chrono::Days::new(self.hire_day.into())))
+            .map(|d| d.format("%Y-%m-%d").to_string());
+        let skills: Vec<&str> = (0..SKILLS.len())
+            .filter(|i| self.skills & (1 << i) != 0)
+            .map(|i| SKILLS[i])
+            .collect();
+        let v = json!({
+            "login": login,
+            "email": login,
+            "secondEmail": null,
+            "firstName": first,
+            "lastName": last,
+            "displayName": format!("{first} {last}"),
+            "mobilePhone": phone,
+            "department": dept,
+            "title": TITLES[self.title as usize],
+            "employeeNumber": format!("E{:06}", self.employee_number),
+            "manager": format!("{} {}", FIRST[self.mgr_first as usize].0, LAST[self.mgr_last as usize].0),
+            "costCenter": format!("CC-{:03}", 100 + u32::from(self.dept) * 10),
+            "organization": "Example Corp",
+            "locale": "en_US",
+            "officeLocation": OFFICES[self.office as usize],
+            "hireDate": hire,
+            "isContractor": self.contractor,
+            "badgeNumber": 10_000 + self.employee_number,
+            "skills": skills,
+        });
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The host side of the contract: one module per imported WIT interface.
+
+pub mod directory;
+pub mod http;
+pub mod log;
+pub mod scheduler;
+pub mod secrets;
+pub mod storage;
+
+use wasmtime::component::{HasSelf, Linker};
+
+use crate::bindings::infraon::okta;
+use crate::state::PluginState;
+
+/// Add every import of the world to a linker: WASI (no files, no sockets),
+/// `wasi:http` behind the egress guard, and our own interfaces.
+pub fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
+    type Data = HasSelf<PluginState>;
+    okta::types::add_to_linker::<_, Data>(linker, |s| s)?;
+    okta::storage::add_to_linker::<_, Data>(linker, |s| s)?;
+    okta::secrets::add_to_linker::<_, Data>(linker, |s| s)?;
+    okta::directory::add_to_linker::<_, Data>(linker, |s| s)?;
+    okta::scheduler::add_to_linker::<_, Data>(linker, |s| s)?;
+    okta::log::add_to_linker::<_, Data>(linker, |s| s)?;
+    Ok(())
+}
+
+impl okta::types::Host for PluginState {}

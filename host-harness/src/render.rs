@@ -1,0 +1,102 @@
+//! Words for the plugin's typed errors, as the CLI (and later the console)
+//! shows them to an admin. The token never reaches these values.
+
+use crate::bindings::exports::infraon::okta::install::InstallError;
+use crate::bindings::exports::infraon::okta::verify::VerifyError;
+use crate::bindings::infraon::okta::types::{FieldError, OktaError, OktaFailure};
+
+fn okta_error(e: &OktaError) -> String {
+    let id = e
+        .error_id
+        .as_deref()
+        .map(|id| format!(", error id {id}"))
+        .unwrap_or_default();
+    format!(
+        "HTTP {} {}: {}{id}",
+        e.status, e.error_code, e.error_summary
+    )
+}
+
+fn reset_time(reset_at: Option<u64>) -> String {
+    reset_at
+        .and_then(|s| chrono::DateTime::from_timestamp(s as i64, 0))
+        .map_or("an unknown time".into(), |t| {
+            t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        })
+}
+
+/// One sentence per failure kind, each telling the admin what to do.
+pub fn okta_failure(f: &OktaFailure) -> String {
+    match f {
+        OktaFailure::DnsFailure(m) => {
+            format!("The Okta domain does not resolve: check the Okta Domain URL ({m}).")
+        }
+        OktaFailure::ConnectionFailed(m) => {
+            format!("Nothing answers at the Okta domain: check the URL and the network ({m}).")
+        }
+        OktaFailure::TlsFailure(m) => format!(
+            "The secure (TLS) connection to Okta failed: check the URL's scheme and certificate ({m})."
+        ),
+        OktaFailure::Timeout(m) => format!("Okta did not answer in time; try again later ({m})."),
+        OktaFailure::EgressDenied(m) => format!(
+            "Infraon refused the request: the destination is not allowed for this config ({m})."
+        ),
+        OktaFailure::InvalidToken(e) => format!(
+            "Okta rejected the API token: it is invalid, expired or revoked. Create a new token in Okta Admin > Security > API > Tokens ({}).",
+            okta_error(e)
+        ),
+        OktaFailure::PermissionDenied(e) => format!(
+            "The API token's admin lacks permission to read users and groups; use a token of an admin with at least Read-Only Administrator ({}).",
+            okta_error(e)
+        ),
+        OktaFailure::NotFound(m) => {
+            format!("The URL does not lead to an Okta org API: check the Okta Domain URL ({m}).")
+        }
+        OktaFailure::RateLimited(r) => format!(
+            "Okta's rate limit is exhausted ({} of {} left); it resets at {}.",
+            r.remaining.map_or("?".into(), |v| v.to_string()),
+            r.limit.map_or("?".into(), |v| v.to_string()),
+            reset_time(r.reset_at)
+        ),
+        OktaFailure::ServerError(s) => {
+            format!("Okta answered with a server error (HTTP {s}); try again later.")
+        }
+        OktaFailure::UnexpectedResponse(m) => {
+            format!("The answer is not Okta's JSON: is this an Okta org? ({m})")
+        }
+        OktaFailure::Okta(e) => format!("Okta refused the request ({}).", okta_error(e)),
+        OktaFailure::Other(m) => m.clone(),
+    }
+}
+
+fn fields(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A verify error as one line.
+pub fn verify_error(e: &VerifyError) -> String {
+    match e {
+        VerifyError::InvalidConfig(f) => format!("invalid config: {}", fields(f)),
+        VerifyError::UnknownConfig(n) => format!("no config named {n:?} is installed"),
+        VerifyError::Okta(f) => okta_failure(f),
+        VerifyError::Other(m) => m.clone(),
+    }
+}
+
+/// An install error as one line.
+pub fn install_error(e: &InstallError) -> String {
+    match e {
+        InstallError::InvalidConfig(f) => format!("invalid config: {}", fields(f)),
+        InstallError::DuplicateName(n) => format!("a config named {n:?} is already installed"),
+        InstallError::UnknownConfig(n) => format!("no config named {n:?} is installed"),
+        InstallError::VerificationFailed(f) => {
+            format!("not installed, verification failed: {}", okta_failure(f))
+        }
+        InstallError::Storage(m) => format!("Infraon could not keep the config: {m}"),
+        InstallError::Other(m) => m.clone(),
+    }
+}

@@ -1,0 +1,182 @@
+//! Running plugin operations: a fresh instance per operation from an
+//! `InstancePre`, a memory cap, an epoch deadline inside wasm plus a
+//! wall-clock timeout around everything (epochs do not fire in host calls),
+//! and traps turned into errors so the harness carries on.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use fake_infraon::Infraon;
+use wasmtime::component::Linker;
+use wasmtime::{Engine, Store, Trap};
+
+use crate::bindings::{OktaPlugin, OktaPluginPre};
+use crate::policy::{EPOCH_TICK, Limits, deadline_ticks};
+use crate::state::{PluginState, Scope};
+
+/// Why the host could not complete a plugin call. Distinct from the
+/// plugin's own typed errors, which calls return as values.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The component could not be read, compiled or linked.
+    #[error("cannot load the plugin: {0}")]
+    Load(String),
+    /// The component speaks another contract version.
+    #[error("contract mismatch: {detail}")]
+    ContractMismatch {
+        /// Version the component carries.
+        found: String,
+        /// Version this harness supports.
+        supported: String,
+        /// A sentence for the operator.
+        detail: String,
+    },
+    /// The call ran past its deadline and was stopped.
+    #[error("the plugin did not finish within {0:?} and was stopped")]
+    Deadline(Duration),
+    /// The instance asked for more memory than its cap.
+    #[error("the plugin exceeded its memory cap of {0} MiB and was stopped")]
+    MemoryCap(usize),
+    /// The instance trapped (panic, stack overflow, ...).
+    #[error("the plugin crashed: {0}")]
+    Trap(String),
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct EpochTicker(Arc<AtomicBool>);
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawn the epoch ticker");
+        EpochTicker(stop)
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A loaded plugin, ready to run operations.
+pub struct Runtime {
+    pre: OktaPluginPre<PluginState>,
+    infraon: Arc<Infraon>,
+    limits: Limits,
+    from_cache: bool,
+    contract_version: String,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    /// Load `wasm` (compiled-component cache in `cache_dir`), check its
+    /// contract, link the imports, and pre-instantiate.
+    pub fn new(
+        wasm: &Path,
+        cache_dir: Option<&Path>,
+        infraon: Arc<Infraon>,
+        limits: Limits,
+    ) -> Result<Self, HostError> {
+        let engine = crate::component::engine()?;
+        let loaded = crate::component::load(&engine, wasm, cache_dir)?;
+        let mut linker = Linker::new(&engine);
+        crate::interfaces::add_to_linker(&mut linker)
+            .map_err(|e| HostError::Load(format!("{e:#}")))?;
+        let pre = linker
+            .instantiate_pre(&loaded.component)
+            .and_then(OktaPluginPre::new)
+            .map_err(|e| {
+                HostError::Load(format!(
+                    "the component's imports do not match the contract: {e:#}"
+                ))
+            })?;
+        Ok(Runtime {
+            pre,
+            infraon,
+            limits,
+            from_cache: loaded.from_cache,
+            contract_version: loaded.contract_version,
+            _ticker: EpochTicker::start(engine),
+        })
+    }
+
+    /// The fake Infraon behind the imports.
+    pub fn infraon(&self) -> &Arc<Infraon> {
+        &self.infraon
+    }
+
+    /// The limits every call runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Whether the compiled component came from the on-disk cache.
+    pub fn loaded_from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// The contract version the component was built against.
+    pub fn contract_version(&self) -> &str {
+        &self.contract_version
+    }
+
+    /// Run one operation in a fresh instance. `f` gets the store and the
+    /// instance; the instance is dropped afterwards whatever happened.
+    pub async fn call<R>(
+        &self,
+        scope: Scope,
+        f: impl AsyncFnOnce(&mut Store<PluginState>, &OktaPlugin) -> wasmtime::Result<R>,
+    ) -> Result<R, HostError> {
+        let state = PluginState::new(
+            self.infraon.clone(),
+            scope,
+            self.limits.memory_bytes,
+            self.limits.request_timeout,
+        );
+        let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|s| &mut s.memory);
+        store.set_epoch_deadline(deadline_ticks(self.limits.call_deadline));
+        store.epoch_deadline_trap();
+        let outcome = {
+            let run = async {
+                let plugin = self.pre.instantiate_async(&mut store).await?;
+                f(&mut store, &plugin).await
+            };
+            // The epoch deadline stops guest code; this stops a call stuck in
+            // a host import (a slow Okta) where epochs are not checked.
+            tokio::time::timeout(self.limits.call_deadline + EPOCH_TICK * 10, run).await
+        };
+        match outcome {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => Err(self.classify(e, &store)),
+            Err(_) => Err(HostError::Deadline(self.limits.call_deadline)),
+        }
+    }
+
+    fn classify(&self, e: wasmtime::Error, store: &Store<PluginState>) -> HostError {
+        if store.data().memory_cap_hit() {
+            return HostError::MemoryCap(self.limits.memory_bytes >> 20);
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => HostError::Deadline(self.limits.call_deadline),
+            Some(Trap::StackOverflow) => HostError::Trap("stack overflow".into()),
+            Some(Trap::UnreachableCodeReached) => {
+                HostError::Trap("the plugin panicked or aborted".into())
+            }
+            Some(t) => HostError::Trap(t.to_string()),
+            None => HostError::Trap(format!("{e:#}")),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The Okta plugin's pure logic, free of wasm and wit-bindgen.
+//!
+//! The component glue implements the [`ports`] traits with the real host
+//! imports and converts these types to and from the WIT ones; everything here
+//! is tested natively against in-memory fakes.
+
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod install;
+pub mod link;
+pub mod okta_client;
+pub mod okta_error;
+pub mod origin;
+pub mod ports;
+pub mod store;
+pub mod time;
+pub mod verify;
+
+pub use config::{ConfigForm, ConfigSummary, FieldError, InstallOptions, StoredConfig, SyncTarget};
+pub use install::{InstallError, VerifyError};
+pub use okta_client::{OktaClient, OktaResponse};
+pub use okta_error::{OktaError, OktaFailure, RateLimit};
+pub use origin::{OktaOrigin, Scheme, parse_okta_domain};
+pub use ports::{
+    Clock, Host, Http, HttpRequest, HttpResponse, Level, Log, Secrets, SecretsError, Storage,
+    StorageError, TransportError,
+};
+pub use verify::VerifyReport;
+
+/// This crate's version, sent to Okta in the `User-Agent` header.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,146 @@
+//! A small Okta API client over the `Http` port: authenticated GETs, the
+//! bookkeeping verify and sync report, and safe pagination.
+
+use serde_json::Value;
+
+use crate::link::next_link;
+use crate::okta_error::{OktaFailure, RateLimit, classify_json};
+use crate::origin::OktaOrigin;
+use crate::ports::{Http, HttpRequest};
+
+/// One successful (2xx, JSON) Okta answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OktaResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: Vec<(String, String)>,
+    /// The parsed body (an object or a list).
+    pub body_json: Value,
+    /// `X-Rate-Limit-*` of this answer.
+    pub rate_limit: RateLimit,
+    /// `X-Okta-Request-Id` of this answer.
+    pub request_id: Option<String>,
+    /// The `rel="next"` page, if any, as sent; follow it with
+    /// [`OktaClient::get_url`], which checks its origin.
+    pub next_link: Option<String>,
+}
+
+/// Sends authenticated GETs to one Okta org, and only to it.
+pub struct OktaClient<'a> {
+    http: &'a mut dyn Http,
+    origin: OktaOrigin,
+    token: &'a str,
+    requests: u32,
+    last_rate_limit: RateLimit,
+    last_request_id: Option<String>,
+}
+
+impl<'a> OktaClient<'a> {
+    /// A client for `origin` authenticating with the SSWS `token`.
+    pub fn new(http: &'a mut dyn Http, origin: &OktaOrigin, token: &'a str) -> Self {
+        OktaClient {
+            http,
+            origin: origin.clone(),
+            token,
+            requests: 0,
+            last_rate_limit: RateLimit::default(),
+            last_request_id: None,
+        }
+    }
+
+    /// GET a path (starting with `/`, query included) on the org.
+    pub fn get(&mut self, path_and_query: &str) -> Result<OktaResponse, OktaFailure> {
+        if !path_and_query.starts_with('/') {
+            return Err(OktaFailure::Other(format!(
+                "internal error: `{path_and_query}` is not an absolute path"
+            )));
+        }
+        let url = self.origin.url(path_and_query);
+        self.send(url)
+    }
+
+    /// GET an absolute URL, typically a `next` link. Refused unless it is on
+    /// the config's origin: the token must never be sent anywhere else.
+    pub fn get_url(&mut self, url: &str) -> Result<OktaResponse, OktaFailure> {
+        if !self.origin.is_same_origin(url) {
+            return Err(OktaFailure::Other(format!(
+                "refusing to follow a link outside {} ({}); the API token is only ever sent to the configured Okta origin",
+                self.origin,
+                origin_hint(url)
+            )));
+        }
+        self.send(url.to_owned())
+    }
+
+    /// Requests sent so far, failed ones included.
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    /// Rate-limit headers of the last answer.
+    pub fn last_rate_limit(&self) -> RateLimit {
+        self.last_rate_limit
+    }
+
+    /// `X-Okta-Request-Id` of the last answer.
+    pub fn last_request_id(&self) -> Option<&str> {
+        self.last_request_id.as_deref()
+    }
+
+    /// The origin this client talks to.
+    pub fn origin(&self) -> &OktaOrigin {
+        &self.origin
+    }
+
+    fn send(&mut self, url: String) -> Result<OktaResponse, OktaFailure> {
+        let req = HttpRequest {
+            method: "GET".into(),
+            url,
+            headers: vec![
+                ("Authorization".into(), format!("SSWS {}", self.token)),
+                ("Accept".into(), "application/json".into()),
+                (
+                    "User-Agent".into(),
+                    format!("infraon-okta-plugin/{}", crate::VERSION),
+                ),
+            ],
+        };
+        self.requests += 1;
+        let resp = self
+            .http
+            .send(&req)
+            .map_err(|e| OktaFailure::from_transport(e).redact(self.token))?;
+        // Kept even for failures: a 429's headers are exactly what matters.
+        self.last_rate_limit = RateLimit::from_headers(&resp);
+        self.last_request_id = resp.header("X-Okta-Request-Id").map(str::to_owned);
+        let body_json = classify_json(&resp).map_err(|f| f.redact(self.token))?;
+        let next_link = next_link(&resp.headers_all("Link"));
+        Ok(OktaResponse {
+            status: resp.status,
+            rate_limit: self.last_rate_limit,
+            request_id: self.last_request_id.clone(),
+            headers: resp.headers,
+            body_json,
+            next_link,
+        })
+    }
+}
+
+/// The scheme and host of a URL, for messages: the rest may carry anything.
+fn origin_hint(url: &str) -> String {
+    let end = url
+        .find("://")
+        .map(|i| i + 3)
+        .and_then(|s| url[s..].find(['/', '?', '#']).map(|e| s + e))
+        .unwrap_or(url.len());
+    let hint = &url[..end];
+    match hint.rsplit_once('@') {
+        // Drop credentials a hostile link might carry.
+        Some((before, host)) => match before.find("://") {
+            Some(i) => format!("{}{host}", &before[..i + 3]),
+            None => host.to_owned(),
+        },
+        None => hint.to_owned(),
+    }
+}

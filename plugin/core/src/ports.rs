@@ -1,0 +1,161 @@
+//! The host capabilities the logic needs, as traits, so that the component
+//! glue can back them with WIT imports and tests with in-memory fakes.
+
+use thiserror::Error;
+
+/// An outgoing HTTP request. Only `GET` is used today, so there is no body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// HTTP method, e.g. `GET`.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Request headers, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+/// An HTTP response, fully read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Response headers in the order received; repeated names stay repeated.
+    pub headers: Vec<(String, String)>,
+    /// The whole body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of a header; names compare case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header, in order (Okta repeats `Link`).
+    pub fn headers_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// Why a request got no HTTP answer; the glue maps `wasi:http` error codes here.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TransportError {
+    /// The host name did not resolve.
+    #[error("DNS lookup failed: {0}")]
+    Dns(String),
+    /// The connection was refused, reset or unreachable.
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// The TLS handshake or certificate check failed.
+    #[error("TLS failed: {0}")]
+    Tls(String),
+    /// No answer within the deadline.
+    #[error("timed out: {0}")]
+    Timeout(String),
+    /// The host's egress policy refused the destination.
+    #[error("denied by the host: {0}")]
+    Denied(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Sends HTTP requests (`wasi:http/outgoing-handler` in the component).
+pub trait Http {
+    /// Send one request and read the whole answer.
+    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// Mirrors WIT `storage-error`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StorageError {
+    /// The value or the store exceeds the host's quota.
+    #[error("storage quota exceeded")]
+    QuotaExceeded,
+    /// The store cannot be used right now.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+/// The host's key-value store (WIT `storage`).
+pub trait Storage {
+    /// Read a value; `None` when the key is absent.
+    fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Write a value, replacing any previous one.
+    fn set(&mut self, key: &str, value: &[u8]) -> Result<(), StorageError>;
+    /// Remove a key; absent keys are not an error.
+    fn delete(&mut self, key: &str) -> Result<(), StorageError>;
+    /// Keys starting with `prefix`, in lexicographic order.
+    fn list_keys(&mut self, prefix: &str) -> Result<Vec<String>, StorageError>;
+}
+
+/// Mirrors WIT `secrets-error`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SecretsError {
+    /// The secret store cannot be used right now.
+    #[error("secret store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error("secret store error: {0}")]
+    Other(String),
+}
+
+/// The host's secret store (WIT `secrets`).
+pub trait Secrets {
+    /// Store a secret, replacing any previous one.
+    fn put(&mut self, name: &str, value: &str) -> Result<(), SecretsError>;
+    /// Read a secret back; `None` when absent.
+    fn get(&mut self, name: &str) -> Result<Option<String>, SecretsError>;
+    /// Forget a secret; absent secrets are not an error.
+    fn delete(&mut self, name: &str) -> Result<(), SecretsError>;
+}
+
+/// Wall-clock time.
+pub trait Clock {
+    /// Milliseconds since the Unix epoch, UTC.
+    fn now_unix_ms(&self) -> u64;
+}
+
+/// Log severity, mirroring WIT `log.level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Fine detail.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something an operator may want to look at.
+    Warn,
+    /// An operation failed.
+    Error,
+}
+
+/// Structured log lines (WIT `log`). Callers never pass a secret.
+pub trait Log {
+    /// Write one line with key-value fields.
+    fn write(&mut self, level: Level, message: &str, fields: &[(&str, &str)]);
+}
+
+/// Every capability an export needs, as separate borrows so that one
+/// operation can use HTTP and the clock at the same time.
+pub struct Host<'a> {
+    /// Outgoing HTTP.
+    pub http: &'a mut dyn Http,
+    /// Key-value storage.
+    pub storage: &'a mut dyn Storage,
+    /// Secret store.
+    pub secrets: &'a mut dyn Secrets,
+    /// Wall clock.
+    pub clock: &'a dyn Clock,
+    /// Log sink.
+    pub log: &'a mut dyn Log,
+}

@@ -1,0 +1,159 @@
+//! `plugin_core::Http` over the `wasi:http/outgoing-handler` import.
+
+use plugin_core::{HttpRequest, HttpResponse, TransportError};
+
+use crate::wasi::http::outgoing_handler;
+use crate::wasi::http::types::{
+    ErrorCode, Fields, Method, OutgoingRequest, RequestOptions, Scheme,
+};
+use crate::wasi::io::streams::StreamError;
+
+/// Okta pages are at most a few hundred KiB; anything far larger is not Okta.
+const MAX_BODY_BYTES: usize = 32 << 20;
+/// Timeouts the plugin asks for; the host may cap them lower.
+const CONNECT_TIMEOUT_NS: u64 = 10_000_000_000;
+const FIRST_BYTE_TIMEOUT_NS: u64 = 30_000_000_000;
+const BETWEEN_BYTES_TIMEOUT_NS: u64 = 30_000_000_000;
+
+/// The host's outgoing HTTP.
+pub struct WasiHttp;
+
+impl plugin_core::Http for WasiHttp {
+    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (scheme, authority, path) = split_url(&req.url).ok_or_else(|| {
+            TransportError::Other(format!("not an absolute http(s) URL: {}", req.url))
+        })?;
+        let entries: Vec<(String, Vec<u8>)> = req
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec()))
+            .collect();
+        let headers = Fields::from_list(&entries)
+            .map_err(|e| TransportError::Other(format!("invalid request header: {e:?}")))?;
+        let request = OutgoingRequest::new(headers);
+        let method = match req.method.as_str() {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            other => Method::Other(other.to_string()),
+        };
+        let scheme = if scheme == "https" {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        };
+        let bad = |what: &str| TransportError::Other(format!("invalid request {what}"));
+        request.set_method(&method).map_err(|_| bad("method"))?;
+        request
+            .set_scheme(Some(&scheme))
+            .map_err(|_| bad("scheme"))?;
+        request
+            .set_authority(Some(authority))
+            .map_err(|_| bad("authority"))?;
+        request
+            .set_path_with_query(Some(path))
+            .map_err(|_| bad("path"))?;
+
+        let options = RequestOptions::new();
+        // Setting a timeout the host does not support is not fatal: the host
+        // enforces its own deadline anyway.
+        let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
+        let _ = options.set_first_byte_timeout(Some(FIRST_BYTE_TIMEOUT_NS));
+        let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
+
+        let pending = outgoing_handler::handle(request, Some(options)).map_err(transport_error)?;
+        pending.subscribe().block();
+        let response = match pending.get() {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(code))) => return Err(transport_error(code)),
+            Some(Err(())) | None => {
+                return Err(TransportError::Other(
+                    "the response was already taken".into(),
+                ));
+            }
+        };
+        let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        let body = read_body(&response)?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn read_body(
+    response: &crate::wasi::http::types::IncomingResponse,
+) -> Result<Vec<u8>, TransportError> {
+    let incoming = response
+        .consume()
+        .map_err(|_| TransportError::Other("the body was already taken".into()))?;
+    let stream = incoming
+        .stream()
+        .map_err(|_| TransportError::Other("the body stream was already taken".into()))?;
+    let mut body = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => {
+                body.extend_from_slice(&chunk);
+                if body.len() > MAX_BODY_BYTES {
+                    return Err(TransportError::Other(format!(
+                        "response larger than {MAX_BODY_BYTES} bytes"
+                    )));
+                }
+            }
+            Err(StreamError::Closed) => break,
+            // A body cut off mid-way: what arrived is parsed, and an
+            // incomplete JSON document is then reported as not Okta's JSON.
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(TransportError::Connection(format!(
+                    "the answer was cut off: {}",
+                    e.to_debug_string()
+                )));
+            }
+        }
+    }
+    drop(stream);
+    let _ = crate::wasi::http::types::IncomingBody::finish(incoming);
+    Ok(body)
+}
+
+/// `scheme://authority/path?query` → its three parts (path defaults to `/`).
+fn split_url(url: &str) -> Option<(&str, &str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let split = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(split);
+    Some((scheme, authority, if path.is_empty() { "/" } else { path }))
+}
+
+fn transport_error(code: ErrorCode) -> TransportError {
+    let text = format!("{code:?}");
+    match code {
+        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => TransportError::Dns(text),
+        ErrorCode::ConnectionRefused
+        | ErrorCode::DestinationNotFound
+        | ErrorCode::DestinationUnavailable
+        | ErrorCode::DestinationIpUnroutable
+        | ErrorCode::ConnectionTerminated
+        | ErrorCode::ConnectionLimitReached => TransportError::Connection(text),
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => TransportError::Timeout(text),
+        ErrorCode::TlsProtocolError
+        | ErrorCode::TlsCertificateError
+        | ErrorCode::TlsAlertReceived(_) => TransportError::Tls(text),
+        ErrorCode::HttpRequestDenied | ErrorCode::DestinationIpProhibited => {
+            TransportError::Denied(text)
+        }
+        _ => TransportError::Other(text),
+    }
+}

@@ -1,0 +1,76 @@
+//! The Okta integration for Infraon as a WebAssembly component.
+//!
+//! This crate is only glue: the exports convert WIT values and call
+//! `plugin_core`, whose ports are backed here by the host imports
+//! (`wasi:http`, `storage`, `secrets`, `log`). All logic lives in, and is
+//! tested natively in, `plugin-core`.
+
+wit_bindgen::generate!({
+    path: "../wit/v0.1.0",
+    world: "infraon:okta/okta-plugin@0.1.0",
+    generate_all,
+});
+
+mod convert;
+mod host;
+mod http;
+mod later;
+
+use exports::infraon::okta::{install, verify};
+use host::with_host;
+use infraon::okta::types::{ConfigForm, ConfigSummary, InstallOptions};
+
+/// The component's export implementations.
+struct Plugin;
+
+impl install::Guest for Plugin {
+    fn install(
+        form: ConfigForm,
+        options: InstallOptions,
+    ) -> Result<ConfigSummary, install::InstallError> {
+        let (form, options) = (convert::form(form), convert::options(options));
+        with_host(|h| plugin_core::install::install(h, &form, &options))
+            .map(convert::summary)
+            .map_err(convert::install_error)
+    }
+
+    fn update(
+        form: ConfigForm,
+        options: InstallOptions,
+    ) -> Result<ConfigSummary, install::InstallError> {
+        let (form, options) = (convert::form(form), convert::options(options));
+        with_host(|h| plugin_core::install::update(h, &form, &options))
+            .map(convert::summary)
+            .map_err(convert::install_error)
+    }
+
+    fn uninstall(name: String) -> Result<(), install::InstallError> {
+        with_host(|h| plugin_core::install::uninstall(h, &name)).map_err(convert::install_error)
+    }
+
+    fn list() -> Result<Vec<ConfigSummary>, install::InstallError> {
+        with_host(plugin_core::install::list)
+            .map(|configs| configs.into_iter().map(convert::summary).collect())
+            .map_err(convert::install_error)
+    }
+}
+
+impl verify::Guest for Plugin {
+    fn verify_form(
+        form: ConfigForm,
+        options: InstallOptions,
+    ) -> Result<verify::VerifyReport, verify::VerifyError> {
+        let (form, options) = (convert::form(form), convert::options(options));
+        with_host(|h| plugin_core::install::verify_form(h, &form, &options))
+            .map(convert::report)
+            .map_err(convert::verify_error)
+    }
+
+    fn verify_installed(name: String) -> Result<verify::VerifyReport, verify::VerifyError> {
+        with_host(|h| plugin_core::install::verify_installed(h, &name))
+            .map(convert::report)
+            .map_err(convert::verify_error)
+    }
+}
+
+export!(Plugin);
