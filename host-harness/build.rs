@@ -40,9 +40,21 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
-    ensure_wasm_target();
+    let mut target_checked = false;
     for (manifest, stem, var) in GUESTS {
-        let wasm = build_guest(&cargo(), &root.join(manifest), &target_dir, stem);
+        // A prebuilt component (e.g. the one the Marketplace signed) may be
+        // named instead of building the guest here.
+        println!("cargo:rerun-if-env-changed={var}");
+        let wasm = match env::var_os(var).map(PathBuf::from).filter(|p| p.is_file()) {
+            Some(prebuilt) => prebuilt,
+            None => {
+                if !target_checked {
+                    ensure_wasm_target();
+                    target_checked = true;
+                }
+                build_guest(&cargo(), &root.join(manifest), &target_dir, stem)
+            }
+        };
         println!("cargo:rustc-env={var}={}", wasm.display());
     }
 }

@@ -172,6 +172,12 @@ impl Runtime {
         match e.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => HostError::Deadline(self.limits.call_deadline),
             Some(Trap::StackOverflow) => HostError::Trap("stack overflow".into()),
+            // Rust guests keep their stack in linear memory: overflowing it
+            // runs below address 0 rather than hitting wasm's own stack limit.
+            Some(Trap::MemoryOutOfBounds) => HostError::Trap(
+                "out-of-bounds memory access (a stack overflow or memory corruption in the plugin)"
+                    .into(),
+            ),
             Some(Trap::UnreachableCodeReached) => {
                 HostError::Trap("the plugin panicked or aborted".into())
             }
