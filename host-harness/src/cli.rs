@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use host_harness::bindings::exports::infraon::okta::sync::{SyncMode, Trigger};
+use host_harness::bindings::infraon::okta::scheduler::{LocalTime, Schedule, WeeklyTime};
 use host_harness::bindings::infraon::okta::types::{ConfigForm, InstallOptions, SyncTarget};
 use host_harness::policy::Limits;
 use host_harness::{HostError, Infraon, Runtime, render};
@@ -51,10 +53,159 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Sync Now: run a sync of an installed config to the end (resuming an unfinished run first).
+    Sync {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// full, incremental or dry-run.
+        #[arg(long, value_enum, default_value = "full")]
+        mode: Mode,
+    },
+    /// Stop the unfinished run of a config (nobody is deactivated).
+    Cancel {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Run history of a config, newest first.
+    Runs {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// How many runs.
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+    },
+    /// Apply the deactivations a held run waits on.
+    Approve {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The held run.
+        #[arg(long)]
+        run: u64,
+    },
+    /// Drop the deactivations a held run waits on.
+    Reject {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The held run.
+        #[arg(long)]
+        run: u64,
+    },
+    /// The people in the fake Infraon directory.
+    People {
+        /// Users or Requesters.
+        #[arg(long, value_enum, default_value = "users")]
+        kind: Target,
+    },
+    /// Schedule Sync: set, show or clear a config's schedule.
+    Schedule {
+        #[command(subcommand)]
+        action: ScheduleAction,
+    },
+    /// Run the host: fire scheduled syncs until interrupted.
+    Serve {
+        /// How often the scheduler looks for due fires, in seconds.
+        #[arg(long, default_value_t = 15)]
+        tick_seconds: u64,
+    },
     /// Run the fake Okta org standalone until interrupted.
     FakeOkta(FakeOktaArgs),
     /// Start a fake Okta, install a config against it, verify, show failures, list.
     Demo(DemoArgs),
+}
+
+#[derive(Subcommand)]
+enum ScheduleAction {
+    /// Set (or replace) the schedule: exactly one of --daily, --weekly, --every-hours.
+    Set {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// Every day at HH:MM local time.
+        #[arg(long, group = "when")]
+        daily: Option<String>,
+        /// Every week, e.g. `mon@02:00`.
+        #[arg(long, group = "when")]
+        weekly: Option<String>,
+        /// Every N hours from now.
+        #[arg(long, group = "when")]
+        every_hours: Option<u32>,
+        /// IANA time zone of --daily / --weekly.
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+    },
+    /// Show the schedule and its next fire.
+    Show {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Remove the schedule.
+    Clear {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn parse_local_time(text: &str, tz: &str) -> anyhow::Result<LocalTime> {
+    let (h, m) = text
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("{text:?} is not HH:MM"))?;
+    Ok(LocalTime {
+        hour: h.parse()?,
+        minute: m.parse()?,
+        time_zone: tz.to_string(),
+    })
+}
+
+fn parse_schedule(
+    daily: &Option<String>,
+    weekly: &Option<String>,
+    every: Option<u32>,
+    tz: &str,
+) -> anyhow::Result<Schedule> {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    if let Some(t) = daily {
+        return Ok(Schedule::Daily(parse_local_time(t, tz)?));
+    }
+    if let Some(w) = weekly {
+        let (day, t) = w
+            .split_once('@')
+            .ok_or_else(|| anyhow::anyhow!("{w:?} is not DAY@HH:MM"))?;
+        let weekday = DAYS
+            .iter()
+            .position(|d| day.to_ascii_lowercase().starts_with(d))
+            .ok_or_else(|| anyhow::anyhow!("{day:?} is not a weekday (mon..sun)"))?;
+        return Ok(Schedule::Weekly(WeeklyTime {
+            weekday: weekday as u8,
+            at: parse_local_time(t, tz)?,
+        }));
+    }
+    every
+        .map(Schedule::EveryHours)
+        .ok_or_else(|| anyhow::anyhow!("give one of --daily, --weekly, --every-hours"))
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Mode {
+    Full,
+    Incremental,
+    DryRun,
+}
+
+impl From<Mode> for SyncMode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Full => SyncMode::Full,
+            Mode::Incremental => SyncMode::Incremental,
+            Mode::DryRun => SyncMode::DryRun,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -306,11 +457,186 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 render::install_error,
             )
         }
+        Command::Sync { name, mode } => {
+            let rt = open(&cli)?;
+            let bar = if json {
+                indicatif::ProgressBar::hidden()
+            } else {
+                indicatif::ProgressBar::new_spinner()
+            };
+            let outcome = rt
+                .sync(name, (*mode).into(), Trigger::Manual, |record, phase| {
+                    let c = &record.counts;
+                    bar.set_message(format!(
+                        "{phase}: fetched {}, created {}, updated {}, unsynced {}, {} requests",
+                        c.fetched, c.created, c.updated, c.unsynced, record.requests
+                    ));
+                    bar.tick();
+                })
+                .await;
+            bar.finish_and_clear();
+            report(json, outcome, render::run_record, render::sync_error)
+        }
+        Command::Cancel { name } => {
+            let outcome = open(&cli)?.cancel_sync(name).await;
+            report(
+                json,
+                outcome,
+                |r| {
+                    r.as_ref()
+                        .map_or("no run in progress".into(), render::run_record)
+                },
+                render::sync_error,
+            )
+        }
+        Command::Runs { name, limit } => {
+            let outcome = open(&cli)?.sync_history(name, *limit).await;
+            report(
+                json,
+                outcome,
+                |runs| {
+                    if runs.is_empty() {
+                        "no runs yet".into()
+                    } else {
+                        runs.iter()
+                            .map(render::run_record)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    }
+                },
+                render::sync_error,
+            )
+        }
+        Command::Approve { name, run } => {
+            let outcome = open(&cli)?.approve_held(name, *run).await;
+            report(json, outcome, render::run_record, render::sync_error)
+        }
+        Command::Reject { name, run } => {
+            let outcome = open(&cli)?.reject_held(name, *run).await;
+            report(json, outcome, render::run_record, render::sync_error)
+        }
+        Command::People { kind } => people(&cli, (*kind).into(), json),
+        Command::Schedule { action } => schedule(&cli, action, json),
+        Command::Serve { tick_seconds } => {
+            let rt = Arc::new(open(&cli)?);
+            let scheduler = host_harness::serve::ScheduleLoop::new(rt);
+            eprintln!(
+                "serving: scheduled syncs fire from {} (Ctrl-C stops)",
+                cli.state_dir.display()
+            );
+            let clock: Arc<dyn host_harness::serve::Clock> =
+                Arc::new(host_harness::serve::SystemClock);
+            tokio::select! {
+                () = scheduler.run(clock, std::time::Duration::from_secs(*tick_seconds)) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::FakeOkta(args) => fake_okta(args, json).await,
         Command::Demo(args) => {
             host_harness::demo::run(&cli.state_dir, args.users, args.groups, json).await
         }
     }
+}
+
+fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Result<ExitCode> {
+    use host_harness::interfaces::scheduler as store;
+    let infraon = Infraon::open(&cli.state_dir)?;
+    let known = |name: &str| {
+        infraon
+            .installation_get(host_harness::PLUGIN_ID, name)
+            .map(|i| i.is_some())
+    };
+    let name = match action {
+        ScheduleAction::Set { name, .. }
+        | ScheduleAction::Show { name }
+        | ScheduleAction::Clear { name } => name,
+    };
+    if !known(name)? {
+        eprintln!("no config named {name:?} is installed");
+        return Ok(ExitCode::from(1));
+    }
+    match action {
+        ScheduleAction::Set {
+            name,
+            daily,
+            weekly,
+            every_hours,
+            tz,
+        } => {
+            let schedule = parse_schedule(daily, weekly, *every_hours, tz)?;
+            if let Err(e) = store::store(&infraon, name, schedule) {
+                eprintln!("schedule refused: {e:?}");
+                return Ok(ExitCode::from(1));
+            }
+        }
+        ScheduleAction::Clear { name } => {
+            infraon.schedule_clear(host_harness::PLUGIN_ID, name)?;
+            println!("schedule of {name:?} cleared");
+            return Ok(ExitCode::SUCCESS);
+        }
+        ScheduleAction::Show { .. } => {}
+    }
+    match store::load(&infraon, name).map_err(|e| anyhow::anyhow!("{e:?}"))? {
+        None => println!("{name:?} has no schedule"),
+        Some(entry) => {
+            let next = entry.next_fire().map_err(|e| anyhow::anyhow!(e))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "ok": { "entry": entry, "next_fire": next.to_rfc3339() } })
+                );
+            } else {
+                println!(
+                    "{name:?}: {:?}\nnext fire: {}",
+                    entry.schedule,
+                    next.to_rfc3339()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn people(cli: &Cli, kind: SyncTarget, json: bool) -> anyhow::Result<ExitCode> {
+    let infraon = Infraon::open(&cli.state_dir)?;
+    let kind = match kind {
+        SyncTarget::Users => fake_infraon::SyncTarget::Users,
+        SyncTarget::Requesters => fake_infraon::SyncTarget::Requesters,
+    };
+    let people = infraon.people(kind)?;
+    if json {
+        println!("{}", serde_json::json!({ "ok": people }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<28} {:<34} {:<12} {:<22} ROLES",
+        "NAME", "EMAIL", "STATUS", "OKTA ID"
+    );
+    for p in &people {
+        println!(
+            "{:<28} {:<34} {:<12} {:<22} {}",
+            p.display_name,
+            p.email,
+            p.status.as_str(),
+            if p.external_id.is_empty() {
+                "(not linked)"
+            } else {
+                &p.external_id
+            },
+            p.roles.join(", ")
+        );
+    }
+    println!(
+        "{} {}",
+        people.len(),
+        if people.len() == 1 {
+            "person"
+        } else {
+            "people"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn configs_table(

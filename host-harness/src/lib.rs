@@ -15,6 +15,8 @@ pub mod ops;
 pub mod policy;
 pub mod render;
 pub mod runtime;
+pub mod scheduler;
+pub mod serve;
 pub mod state;
 
 pub use fake_infraon::Infraon;

@@ -13,6 +13,8 @@ pub struct Limits {
     pub call_deadline: Duration,
     /// Deadline of one outgoing HTTP request, enforced by the host.
     pub request_timeout: Duration,
+    /// Deadline of a whole sync run (each step still gets `call_deadline`).
+    pub run_deadline: Duration,
 }
 
 impl Default for Limits {
@@ -21,6 +23,7 @@ impl Default for Limits {
             memory_bytes: 256 << 20,
             call_deadline: Duration::from_secs(60),
             request_timeout: Duration::from_secs(20),
+            run_deadline: Duration::from_secs(4 * 3600),
         }
     }
 }

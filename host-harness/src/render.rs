@@ -100,3 +100,46 @@ pub fn install_error(e: &InstallError) -> String {
         InstallError::Other(m) => m.clone(),
     }
 }
+
+/// A sync error as one line.
+pub fn sync_error(e: &crate::bindings::exports::infraon::okta::sync::SyncError) -> String {
+    use crate::bindings::exports::infraon::okta::sync::SyncError;
+    match e {
+        SyncError::UnknownConfig(n) => format!("no config named {n:?} is installed"),
+        SyncError::AlreadyRunning(id) => format!("run {id} of this config is still in progress"),
+        SyncError::UnknownRun(id) => format!("no run {id}"),
+        SyncError::Okta(f) => format!("sync stopped, nobody was deactivated: {}", okta_failure(f)),
+        SyncError::Host(m) => format!("Infraon failed: {m}"),
+        SyncError::Unsupported(m) => format!("unsupported: {m}"),
+        SyncError::Other(m) => m.clone(),
+    }
+}
+
+/// A run record as a short paragraph.
+pub fn run_record(r: &crate::bindings::exports::infraon::okta::sync::RunRecord) -> String {
+    let c = &r.counts;
+    let outcome = r
+        .outcome
+        .map_or("running".to_string(), |o| format!("{o:?}").to_lowercase());
+    let mut text = format!(
+        "run {} of {:?} ({:?}, {:?}): {outcome} in {} ms, {} requests\n  fetched {}, created {}, updated {}, unchanged {}, deactivated {}, reactivated {}, role changes {}, unsynced {}",
+        r.id,
+        r.config,
+        r.mode,
+        r.trigger,
+        r.duration_ms,
+        r.requests,
+        c.fetched,
+        c.created,
+        c.updated,
+        c.unchanged,
+        c.deactivated,
+        c.reactivated,
+        c.role_changes,
+        c.unsynced
+    );
+    if let Some(e) = &r.error {
+        text.push_str(&format!("\n  error: {e}"));
+    }
+    text
+}

@@ -139,6 +139,18 @@ impl Runtime {
         scope: Scope,
         f: impl AsyncFnOnce(&mut Store<PluginState>, &OktaPlugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
+        self.call_within(scope, self.limits.call_deadline, f).await
+    }
+
+    /// [`Runtime::call`] for an operation of many calls (a sync run): the
+    /// whole operation gets `overall`; `f` gives each call its own deadline
+    /// with [`Runtime::guard_step`].
+    pub async fn call_within<R>(
+        &self,
+        scope: Scope,
+        overall: Duration,
+        f: impl AsyncFnOnce(&mut Store<PluginState>, &OktaPlugin) -> wasmtime::Result<R>,
+    ) -> Result<R, HostError> {
         let state = PluginState::new(
             self.infraon.clone(),
             scope,
@@ -156,12 +168,26 @@ impl Runtime {
             };
             // The epoch deadline stops guest code; this stops a call stuck in
             // a host import (a slow Okta) where epochs are not checked.
-            tokio::time::timeout(self.limits.call_deadline + EPOCH_TICK * 10, run).await
+            tokio::time::timeout(overall + EPOCH_TICK * 10, run).await
         };
         match outcome {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(self.classify(e, &store)),
-            Err(_) => Err(HostError::Deadline(self.limits.call_deadline)),
+            Err(_) => Err(HostError::Deadline(overall)),
+        }
+    }
+
+    /// Give one call of a multi-call operation the per-call deadline: the
+    /// epoch deadline is reset, and the wall clock bounds time in host calls.
+    pub async fn guard_step<R>(
+        &self,
+        store: &mut Store<PluginState>,
+        step: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        store.set_epoch_deadline(deadline_ticks(self.limits.call_deadline));
+        match tokio::time::timeout(self.limits.call_deadline + EPOCH_TICK * 10, step(store)).await {
+            Ok(r) => r,
+            Err(_) => Err(wasmtime::Trap::Interrupt.into()),
         }
     }
 

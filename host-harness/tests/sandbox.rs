@@ -30,6 +30,7 @@ fn limits() -> Limits {
         memory_bytes: 32 << 20,
         call_deadline: Duration::from_secs(2),
         request_timeout: Duration::from_secs(2),
+        ..Limits::default()
     }
 }
 

@@ -61,6 +61,11 @@ impl plugin_core::Clock for WallClock {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64)
     }
+
+    fn sleep_ms(&self, ms: u64) {
+        // WASI's monotonic clock: this instance blocks, the host does not.
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 impl plugin_core::Log for HostLog {
@@ -83,12 +88,14 @@ impl plugin_core::Log for HostLog {
 pub fn with_host<R>(f: impl FnOnce(&mut plugin_core::Host<'_>) -> R) -> R {
     let (mut http, mut storage, mut secrets, mut log) =
         (crate::http::WasiHttp, HostStorage, HostSecrets, HostLog);
+    let mut directory = crate::directory::HostDirectory;
     let mut host = plugin_core::Host {
         http: &mut http,
         storage: &mut storage,
         secrets: &mut secrets,
         clock: &WallClock,
         log: &mut log,
+        directory: &mut directory,
     };
     f(&mut host)
 }

@@ -1,56 +1,11 @@
-//! Exports whose bodies arrive with later capabilities (sync, mapping
-//! editing, export, SSO). Until then each answers the typed `unsupported`
+//! Exports whose bodies arrive with later capabilities (mapping editing,
+//! export, SSO). Until then each answers the typed `unsupported`
 //! error, so a host can tell "not in this version" from a failure.
 
-use crate::exports::infraon::okta::{export as ex, map, sso, sync};
+use crate::exports::infraon::okta::{export as ex, map, sso};
 use crate::infraon::okta::types::SyncTarget;
 
 const NOT_YET: &str = "not available in this plugin version (0.1.0): arrives in a later release";
-
-impl sync::Guest for crate::Plugin {
-    type Run = NoRun;
-
-    fn history(_config: String, _limit: u32) -> Result<Vec<sync::RunRecord>, sync::SyncError> {
-        Err(sync::SyncError::Unsupported(NOT_YET.into()))
-    }
-
-    fn approve_held(_config: String, _run: u64) -> Result<sync::RunRecord, sync::SyncError> {
-        Err(sync::SyncError::Unsupported(NOT_YET.into()))
-    }
-
-    fn reject_held(_config: String, _run: u64) -> Result<sync::RunRecord, sync::SyncError> {
-        Err(sync::SyncError::Unsupported(NOT_YET.into()))
-    }
-}
-
-/// No run can be started yet, so no value of this type is ever created.
-pub struct NoRun;
-
-impl sync::GuestRun for NoRun {
-    fn start(
-        _config: String,
-        _mode: sync::SyncMode,
-        _trigger: sync::Trigger,
-    ) -> Result<sync::Run, sync::SyncError> {
-        Err(sync::SyncError::Unsupported(NOT_YET.into()))
-    }
-
-    fn resume(_config: String) -> Result<Option<sync::Run>, sync::SyncError> {
-        Ok(None)
-    }
-
-    fn id(&self) -> u64 {
-        0
-    }
-
-    fn step(&self) -> Result<sync::StepStatus, sync::SyncError> {
-        Err(sync::SyncError::Unsupported(NOT_YET.into()))
-    }
-
-    fn cancel(&self) -> Result<sync::RunRecord, sync::SyncError> {
-        Err(sync::SyncError::Unsupported(NOT_YET.into()))
-    }
-}
 
 impl map::Guest for crate::Plugin {
     fn defaults(_kind: SyncTarget) -> map::Mapping {

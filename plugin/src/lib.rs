@@ -12,9 +12,11 @@ wit_bindgen::generate!({
 });
 
 mod convert;
+mod directory;
 mod host;
 mod http;
 mod later;
+mod sync;
 
 use exports::infraon::okta::{install, verify};
 use host::with_host;

@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 #[non_exhaustive]
 pub enum FaultKind {
     /// The token was revoked: 401 `E0000011` "Invalid token provided".
+    /// OIDC endpoints take no API token, so they ignore this one.
     RevokeToken,
     /// The token lacks the needed scope or admin role: 403 `E0000006`.
     Forbidden,

@@ -1,5 +1,5 @@
-//! What every request passes through: counting, faults, auth, the rate
-//! limit, and Okta's response headers.
+//! What every request passes through: counting, faults, auth (API paths
+//! only), the rate limit, and Okta's response headers.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,10 +10,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::Shared;
 use crate::errors::{OktaError, random_token};
 use crate::faults::FaultKind;
 use crate::rate_limit::{RateHeaders, epoch_secs};
+use crate::{Shared, oidc};
 
 const WRONG_URL_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\
 <body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>\n";
@@ -85,8 +85,11 @@ pub(crate) async fn gate(State(st): State<Arc<Shared>>, req: Request, next: Next
     }
     let now = epoch_secs();
     let peek = || st.rate().peek(now);
-    let (mut resp, rate) = if matches!(decision.kind, Some(FaultKind::RevokeToken))
-        || !authorized(req.headers(), &st.token)
+    // OIDC endpoints authenticate clients their own way, never by API token.
+    let needs_token = !oidc::is_oidc_path(req.uri().path());
+    let (mut resp, rate) = if needs_token
+        && (matches!(decision.kind, Some(FaultKind::RevokeToken))
+            || !authorized(req.headers(), &st.token))
     {
         (OktaError::invalid_token().into_response(), peek())
     } else {

@@ -5,6 +5,17 @@
 //! Okta error bodies, runtime fault injection ([`Faults`]) and mutations
 //! for incremental-sync tests.
 //!
+//! It is also an OpenID Connect provider: the org authorization server
+//! (issuer [`FakeOkta::url`]) and custom ones (`default` from the start),
+//! with discovery, authorize, token, keys and userinfo. Register a client
+//! with [`FakeOkta::register_oidc_client`]; the authorize endpoint signs in
+//! the user named by `login_hint` (a login or a user id) without a
+//! password, or shows a page listing users to pick. ID tokens are RS256
+//! with deterministic per-server keys ([`FakeOkta::rotate_signing_key`]
+//! rotates them); [`FakeOkta::sign_id_token`] and
+//! [`FakeOkta::issue_code_with_id_token`] forge tokens for negative tests.
+//! OIDC endpoints take no API token but share the rate limit and faults.
+//!
 //! Page sizes (default / maximum): users 200 / 200, groups 10,000 / 10,000,
 //! group members 1,000 / 1,000 — Okta's documented values. A larger `limit`
 //! is clamped, not rejected.
@@ -26,6 +37,7 @@ mod faults;
 mod filter;
 mod gate;
 mod groups;
+mod oidc;
 mod org;
 mod paging;
 mod people;
@@ -50,10 +62,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultKind, FaultRule, Faults};
+pub use oidc::OidcClient;
 pub use org::UserStatus;
 pub use render::CUSTOM_ATTRIBUTES;
 pub use snapshot::{GroupInfo, OrgSnapshot, UserInfo};
 
+use oidc::{OidcState, Server};
 use org::Org;
 use rate_limit::RateLimiter;
 
@@ -121,8 +135,10 @@ pub(crate) struct Shared {
     rate: Mutex<RateLimiter>,
     token: String,
     requests: AtomicU64,
-    /// `http://127.0.0.1:PORT`, for `Link` URLs when a client sends no Host.
+    /// `http://127.0.0.1:PORT`, for `Link` URLs when a client sends no Host,
+    /// and the base of every issuer.
     url: String,
+    oidc: Mutex<OidcState>,
 }
 
 impl Shared {
@@ -139,6 +155,10 @@ impl Shared {
     pub(crate) fn rate(&self) -> MutexGuard<'_, RateLimiter> {
         self.rate.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    pub(crate) fn oidc(&self) -> MutexGuard<'_, OidcState> {
+        self.oidc.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A running fake Okta org. Dropping it stops the server; [`FakeOkta::shutdown`]
@@ -154,6 +174,7 @@ impl FakeOkta {
     /// Seeds the org, binds 127.0.0.1:`port` and serves on a tokio task.
     pub async fn start(opts: FakeOktaOptions) -> anyhow::Result<FakeOkta> {
         let org = seed::build(&opts.org);
+        let oidc = OidcState::new(opts.org.seed, seed::org_id(opts.org.seed, &org));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
             .await
             .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
@@ -165,6 +186,7 @@ impl FakeOkta {
             token: opts.api_token,
             requests: AtomicU64::new(0),
             url: format!("http://{addr}"),
+            oidc: Mutex::new(oidc),
         });
         let app = routes::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -295,6 +317,113 @@ impl FakeOkta {
         self.shared.rate().reset();
     }
 
+    /// Registers an OIDC client app (replacing one with the same id).
+    pub fn register_oidc_client(&self, client: OidcClient) {
+        self.shared
+            .oidc()
+            .clients
+            .insert(client.client_id.clone(), client);
+    }
+
+    /// Adds a custom authorization server (a no-op if it exists) and returns
+    /// its issuer, `{url}/oauth2/{id}`.
+    pub fn add_authorization_server(&self, id: &str) -> String {
+        let server = Server::Custom(id.to_owned());
+        let issuer = server.issuer(&self.shared.url);
+        self.shared.oidc().servers.entry(server).or_default();
+        issuer
+    }
+
+    /// The issuer of the org authorization server (`None`, the same as
+    /// [`FakeOkta::url`]) or of the custom server with this id.
+    pub fn issuer(&self, authorization_server: Option<&str>) -> String {
+        server_of(authorization_server).issuer(&self.shared.url)
+    }
+
+    /// The `kid` that server signs with now, or `None` if there is no such
+    /// server. May block for about a second the first time a key is needed.
+    pub fn signing_kid(&self, authorization_server: Option<&str>) -> Option<String> {
+        let server = server_of(authorization_server);
+        let seed = {
+            let oidc = self.shared.oidc();
+            oidc.servers
+                .contains_key(&server)
+                .then(|| oidc.signer(&server))?
+        };
+        Some(oidc::keys::key(&seed).kid.clone())
+    }
+
+    /// Every authorization server gets a new signing key; the previous ones
+    /// stay in the JWKS (see [`FakeOkta::retire_old_signing_keys`]), so a
+    /// client holding a cached JWKS meets an unknown `kid` and must refetch.
+    pub fn rotate_signing_key(&self) {
+        for ring in self.shared.oidc().servers.values_mut() {
+            ring.rotate();
+        }
+    }
+
+    /// Drops every key but the current signer from each server's JWKS.
+    pub fn retire_old_signing_keys(&self) {
+        for ring in self.shared.oidc().servers.values_mut() {
+            ring.retire_old();
+        }
+    }
+
+    /// Signs `claims` as a compact RS256 JWT with the current key of the
+    /// server whose issuer equals `claims.iss` (the org server otherwise).
+    /// `header` is used as given, so it may lie (`alg: "none"`, a foreign
+    /// `kid`); a missing `alg` becomes `RS256` and a missing `kid` the
+    /// signer's. May block for about a second the first time a key is needed.
+    pub fn sign_id_token(&self, claims: Value, header: Value) -> String {
+        let seed = {
+            let oidc = self.shared.oidc();
+            let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
+            let server = oidc
+                .server_by_issuer(&self.shared.url, iss)
+                .unwrap_or(Server::Org);
+            oidc.signer(&server)
+        };
+        oidc::sign(&oidc::keys::key(&seed), &header, &claims)
+    }
+
+    /// Issues an authorization code, as a sign-in would, whose redemption
+    /// at any server's token endpoint returns `id_token` verbatim. The code
+    /// is bound to `client_id` and `redirect_uri` and, with
+    /// `code_challenge`, to an S256 PKCE verifier; it is single-use and
+    /// expires like any other. Its access token opens nothing.
+    pub fn issue_code_with_id_token(
+        &self,
+        client_id: &str,
+        redirect_uri: &str,
+        id_token: String,
+        code_challenge: Option<String>,
+    ) -> String {
+        let code = errors::random_token(43);
+        let grant = oidc::Grant {
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            server: None,
+            user_id: None,
+            nonce: None,
+            scopes: vec!["openid".into()],
+            code_challenge,
+            auth_time: oidc::now_epoch(),
+            expires: std::time::Instant::now() + oidc::CODE_LIFETIME,
+            forced_id_token: Some(id_token),
+        };
+        self.shared.oidc().codes.insert(code.clone(), grant);
+        code
+    }
+
+    /// Makes every authorization code issued so far expired, as if its
+    /// 60 seconds had passed.
+    pub fn expire_authorization_codes(&self) {
+        let now = std::time::Instant::now();
+        for grant in self.shared.oidc().codes.values_mut() {
+            grant.expires = now;
+        }
+    }
+
     /// Stops accepting requests and waits (up to 5 s) for the server to end.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -311,6 +440,10 @@ impl FakeOkta {
             }
         }
     }
+}
+
+fn server_of(authorization_server: Option<&str>) -> Server {
+    authorization_server.map_or(Server::Org, |id| Server::Custom(id.to_owned()))
 }
 
 impl Drop for FakeOkta {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::errors::OktaError;
 use crate::org::Id;
-use crate::{Shared, gate, groups, paging, render, users};
+use crate::{Shared, gate, groups, oidc, paging, render, users};
 
 /// Per-request facts the handlers need.
 pub(crate) struct Ctx {
@@ -72,6 +72,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/groups/{id}", get(groups::get))
         .route("/api/v1/groups/{id}/users", get(groups::members))
         .route("/api/v1/meta/schemas/user/{schema}", get(user_schema))
+        .merge(oidc::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         // Added last so it wraps the fallbacks too: every answer gets the

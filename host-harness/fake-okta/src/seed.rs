@@ -213,3 +213,10 @@ pub(crate) fn build(spec: &OrgSpec) -> Org {
         created: START - 30 * DAY,
     }
 }
+
+/// The org's own id (`00o...`), drawn from its own stream so adding it did
+/// not change any seeded user or group.
+pub(crate) fn org_id(seed: u64, org: &Org) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6f72_6769_6400_0000);
+    id_str(&new_id(&mut rng, b"00o", &org.suffix)).to_owned()
+}

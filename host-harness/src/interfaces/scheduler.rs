@@ -8,6 +8,40 @@ fn invalid(e: impl std::fmt::Display) -> SchedulerError {
     SchedulerError::Invalid(e.to_string())
 }
 
+fn zone_ok(name: &str) -> Result<(), SchedulerError> {
+    name.parse::<chrono_tz::Tz>().map(|_| ()).map_err(|_| {
+        invalid(format!(
+            "unknown time zone {name:?}: use an IANA name such as Asia/Kolkata"
+        ))
+    })
+}
+
+/// Keep a schedule for a config (validated), as the host's scheduler reads it.
+pub fn store(
+    infraon: &fake_infraon::Infraon,
+    config: &str,
+    schedule: Schedule,
+) -> Result<(), SchedulerError> {
+    validate(&schedule)?;
+    let entry = crate::scheduler::Entry::new(schedule, chrono::Utc::now());
+    let json = serde_json::to_string(&entry).map_err(|e| SchedulerError::Other(e.to_string()))?;
+    infraon
+        .schedule_set(crate::PLUGIN_ID, config, &json)
+        .map_err(|e| SchedulerError::Other(e.to_string()))
+}
+
+/// The kept entry of a config, if any.
+pub fn load(
+    infraon: &fake_infraon::Infraon,
+    config: &str,
+) -> Result<Option<crate::scheduler::Entry>, SchedulerError> {
+    let json = infraon
+        .schedule_get(crate::PLUGIN_ID, config)
+        .map_err(|e| SchedulerError::Other(e.to_string()))?;
+    json.map(|j| serde_json::from_str(&j).map_err(|e| SchedulerError::Other(e.to_string())))
+        .transpose()
+}
+
 /// Check a schedule before it is kept.
 pub fn validate(schedule: &Schedule) -> Result<(), SchedulerError> {
     let check_time = |t: &crate::bindings::infraon::okta::scheduler::LocalTime| {
@@ -23,11 +57,11 @@ pub fn validate(schedule: &Schedule) -> Result<(), SchedulerError> {
         Ok(())
     };
     match schedule {
-        Schedule::Daily(t) => check_time(t),
+        Schedule::Daily(t) => check_time(t).and_then(|()| zone_ok(&t.time_zone)),
         Schedule::Weekly(w) if w.weekday > 6 => {
             Err(invalid("weekday must be 0 (Monday) to 6 (Sunday)"))
         }
-        Schedule::Weekly(w) => check_time(&w.at),
+        Schedule::Weekly(w) => check_time(&w.at).and_then(|()| zone_ok(&w.at.time_zone)),
         Schedule::EveryHours(0) => Err(invalid("every-hours must be at least 1")),
         Schedule::EveryHours(_) => Ok(()),
     }

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod directory;
 pub mod install;
 pub mod link;
 pub mod okta_client;
@@ -14,10 +15,14 @@ pub mod okta_error;
 pub mod origin;
 pub mod ports;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod verify;
 
 pub use config::{ConfigForm, ConfigSummary, FieldError, InstallOptions, StoredConfig, SyncTarget};
+pub use directory::{
+    Directory, DirectoryError, FieldSpec, Person, PersonStatus, Role, UpsertOutcome,
+};
 pub use install::{InstallError, VerifyError};
 pub use okta_client::{OktaClient, OktaResponse};
 pub use okta_error::{OktaError, OktaFailure, RateLimit};
@@ -25,6 +30,10 @@ pub use origin::{OktaOrigin, Scheme, parse_okta_domain};
 pub use ports::{
     Clock, Host, Http, HttpRequest, HttpResponse, Level, Log, Secrets, SecretsError, Storage,
     StorageError, TransportError,
+};
+pub use sync::{
+    Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, SyncRun, Trigger,
+    UnsyncedRecord,
 };
 pub use verify::VerifyReport;
 

@@ -3,6 +3,8 @@
 
 use thiserror::Error;
 
+pub use crate::directory::Directory;
+
 /// An outgoing HTTP request. Only `GET` is used today, so there is no body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
@@ -124,6 +126,10 @@ pub trait Secrets {
 pub trait Clock {
     /// Milliseconds since the Unix epoch, UTC.
     fn now_unix_ms(&self) -> u64;
+    /// Block for `ms` milliseconds: how the sync waits out Okta's rate-limit
+    /// window and backs off between retries (WASI monotonic clock in the
+    /// component; fakes advance a virtual clock).
+    fn sleep_ms(&self, ms: u64);
 }
 
 /// Log severity, mirroring WIT `log.level`.
@@ -158,4 +164,6 @@ pub struct Host<'a> {
     pub clock: &'a dyn Clock,
     /// Log sink.
     pub log: &'a mut dyn Log,
+    /// Infraon's people.
+    pub directory: &'a mut dyn Directory,
 }

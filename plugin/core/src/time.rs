@@ -18,6 +18,13 @@ pub fn rfc3339_from_unix_ms(ms: u64) -> String {
     rfc3339_from_unix_secs(ms / 1000)
 }
 
+/// Format Unix milliseconds as RFC 3339 UTC with milliseconds, e.g.
+/// `2026-11-28T17:00:00.250Z`, the form Okta's filters document.
+pub fn rfc3339_millis_from_unix_ms(ms: u64) -> String {
+    let secs = rfc3339_from_unix_secs(ms / 1000);
+    format!("{}.{:03}Z", secs.trim_end_matches('Z'), ms % 1000)
+}
+
 /// Howard Hinnant's `civil_from_days`, restricted to dates on or after 1970
 /// (the clock is unsigned), so all arithmetic stays in `u64`.
 fn civil_from_days(days: u64) -> (u64, u64, u64) {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use fake_okta::{BlockingFakeOkta, FakeOktaOptions, OrgSpec};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;

@@ -1,8 +1,13 @@
 //! In-memory fakes of the ports, with scripted HTTP answers.
 #![allow(dead_code)]
 
+pub mod directory;
+pub mod okta;
+pub mod world;
+
 use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 use plugin_core::{
     Clock, Host, Http, HttpRequest, HttpResponse, Level, Log, Secrets, SecretsError, Storage,
@@ -83,12 +88,13 @@ impl Secrets for MemSecrets {
     }
 }
 
-/// Starts at 2026-11-28T17:00:00Z and advances 5 ms per reading.
-pub struct StepClock(pub Cell<u64>);
+/// Starts at 2026-11-28T17:00:00Z and advances 5 ms per reading; sleeping
+/// advances it too. Shared (`Rc`) so that a fake Okta can read the same time.
+pub struct StepClock(pub Rc<Cell<u64>>);
 
 impl Default for StepClock {
     fn default() -> Self {
-        StepClock(Cell::new(1_795_885_200_000))
+        StepClock(Rc::new(Cell::new(1_795_885_200_000)))
     }
 }
 
@@ -97,6 +103,9 @@ impl Clock for StepClock {
         let t = self.0.get();
         self.0.set(t + 5);
         t
+    }
+    fn sleep_ms(&self, ms: u64) {
+        self.0.set(self.0.get() + ms);
     }
 }
 
@@ -131,6 +140,7 @@ pub struct FakeHost {
     pub secrets: MemSecrets,
     pub clock: StepClock,
     pub log: MemLog,
+    pub directory: directory::MemDirectory,
 }
 
 impl FakeHost {
@@ -141,6 +151,7 @@ impl FakeHost {
             secrets: &mut self.secrets,
             clock: &self.clock,
             log: &mut self.log,
+            directory: &mut self.directory,
         }
     }
 

@@ -9,6 +9,8 @@ use crate::policy::granted_origin;
 use crate::runtime::{HostError, Runtime};
 use crate::state::Scope;
 
+mod sync;
+
 /// What a plugin call returns: the host's verdict, then the plugin's.
 pub type Outcome<T, E> = Result<Result<T, E>, HostError>;
 
@@ -22,7 +24,7 @@ impl Runtime {
     }
 
     /// Scope for an installed config: egress to the origin granted at install.
-    fn installed_scope(&self, name: &str) -> Scope {
+    pub(crate) fn installed_scope(&self, name: &str) -> Scope {
         let granted = self
             .infraon()
             .installation_get(crate::PLUGIN_ID, name.trim())

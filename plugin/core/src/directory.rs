@@ -1,0 +1,155 @@
+//! Infraon's own people (WIT `directory`): the types, mirrored field by field,
+//! and the [`Directory`] port the sync engine writes through.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::config::SyncTarget;
+
+/// The state of a person in Infraon (WIT `person-status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PersonStatus {
+    /// Can sign in and be assigned work / raise requests.
+    Active,
+    /// Exists but has not completed activation in Okta.
+    Pending,
+    /// Temporarily blocked (Okta suspended, locked out).
+    Suspended,
+    /// Disabled; history kept.
+    Deactivated,
+}
+
+impl PersonStatus {
+    /// `active`, `pending`, `suspended` or `deactivated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonStatus::Active => "active",
+            PersonStatus::Pending => "pending",
+            PersonStatus::Suspended => "suspended",
+            PersonStatus::Deactivated => "deactivated",
+        }
+    }
+}
+
+impl fmt::Display for PersonStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A person as the plugin writes them (WIT `person`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Okta's immutable user id: the key of the link.
+    pub external_id: String,
+    /// The config that manages this person.
+    pub config: String,
+    /// Users or Requesters.
+    pub kind: SyncTarget,
+    /// Sign-in name.
+    pub login: String,
+    /// Primary email.
+    pub email: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Display name.
+    pub display_name: String,
+    /// Further Infraon fields by Infraon field name.
+    pub fields: Vec<(String, String)>,
+    /// Infraon role names.
+    pub roles: Vec<String>,
+    /// Lifecycle state.
+    pub status: PersonStatus,
+}
+
+/// An Infraon role a group can map to (WIT `role`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// Role name as Infraon shows it.
+    pub name: String,
+    /// Which population the role applies to.
+    pub kind: SyncTarget,
+}
+
+/// A field Infraon keeps for a person (WIT `field-spec`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// Infraon field name.
+    pub name: String,
+    /// Whether every person must have a value.
+    pub required: bool,
+}
+
+/// What an upsert did (WIT `upsert-outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    /// A new person was created.
+    Created,
+    /// An existing person changed.
+    Updated,
+    /// Nothing differed.
+    Unchanged,
+}
+
+/// Why Infraon refused a directory call (WIT `directory-error`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DirectoryError {
+    /// Infraon rejected a value: the field and why.
+    #[error("Infraon rejected `{0}`: {1}")]
+    Rejected(String, String),
+    /// Another person (not linked to this Okta user) owns this email or login.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// No such person.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The directory cannot be used right now.
+    #[error("directory unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error("directory error: {0}")]
+    Other(String),
+}
+
+/// Infraon's directory of Users and Requesters (WIT `directory`).
+pub trait Directory {
+    /// Create or update the person linked to `person.external_id`.
+    fn upsert(&mut self, person: &Person) -> Result<UpsertOutcome, DirectoryError>;
+    /// Create or update a page of people in one call and one transaction;
+    /// one result per person, in order.
+    fn upsert_batch(&mut self, people: &[Person]) -> Vec<Result<UpsertOutcome, DirectoryError>>;
+    /// Change a linked person's lifecycle state.
+    fn set_status(
+        &mut self,
+        kind: SyncTarget,
+        external_id: &str,
+        status: PersonStatus,
+    ) -> Result<(), DirectoryError>;
+    /// The person linked to an Okta user id.
+    fn find_by_external_id(
+        &mut self,
+        kind: SyncTarget,
+        external_id: &str,
+    ) -> Result<Option<Person>, DirectoryError>;
+    /// The person (linked or not) with this email.
+    fn find_by_email(
+        &mut self,
+        kind: SyncTarget,
+        email: &str,
+    ) -> Result<Option<Person>, DirectoryError>;
+    /// External ids of everyone this config manages.
+    fn list_linked(
+        &mut self,
+        config: &str,
+        kind: SyncTarget,
+    ) -> Result<Vec<String>, DirectoryError>;
+    /// The roles Infraon has.
+    fn list_roles(&mut self) -> Result<Vec<Role>, DirectoryError>;
+    /// The fields Infraon keeps for a population.
+    fn list_fields(&mut self, kind: SyncTarget) -> Result<Vec<FieldSpec>, DirectoryError>;
+}

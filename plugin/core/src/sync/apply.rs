@@ -1,0 +1,297 @@
+//! Apply one page of Okta users to the directory: map, compare with what
+//! Infraon has, upsert the page in one batch, and count.
+//!
+//! Conflict rule: the plugin never links an Okta user to an Infraon person
+//! it did not create. When Infraon answers `conflict` (an unlinked person, or
+//! one managed elsewhere, owns the email or login), the Okta user becomes an
+//! unsynced `email-conflict` record for an admin to resolve in Infraon.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::SyncTarget;
+use crate::directory::{Directory, DirectoryError, Person, PersonStatus, Role, UpsertOutcome};
+use crate::sync::mapping::{Identity, identity, map_user, roles_for};
+use crate::sync::memberships::Memberships;
+use crate::sync::types::{Counts, ReasonCode, SyncError, UnsyncedRecord};
+
+/// What a users page leaves for later steps (stored per page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersPage {
+    /// `(okta id, lower-cased email)` of every user listed on the page; the
+    /// email is empty for users that could not be mapped.
+    pub seen: Vec<(String, String)>,
+    /// People whose deactivation waits for the end of the run.
+    pub deactivate: Vec<String>,
+}
+
+/// The run-wide facts a page is applied with.
+pub struct Ctx<'a> {
+    /// Config name.
+    pub config: &'a str,
+    /// Users or Requesters.
+    pub kind: SyncTarget,
+    /// Compute only.
+    pub dry_run: bool,
+    /// Run id, for unsynced records.
+    pub run_id: u64,
+    /// Now (RFC 3339), for unsynced records.
+    pub now: &'a str,
+    /// Infraon's roles.
+    pub roles: &'a [Role],
+}
+
+impl Ctx<'_> {
+    fn unsynced(&self, who: &Identity, reason: ReasonCode, text: String) -> UnsyncedRecord {
+        UnsyncedRecord {
+            okta_id: who.okta_id.clone(),
+            login: who.login.clone(),
+            email: who.email.clone(),
+            display_name: who.display_name.clone(),
+            reason,
+            reason_text: text,
+            run_id: self.run_id,
+            at: self.now.to_owned(),
+        }
+    }
+}
+
+/// Apply a users page. `emails` maps the lower-cased emails seen so far in
+/// the run to their Okta id. Unsynced records are returned.
+pub fn apply_users(
+    dir: &mut dyn Directory,
+    ctx: &Ctx<'_>,
+    users: &[Value],
+    memberships: &mut Memberships,
+    emails: &mut HashMap<String, String>,
+    counts: &mut Counts,
+) -> Result<(UsersPage, Vec<UnsyncedRecord>), SyncError> {
+    let mut page = UsersPage::default();
+    let mut unsynced = Vec::new();
+    let mut batch: Vec<(Identity, Option<Person>, Person)> = Vec::new();
+    for user in users {
+        counts.fetched += 1;
+        let who = identity(user);
+        let roles = roles_for(
+            ctx.kind,
+            memberships
+                .group_names(&who.okta_id)
+                .iter()
+                .map(String::as_str),
+            ctx.roles,
+        );
+        let mut person = match map_user(user, ctx.config, ctx.kind, roles) {
+            Ok(p) => p,
+            Err((code, text)) => {
+                // Still listed by Okta: not absent, so never deactivated for it.
+                if !who.okta_id.is_empty() {
+                    page.seen.push((who.okta_id.clone(), String::new()));
+                }
+                unsynced.push(ctx.unsynced(&who, code, text));
+                continue;
+            }
+        };
+        let email = person.email.to_lowercase();
+        page.seen.push((person.external_id.clone(), email.clone()));
+        match emails.get(&email) {
+            Some(other) if *other != person.external_id => {
+                let text = format!("Okta user `{other}` of this run already has this email");
+                unsynced.push(ctx.unsynced(&who, ReasonCode::DuplicateEmail, text));
+                continue;
+            }
+            _ => {
+                emails.insert(email, person.external_id.clone());
+            }
+        }
+        let prior = dir
+            .find_by_external_id(ctx.kind, &person.external_id)
+            .map_err(SyncError::host)?;
+        if let Some(p) = &prior
+            && person.status == PersonStatus::Deactivated
+            && p.status != PersonStatus::Deactivated
+            && p.config == ctx.config
+        {
+            // Applied at the end, all together, where the safeguard can hold them.
+            person.status = p.status;
+            page.deactivate.push(person.external_id.clone());
+        }
+        if ctx.dry_run {
+            match preview(dir, ctx.kind, prior.as_ref(), &person)? {
+                Ok(outcome) => tally(counts, prior.as_ref(), &person, outcome),
+                Err(e) => unsynced.push(refusal(ctx, &who, e)?),
+            }
+        } else {
+            batch.push((who, prior, person));
+        }
+    }
+    if !batch.is_empty() {
+        let people: Vec<Person> = batch.iter().map(|(_, _, p)| p.clone()).collect();
+        let results = dir.upsert_batch(&people);
+        if results.len() != people.len() {
+            return Err(SyncError::Host(format!(
+                "the directory answered {} results for {} people",
+                results.len(),
+                people.len()
+            )));
+        }
+        for ((who, prior, person), result) in batch.iter().zip(results) {
+            match result {
+                Ok(outcome) => tally(counts, prior.as_ref(), person, outcome),
+                Err(e) => unsynced.push(refusal(ctx, who, e)?),
+            }
+        }
+    }
+    counts.unsynced += unsynced.len() as u32;
+    Ok((page, unsynced))
+}
+
+/// Incremental: people whose groups changed but whose Okta profile did not
+/// get their roles re-derived from the person Infraon has.
+pub fn apply_role_changes(
+    dir: &mut dyn Directory,
+    ctx: &Ctx<'_>,
+    ids: &[String],
+    memberships: &mut Memberships,
+    counts: &mut Counts,
+) -> Result<Vec<UnsyncedRecord>, SyncError> {
+    let mut batch = Vec::new();
+    for id in ids {
+        let Some(prior) = dir
+            .find_by_external_id(ctx.kind, id)
+            .map_err(SyncError::host)?
+            .filter(|p| p.config == ctx.config)
+        else {
+            // Never synced (or unsynced): the next full run decides.
+            continue;
+        };
+        let groups = memberships.group_names(id);
+        let roles = roles_for(ctx.kind, groups.iter().map(String::as_str), ctx.roles);
+        if role_set(&roles) == role_set(&prior.roles) {
+            continue;
+        }
+        let person = Person {
+            roles,
+            ..prior.clone()
+        };
+        batch.push((prior, person));
+    }
+    let mut unsynced = Vec::new();
+    if ctx.dry_run || batch.is_empty() {
+        for (prior, person) in &batch {
+            tally(counts, Some(prior), person, UpsertOutcome::Updated);
+        }
+        return Ok(unsynced);
+    }
+    let people: Vec<Person> = batch.iter().map(|(_, p)| p.clone()).collect();
+    for ((prior, person), result) in batch.iter().zip(dir.upsert_batch(&people)) {
+        match result {
+            Ok(outcome) => tally(counts, Some(prior), person, outcome),
+            Err(e) => {
+                let who = Identity {
+                    okta_id: person.external_id.clone(),
+                    login: person.login.clone(),
+                    email: person.email.clone(),
+                    display_name: person.display_name.clone(),
+                };
+                unsynced.push(refusal(ctx, &who, e)?);
+            }
+        }
+    }
+    counts.unsynced += unsynced.len() as u32;
+    Ok(unsynced)
+}
+
+fn role_set(roles: &[String]) -> BTreeSet<&str> {
+    roles.iter().map(String::as_str).collect()
+}
+
+/// Count one applied person.
+fn tally(counts: &mut Counts, prior: Option<&Person>, new: &Person, outcome: UpsertOutcome) {
+    match (outcome, prior) {
+        (UpsertOutcome::Created, _) | (UpsertOutcome::Updated, None) => {
+            counts.created += u32::from(outcome == UpsertOutcome::Created);
+            counts.updated += u32::from(outcome == UpsertOutcome::Updated);
+            counts.role_changes += new.roles.len() as u32;
+        }
+        (UpsertOutcome::Updated, Some(p)) => {
+            if p.status == PersonStatus::Deactivated && new.status != PersonStatus::Deactivated {
+                counts.reactivated += 1;
+            } else {
+                counts.updated += 1;
+            }
+            let (a, b) = (role_set(&p.roles), role_set(&new.roles));
+            counts.role_changes += a.symmetric_difference(&b).count() as u32;
+        }
+        (UpsertOutcome::Unchanged, _) => counts.unchanged += 1,
+    }
+}
+
+/// What an upsert would do, without doing it: the dry-run.
+fn preview(
+    dir: &mut dyn Directory,
+    kind: SyncTarget,
+    prior: Option<&Person>,
+    new: &Person,
+) -> Result<Result<UpsertOutcome, DirectoryError>, SyncError> {
+    if let Some(p) = prior {
+        return Ok(Ok(if same(p, new) {
+            UpsertOutcome::Unchanged
+        } else {
+            UpsertOutcome::Updated
+        }));
+    }
+    match dir
+        .find_by_email(kind, &new.email)
+        .map_err(SyncError::host)?
+    {
+        Some(owner) if owner.external_id != new.external_id => {
+            Ok(Err(DirectoryError::Conflict(format!(
+                "email `{}` already belongs to another Infraon person who is not linked to this Okta user",
+                new.email
+            ))))
+        }
+        _ => Ok(Ok(UpsertOutcome::Created)),
+    }
+}
+
+/// Equal as Infraon compares: fields as a map, roles as a set.
+fn same(a: &Person, b: &Person) -> bool {
+    let norm = |p: &Person| {
+        let mut f = p.fields.clone();
+        f.sort();
+        (
+            f,
+            role_set(&p.roles)
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+        )
+    };
+    a.login == b.login
+        && a.email == b.email
+        && a.first_name == b.first_name
+        && a.last_name == b.last_name
+        && a.display_name == b.display_name
+        && a.status == b.status
+        && a.config == b.config
+        && norm(a) == norm(b)
+}
+
+/// A directory refusal as an unsynced record; an unavailable directory is a
+/// host failure that stops the step instead.
+fn refusal(ctx: &Ctx<'_>, who: &Identity, e: DirectoryError) -> Result<UnsyncedRecord, SyncError> {
+    let (code, text) = match e {
+        DirectoryError::Conflict(m) => (ReasonCode::EmailConflict, m),
+        DirectoryError::Rejected(field, why) => (
+            ReasonCode::RejectedByInfraon,
+            format!("Infraon rejected `{field}`: {why}"),
+        ),
+        DirectoryError::Unavailable(m) => return Err(SyncError::Host(m)),
+        e @ (DirectoryError::NotFound(_) | DirectoryError::Other(_)) => {
+            (ReasonCode::DirectoryError, e.to_string())
+        }
+    };
+    Ok(ctx.unsynced(who, code, text))
+}

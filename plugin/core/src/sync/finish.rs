@@ -1,0 +1,206 @@
+//! The end of a run: deactivations (deprovisioned, and absent after a
+//! complete full listing), the mass-deactivation safeguard, then the
+//! snapshot, the watermark and the record.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::SyncTarget;
+use crate::directory::{DirectoryError, PersonStatus};
+use crate::ports::{Host, Level};
+use crate::sync::apply::UsersPage;
+use crate::sync::checkpoint::{Checkpoint, Phase, Watermark};
+use crate::sync::keys;
+use crate::sync::memberships::Memberships;
+use crate::sync::types::{RunOutcome, RunRecord, SyncError};
+use crate::time::rfc3339_from_unix_ms;
+
+/// Deactivations a held run waits on (`state/<config>/held/<id>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    /// Users or Requesters.
+    pub kind: SyncTarget,
+    /// Okta ids of the people to deactivate.
+    pub external_ids: Vec<String>,
+}
+
+/// Compute and apply (or hold) the run's deactivations, then complete it.
+pub fn finish(
+    host: &mut Host<'_>,
+    cp: &mut Checkpoint,
+    memberships: &Memberships,
+) -> Result<(), SyncError> {
+    let config = cp.record.config.clone();
+    let pages: Vec<UsersPage> = keys::pages(
+        host.storage,
+        &keys::work_pages(&config, cp.record.id, "users"),
+        cp.seq.users,
+    )?;
+    let mut pending: BTreeSet<String> = pages
+        .iter()
+        .flat_map(|p| p.deactivate.iter().cloned())
+        .collect();
+    let linked = host
+        .directory
+        .list_linked(&config, cp.kind)
+        .map_err(SyncError::host)?;
+    if cp.is_full() {
+        let seen: HashSet<&str> = pages
+            .iter()
+            .flat_map(|p| p.seen.iter().map(|(id, _)| id.as_str()))
+            .collect();
+        for id in linked.iter().filter(|id| !seen.contains(id.as_str())) {
+            let current = host
+                .directory
+                .find_by_external_id(cp.kind, id)
+                .map_err(SyncError::host)?;
+            if current.is_some_and(|p| p.status != PersonStatus::Deactivated) {
+                pending.insert(id.clone());
+            }
+        }
+    }
+    let pending: Vec<String> = pending.into_iter().collect();
+    let mut outcome = if cp.record.counts.unsynced > 0 {
+        RunOutcome::Partial
+    } else {
+        RunOutcome::Succeeded
+    };
+    if cp.dry_run {
+        cp.record.counts.deactivated = pending.len() as u32;
+    } else if cp.settings.holds(pending.len(), linked.len()) {
+        let held = Held {
+            kind: cp.kind,
+            external_ids: pending,
+        };
+        keys::put_json(host.storage, &keys::held(&config, cp.record.id), &held)?;
+        let n = held.external_ids.len().to_string();
+        host.log.write(
+            Level::Warn,
+            "sync holds its deactivations for approval",
+            &[("config", &config), ("deactivations", &n)],
+        );
+        outcome = RunOutcome::Held;
+    } else {
+        cp.record.counts.deactivated += deactivate(host, cp.kind, &pending)?;
+    }
+    complete(host, cp, outcome, None, Some(memberships))
+}
+
+/// Deactivate people; returns how many changed. People already gone from
+/// the directory are skipped.
+pub fn deactivate(host: &mut Host<'_>, kind: SyncTarget, ids: &[String]) -> Result<u32, SyncError> {
+    let mut n = 0;
+    for id in ids {
+        match host
+            .directory
+            .set_status(kind, id, PersonStatus::Deactivated)
+        {
+            Ok(()) => n += 1,
+            Err(DirectoryError::NotFound(_)) => {}
+            Err(e) => return Err(SyncError::host(e)),
+        }
+    }
+    Ok(n)
+}
+
+/// End a run with `outcome`: on success (not dry-run) leave the snapshot and
+/// the watermark, then write the record and drop the checkpoint and scratch.
+pub fn complete(
+    host: &mut Host<'_>,
+    cp: &mut Checkpoint,
+    outcome: RunOutcome,
+    error: Option<String>,
+    memberships: Option<&Memberships>,
+) -> Result<(), SyncError> {
+    let config = cp.record.config.clone();
+    let id = cp.record.id;
+    let applied = matches!(
+        outcome,
+        RunOutcome::Succeeded | RunOutcome::Partial | RunOutcome::Held
+    );
+    if applied && !cp.dry_run {
+        if let Some(m) = memberships {
+            m.save_snapshot(host.storage, &config, cp.is_full())?;
+        }
+        let wm = Watermark {
+            started_ms: cp.started_ms,
+            run: id,
+        };
+        keys::put_json(host.storage, &keys::watermark(&config), &wm)?;
+    }
+    let now = host.clock.now_unix_ms();
+    cp.record.outcome = Some(outcome);
+    cp.record.error = error;
+    cp.record.ended_at = Some(rfc3339_from_unix_ms(now));
+    cp.record.duration_ms = now.saturating_sub(cp.started_ms);
+    cp.phase = Phase::Done;
+    keys::put_json(host.storage, &keys::run(&config, id), &cp.record)?;
+    host.storage
+        .delete(&keys::checkpoint(&config))
+        .map_err(SyncError::host)?;
+    keys::delete_prefix(host.storage, &keys::work(&config, id))?;
+    // Unsynced pages a crashed step wrote beyond the last checkpoint.
+    for key in host
+        .storage
+        .list_keys(&keys::unsynced(&config, id))
+        .map_err(SyncError::host)?
+    {
+        if keys::trailing_number(&key).is_some_and(|n| n >= u64::from(cp.seq.unsynced)) {
+            host.storage.delete(&key).map_err(SyncError::host)?;
+        }
+    }
+    prune(host, &config)?;
+    log_end(host, &cp.record);
+    Ok(())
+}
+
+/// Forget the oldest runs beyond [`keys::KEEP_RUNS`], so history and
+/// unsynced records do not grow forever.
+fn prune(host: &mut Host<'_>, config: &str) -> Result<(), SyncError> {
+    let runs = host
+        .storage
+        .list_keys(&keys::runs(config))
+        .map_err(SyncError::host)?;
+    let excess = runs.len().saturating_sub(keys::KEEP_RUNS);
+    for key in &runs[..excess] {
+        if let Some(id) = keys::trailing_number(key) {
+            keys::delete_prefix(host.storage, &keys::unsynced(config, id))?;
+            host.storage
+                .delete(&keys::held(config, id))
+                .map_err(SyncError::host)?;
+        }
+        host.storage.delete(key).map_err(SyncError::host)?;
+    }
+    Ok(())
+}
+
+fn log_end(host: &mut Host<'_>, r: &RunRecord) {
+    let c = r.counts;
+    let outcome = format!("{:?}", r.outcome.unwrap_or(RunOutcome::Failed)).to_lowercase();
+    let nums = [
+        ("fetched", c.fetched),
+        ("created", c.created),
+        ("updated", c.updated),
+        ("unchanged", c.unchanged),
+        ("deactivated", c.deactivated),
+        ("reactivated", c.reactivated),
+        ("role_changes", c.role_changes),
+        ("unsynced", c.unsynced),
+        ("requests", r.requests),
+    ]
+    .map(|(k, v)| (k, v.to_string()));
+    let id = r.id.to_string();
+    let mut fields: Vec<(&str, &str)> =
+        vec![("config", &r.config), ("run", &id), ("outcome", &outcome)];
+    fields.extend(nums.iter().map(|(k, v)| (*k, v.as_str())));
+    if let Some(e) = &r.error {
+        fields.push(("error", e));
+    }
+    let level = match r.outcome {
+        Some(RunOutcome::Failed) => Level::Error,
+        Some(RunOutcome::Succeeded) => Level::Info,
+        _ => Level::Warn,
+    };
+    host.log.write(level, "sync run finished", &fields);
+}

@@ -1,0 +1,180 @@
+//! Who is in which group, known before any user is applied: rebuilt in
+//! memory from the run's stored pages (and, for incremental runs, the last
+//! successful snapshot), so a resumed run sees exactly what it had fetched.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ports::Storage;
+use crate::sync::keys;
+use crate::sync::types::SyncError;
+
+/// A group as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRef {
+    /// Okta group id.
+    pub id: String,
+    /// `profile.name`.
+    pub name: String,
+}
+
+/// One stored page of a group's members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersPage {
+    /// Okta group id.
+    pub group: String,
+    /// Okta user ids on this page.
+    pub members: Vec<String>,
+}
+
+/// A group's membership as of the last successful run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSnapshot {
+    /// Group name then.
+    pub name: String,
+    /// Member ids, sorted.
+    pub members: Vec<String>,
+}
+
+/// The membership view of one run.
+#[derive(Debug, Default)]
+pub struct Memberships {
+    /// Groups this run listed, in listing order (the members phase walks it).
+    pub listed: Vec<GroupRef>,
+    names: HashMap<String, String>,
+    members: BTreeMap<String, BTreeSet<String>>,
+    before: BTreeMap<String, GroupSnapshot>,
+    by_user: Option<HashMap<String, Vec<String>>>,
+}
+
+impl Memberships {
+    /// Rebuild from storage: the snapshot first when `incremental` (the run
+    /// only lists changed groups), then the run's pages below the counters.
+    pub fn load(
+        s: &mut dyn Storage,
+        config: &str,
+        run: u64,
+        groups_below: u32,
+        members_below: u32,
+        incremental: bool,
+    ) -> Result<Memberships, SyncError> {
+        let mut m = Memberships::default();
+        if incremental {
+            for key in s
+                .list_keys(&keys::snapshots(config))
+                .map_err(SyncError::host)?
+            {
+                let Some(snap) = keys::get_json::<GroupSnapshot>(s, &key)? else {
+                    continue;
+                };
+                let id = key.rsplit('/').next().unwrap_or_default().to_owned();
+                m.names.insert(id.clone(), snap.name.clone());
+                m.members
+                    .insert(id.clone(), snap.members.iter().cloned().collect());
+                m.before.insert(id, snap);
+            }
+        }
+        let prefix = keys::work_pages(config, run, "groups");
+        for page in keys::pages::<Vec<GroupRef>>(s, &prefix, groups_below)? {
+            m.add_groups(page);
+        }
+        let prefix = keys::work_pages(config, run, "members");
+        for page in keys::pages::<MembersPage>(s, &prefix, members_below)? {
+            m.add_members(&page);
+        }
+        Ok(m)
+    }
+
+    /// Take in a listed groups page. A listed group's members are refetched,
+    /// so whatever the snapshot said about it is dropped.
+    pub fn add_groups(&mut self, page: Vec<GroupRef>) {
+        for g in page {
+            self.names.insert(g.id.clone(), g.name.clone());
+            self.members.insert(g.id.clone(), BTreeSet::new());
+            self.listed.push(g);
+        }
+        self.by_user = None;
+    }
+
+    /// Take in a members page.
+    pub fn add_members(&mut self, page: &MembersPage) {
+        self.members
+            .entry(page.group.clone())
+            .or_default()
+            .extend(page.members.iter().cloned());
+        self.by_user = None;
+    }
+
+    /// Names of the groups `user` is in, sorted.
+    pub fn group_names(&mut self, user: &str) -> Vec<String> {
+        let (members, names) = (&self.members, &self.names);
+        let index = self.by_user.get_or_insert_with(|| {
+            let mut idx: HashMap<String, Vec<String>> = HashMap::new();
+            for (g, users) in members {
+                let name = names.get(g).cloned().unwrap_or_default();
+                for u in users {
+                    idx.entry(u.clone()).or_default().push(name.clone());
+                }
+            }
+            idx.values_mut().for_each(|v| v.sort());
+            idx
+        });
+        index.get(user).cloned().unwrap_or_default()
+    }
+
+    /// Users whose groups an incremental run changed: joined or left a listed
+    /// group, or are in one that is new or renamed. Sorted.
+    pub fn changed_users(&self) -> Vec<String> {
+        let mut out = BTreeSet::new();
+        let empty = BTreeSet::new();
+        for g in &self.listed {
+            let now = self.members.get(&g.id).unwrap_or(&empty);
+            match self.before.get(&g.id) {
+                Some(b) if b.name == g.name => {
+                    let then: BTreeSet<String> = b.members.iter().cloned().collect();
+                    out.extend(now.symmetric_difference(&then).cloned());
+                }
+                Some(b) => {
+                    out.extend(now.iter().cloned());
+                    out.extend(b.members.iter().cloned());
+                }
+                None => out.extend(now.iter().cloned()),
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Save the snapshot a successful run leaves: every listed group; after a
+    /// full run, groups no longer listed are forgotten.
+    pub fn save_snapshot(
+        &self,
+        s: &mut dyn Storage,
+        config: &str,
+        full: bool,
+    ) -> Result<(), SyncError> {
+        let listed: BTreeSet<&str> = self.listed.iter().map(|g| g.id.as_str()).collect();
+        if full {
+            for key in s
+                .list_keys(&keys::snapshots(config))
+                .map_err(SyncError::host)?
+            {
+                if !listed.contains(key.rsplit('/').next().unwrap_or_default()) {
+                    s.delete(&key).map_err(SyncError::host)?;
+                }
+            }
+        }
+        for g in &self.listed {
+            let snap = GroupSnapshot {
+                name: g.name.clone(),
+                members: self
+                    .members
+                    .get(&g.id)
+                    .map(|m| m.iter().cloned().collect())
+                    .unwrap_or_default(),
+            };
+            keys::put_json(s, &keys::snapshot(config, &g.id), &snap)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,51 @@
+//! The sync engine: Okta users and groups into Infraon's directory, as a run
+//! the host drives step by step.
+//!
+//! A run lists, in this order, one page per step, following only
+//! `Link rel="next"`:
+//! 1. groups (`/api/v1/groups`), then the members of each group
+//!    (`/api/v1/groups/{id}/users`), so every person's groups are known
+//!    before they are applied — never a request per user;
+//! 2. users (`/api/v1/users`), each page mapped ([`mapping`]) and upserted
+//!    in one `upsert-batch`;
+//! 3. `DEPROVISIONED` users (`search=status eq "DEPROVISIONED"`), which the
+//!    default listing hides;
+//! 4. the finish: deactivations (see [`lifecycle`]) under the
+//!    mass-deactivation safeguard ([`Settings`]), the membership snapshot,
+//!    the watermark, the record.
+//!
+//! An incremental run lists only groups updated or with membership updated
+//! after the watermark (minus a minute of overlap) and their members, and
+//! users updated after it (a filtered listing includes deprovisioned ones);
+//! people whose groups changed but not their profile get their roles
+//! re-derived from what Infraon has. The watermark is the start of the last
+//! run that completed its listing (succeeded, partial or held) and moves
+//! only then. People unsynced by a partial run are retried by the next full
+//! run (or when they change in Okta).
+//!
+//! A dry-run lists like a full run and reports every count, deactivations
+//! included, but writes nothing to the directory, snapshot or watermark.
+//!
+//! Storage layout: [`keys`].
+
+pub mod apply;
+pub mod checkpoint;
+pub mod fetch;
+pub mod finish;
+pub mod history;
+pub mod keys;
+pub mod lifecycle;
+pub mod mapping;
+pub mod memberships;
+pub mod paths;
+pub mod run;
+pub mod settings;
+pub mod types;
+
+pub use history::{approve_held, history, reject_held, unsynced};
+pub use run::SyncRun;
+pub use settings::{Settings, load_settings, save_settings};
+pub use types::{
+    Counts, ReasonCode, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger,
+    UnsyncedRecord,
+};

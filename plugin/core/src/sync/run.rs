@@ -1,0 +1,515 @@
+//! [`SyncRun`]: the run the WIT `run` resource wraps. Each step fetches at
+//! most one Okta page, applies it, and checkpoints.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::directory::Role;
+use crate::okta_client::{OktaClient, OktaResponse};
+use crate::okta_error::OktaFailure;
+use crate::origin::OktaOrigin;
+use crate::ports::{Host, Level};
+use crate::store::{find_config, token_key};
+use crate::sync::apply::{self, Ctx, UsersPage};
+use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
+use crate::sync::fetch::{Fetcher, RateState};
+use crate::sync::finish::{complete, finish};
+use crate::sync::keys;
+use crate::sync::memberships::{GroupRef, MembersPage, Memberships};
+use crate::sync::paths;
+use crate::sync::settings::load_settings;
+use crate::sync::types::{
+    Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger, UnsyncedRecord,
+};
+use crate::time::{rfc3339_from_unix_ms, rfc3339_millis_from_unix_ms};
+
+/// How far before the watermark an incremental run looks, for clock skew
+/// between the plugin and Okta.
+pub const WATERMARK_OVERLAP_MS: u64 = 60_000;
+/// People re-derived per step in the incremental memberships phase.
+pub const ROLE_CHANGES_PER_STEP: usize = 200;
+
+/// One sync run of one config.
+pub struct SyncRun {
+    cp: Checkpoint,
+    cache: Option<Cache>,
+}
+
+impl std::fmt::Debug for SyncRun {
+    // By hand: the cache holds the API token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncRun")
+            .field("checkpoint", &self.cp)
+            .finish()
+    }
+}
+
+/// What a run derives from storage, Okta's config and Infraon; rebuilt after
+/// a resume or a failed step, so it never disagrees with the checkpoint.
+struct Cache {
+    origin: OktaOrigin,
+    token: String,
+    roles: Vec<Role>,
+    memberships: Memberships,
+    emails: HashMap<String, String>,
+    seen: HashSet<String>,
+}
+
+/// Why a step stopped: Okta failures end the run; host failures leave it
+/// resumable from its last checkpoint.
+enum Stop {
+    Okta(OktaFailure),
+    Host(SyncError),
+}
+
+impl From<SyncError> for Stop {
+    fn from(e: SyncError) -> Self {
+        Stop::Host(e)
+    }
+}
+
+impl SyncRun {
+    /// Begin a run. Refused while another run of the config is unfinished.
+    /// `Incremental` without a previous successful run runs (and is recorded)
+    /// as `Full`.
+    pub fn start(
+        host: &mut Host<'_>,
+        config: &str,
+        mode: SyncMode,
+        trigger: Trigger,
+    ) -> Result<SyncRun, SyncError> {
+        let cfg = find_config(host.storage, config)
+            .map_err(SyncError::Host)?
+            .ok_or_else(|| SyncError::UnknownConfig(config.trim().to_owned()))?;
+        let name = cfg.name;
+        if let Some(cp) = keys::get_json::<Checkpoint>(host.storage, &keys::checkpoint(&name))? {
+            return Err(SyncError::AlreadyRunning(cp.record.id));
+        }
+        if host
+            .secrets
+            .get(&token_key(&name))
+            .map_err(SyncError::host)?
+            .is_none()
+        {
+            return Err(SyncError::Other(format!(
+                "no API token is stored for config `{name}`; update the config with a token"
+            )));
+        }
+        let id = next_run_id(host, &name)?;
+        // Scratch of a run that died between its checkpoint and its cleanup.
+        keys::delete_prefix(
+            host.storage,
+            &format!("{}work/", crate::store::state_prefix(&name)),
+        )?;
+        let settings = load_settings(host.storage, &name)?;
+        let watermark: Option<Watermark> = match mode {
+            SyncMode::Incremental => keys::get_json(host.storage, &keys::watermark(&name))?,
+            _ => None,
+        };
+        let since = watermark.map(|w| {
+            rfc3339_millis_from_unix_ms(w.started_ms.saturating_sub(WATERMARK_OVERLAP_MS))
+        });
+        let mode = match (mode, &since) {
+            (SyncMode::Incremental, None) => SyncMode::Full,
+            (m, _) => m,
+        };
+        let now = host.clock.now_unix_ms();
+        let record = RunRecord {
+            id,
+            config: name.clone(),
+            mode,
+            trigger,
+            started_at: rfc3339_from_unix_ms(now),
+            ended_at: None,
+            counts: Counts::default(),
+            requests: 0,
+            duration_ms: 0,
+            outcome: None,
+            error: None,
+        };
+        let cp = Checkpoint {
+            record,
+            kind: cfg.sync_target,
+            dry_run: mode == SyncMode::DryRun,
+            since,
+            started_ms: now,
+            phase: Phase::Groups { next: None },
+            seq: Seqs::default(),
+            rate: RateState::default(),
+            settings,
+        };
+        keys::put_json(host.storage, &keys::checkpoint(&name), &cp)?;
+        keys::put_json(host.storage, &keys::run(&name, id), &cp.record)?;
+        let (id_text, mode_text) = (id.to_string(), format!("{mode:?}").to_lowercase());
+        host.log.write(
+            Level::Info,
+            "sync run started",
+            &[("config", &name), ("run", &id_text), ("mode", &mode_text)],
+        );
+        Ok(SyncRun { cp, cache: None })
+    }
+
+    /// The unfinished run of a config, from its checkpoint, if any.
+    pub fn resume(host: &mut Host<'_>, config: &str) -> Result<Option<SyncRun>, SyncError> {
+        let cfg = find_config(host.storage, config)
+            .map_err(SyncError::Host)?
+            .ok_or_else(|| SyncError::UnknownConfig(config.trim().to_owned()))?;
+        let cp: Option<Checkpoint> = keys::get_json(host.storage, &keys::checkpoint(&cfg.name))?;
+        Ok(cp.map(|cp| SyncRun { cp, cache: None }))
+    }
+
+    /// This run's id.
+    pub fn id(&self) -> u64 {
+        self.cp.record.id
+    }
+
+    /// The record so far.
+    pub fn record(&self) -> &RunRecord {
+        &self.cp.record
+    }
+
+    /// Fetch at most one Okta page and apply it, then checkpoint. An Okta
+    /// failure that retries did not cure ends the run as `failed` (nobody is
+    /// deactivated) and is returned; a host failure is returned and leaves
+    /// the run resumable from its last checkpoint.
+    pub fn step(&mut self, host: &mut Host<'_>) -> Result<StepStatus, SyncError> {
+        if self.cp.phase == Phase::Done {
+            return Ok(StepStatus::Finished(self.cp.record.clone()));
+        }
+        let mut cp = self.cp.clone();
+        let result = self.advance(host, &mut cp);
+        cp.record.duration_ms = host.clock.now_unix_ms().saturating_sub(cp.started_ms);
+        match result {
+            Ok(()) => {
+                if cp.phase != Phase::Done {
+                    keys::put_json(host.storage, &keys::checkpoint(&cp.record.config), &cp)?;
+                    keys::put_json(
+                        host.storage,
+                        &keys::run(&cp.record.config, cp.record.id),
+                        &cp.record,
+                    )?;
+                }
+                self.cp = cp;
+                Ok(self.status())
+            }
+            Err(Stop::Okta(failure)) => {
+                self.cache = None;
+                complete(
+                    host,
+                    &mut cp,
+                    RunOutcome::Failed,
+                    Some(failure.to_string()),
+                    None,
+                )?;
+                self.cp = cp;
+                Err(SyncError::Okta(failure))
+            }
+            Err(Stop::Host(e)) => {
+                self.cache = None;
+                let (id, text) = (cp.record.id.to_string(), e.to_string());
+                host.log.write(
+                    Level::Warn,
+                    "sync step failed; the run resumes from its last checkpoint",
+                    &[
+                        ("config", &cp.record.config),
+                        ("run", &id),
+                        ("error", &text),
+                    ],
+                );
+                Err(e)
+            }
+        }
+    }
+
+    /// Stop: nothing further is applied and nobody is deactivated.
+    pub fn cancel(&mut self, host: &mut Host<'_>) -> Result<RunRecord, SyncError> {
+        if self.cp.phase != Phase::Done {
+            let mut cp = self.cp.clone();
+            complete(host, &mut cp, RunOutcome::Cancelled, None, None)?;
+            self.cp = cp;
+            self.cache = None;
+        }
+        Ok(self.cp.record.clone())
+    }
+
+    fn status(&self) -> StepStatus {
+        match self.cp.phase {
+            Phase::Done => StepStatus::Finished(self.cp.record.clone()),
+            ref p => StepStatus::Working(self.cp.record.clone(), p.name().to_owned()),
+        }
+    }
+
+    fn advance(&mut self, host: &mut Host<'_>, cp: &mut Checkpoint) -> Result<(), Stop> {
+        if self.cache.is_none() {
+            self.cache = Some(load_cache(host, cp)?);
+        }
+        let Some(cache) = self.cache.as_mut() else {
+            return Ok(());
+        };
+        let config = cp.record.config.clone();
+        let id = cp.record.id;
+        match cp.phase.clone() {
+            Phase::Groups { next } => {
+                let since = cp.since.clone();
+                let resp = fetch(host, cache, cp, &paths::groups(since.as_deref()), next)?;
+                let page = list(&resp, "groups")?
+                    .iter()
+                    .map(|g| GroupRef {
+                        id: str_at(g, &["id"]),
+                        name: str_at(g, &["profile", "name"]),
+                    })
+                    .filter(|g| !g.id.is_empty())
+                    .collect::<Vec<_>>();
+                let key = keys::work_page(&config, id, "groups", cp.seq.groups);
+                keys::put_json(host.storage, &key, &page)?;
+                cp.seq.groups += 1;
+                cache.memberships.add_groups(page);
+                cp.phase = match resp.next_link {
+                    Some(n) => Phase::Groups { next: Some(n) },
+                    None => after_groups(&cache.memberships, 0),
+                };
+            }
+            Phase::Members { group, next } => {
+                let gid = cache.memberships.listed[group].id.clone();
+                let resp = fetch(host, cache, cp, &paths::members(&gid), next)?;
+                let page = MembersPage {
+                    group: gid,
+                    members: list(&resp, "group members")?
+                        .iter()
+                        .map(|u| str_at(u, &["id"]))
+                        .filter(|u| !u.is_empty())
+                        .collect(),
+                };
+                let key = keys::work_page(&config, id, "members", cp.seq.members);
+                keys::put_json(host.storage, &key, &page)?;
+                cp.seq.members += 1;
+                cache.memberships.add_members(&page);
+                cp.phase = match resp.next_link {
+                    Some(n) => Phase::Members {
+                        group,
+                        next: Some(n),
+                    },
+                    None => after_groups(&cache.memberships, group + 1),
+                };
+            }
+            Phase::Users { next } => {
+                let since = cp.since.clone();
+                let resp = fetch(host, cache, cp, &paths::users(since.as_deref()), next)?;
+                apply_page(host, cache, cp, &resp)?;
+                cp.phase = match (resp.next_link, cp.is_full()) {
+                    (Some(n), _) => Phase::Users { next: Some(n) },
+                    (None, true) => Phase::Deprovisioned { next: None },
+                    (None, false) => Phase::Memberships { done: 0 },
+                };
+            }
+            Phase::Deprovisioned { next } => {
+                let resp = fetch(host, cache, cp, &paths::deprovisioned(), next)?;
+                apply_page(host, cache, cp, &resp)?;
+                cp.phase = match resp.next_link {
+                    Some(n) => Phase::Deprovisioned { next: Some(n) },
+                    None => Phase::Finish,
+                };
+            }
+            Phase::Memberships { done } => {
+                let todo: Vec<String> = cache
+                    .memberships
+                    .changed_users()
+                    .into_iter()
+                    .filter(|u| !cache.seen.contains(u))
+                    .collect();
+                let end = (done + ROLE_CHANGES_PER_STEP).min(todo.len());
+                let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
+                let ctx = ctx(cp, &cache.roles, &now);
+                let mut counts = cp.record.counts;
+                let unsynced = apply::apply_role_changes(
+                    host.directory,
+                    &ctx,
+                    &todo[done.min(end)..end],
+                    &mut cache.memberships,
+                    &mut counts,
+                )?;
+                cp.record.counts = counts;
+                save_unsynced(host, cp, &unsynced)?;
+                cp.phase = if end >= todo.len() {
+                    Phase::Finish
+                } else {
+                    Phase::Memberships { done: end }
+                };
+            }
+            Phase::Finish => finish(host, cp, &cache.memberships)?,
+            Phase::Done => {}
+        }
+        Ok(())
+    }
+}
+
+/// The phase after the members of the `from`-th listed group: the next
+/// listed group's members, or the users.
+fn after_groups(m: &Memberships, from: usize) -> Phase {
+    if from < m.listed.len() {
+        Phase::Members {
+            group: from,
+            next: None,
+        }
+    } else {
+        Phase::Users { next: None }
+    }
+}
+
+fn ctx<'a>(cp: &'a Checkpoint, roles: &'a [Role], now: &'a str) -> Ctx<'a> {
+    Ctx {
+        config: &cp.record.config,
+        kind: cp.kind,
+        dry_run: cp.dry_run,
+        run_id: cp.record.id,
+        now,
+        roles,
+    }
+}
+
+fn apply_page(
+    host: &mut Host<'_>,
+    cache: &mut Cache,
+    cp: &mut Checkpoint,
+    resp: &OktaResponse,
+) -> Result<(), Stop> {
+    let users = list(resp, "users")?;
+    let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
+    let mut counts = cp.record.counts;
+    let (page, unsynced) = {
+        let ctx = ctx(cp, &cache.roles, &now);
+        apply::apply_users(
+            host.directory,
+            &ctx,
+            users,
+            &mut cache.memberships,
+            &mut cache.emails,
+            &mut counts,
+        )?
+    };
+    cp.record.counts = counts;
+    let key = keys::work_page(&cp.record.config, cp.record.id, "users", cp.seq.users);
+    keys::put_json(host.storage, &key, &page)?;
+    cp.seq.users += 1;
+    cache.seen.extend(page.seen.into_iter().map(|(id, _)| id));
+    save_unsynced(host, cp, &unsynced)?;
+    Ok(())
+}
+
+fn save_unsynced(
+    host: &mut Host<'_>,
+    cp: &mut Checkpoint,
+    unsynced: &[UnsyncedRecord],
+) -> Result<(), SyncError> {
+    if unsynced.is_empty() {
+        return Ok(());
+    }
+    let key = format!(
+        "{}{:08}",
+        keys::unsynced(&cp.record.config, cp.record.id),
+        cp.seq.unsynced
+    );
+    keys::put_json(host.storage, &key, &unsynced)?;
+    cp.seq.unsynced += 1;
+    Ok(())
+}
+
+/// One GET through the pacing, retrying fetcher; requests are counted in the
+/// record whether or not the GET succeeded.
+fn fetch(
+    host: &mut Host<'_>,
+    cache: &Cache,
+    cp: &mut Checkpoint,
+    path: &str,
+    next: Option<String>,
+) -> Result<OktaResponse, Stop> {
+    let client = OktaClient::new(&mut *host.http, &cache.origin, &cache.token);
+    let mut fetcher = Fetcher::new(
+        client,
+        host.clock,
+        cp.rate,
+        cp.settings.rate_limit_reserve_percent,
+    );
+    let result = fetcher.get(path, next.as_deref());
+    cp.record.requests += fetcher.requests();
+    cp.rate = fetcher.rate;
+    result.map_err(Stop::Okta)
+}
+
+/// The body of a listing, which must be a JSON list.
+fn list<'r>(resp: &'r OktaResponse, what: &str) -> Result<&'r Vec<Value>, Stop> {
+    resp.body_json.as_array().ok_or_else(|| {
+        Stop::Okta(OktaFailure::UnexpectedResponse(format!(
+            "the {what} listing is not a JSON list"
+        )))
+    })
+}
+
+fn str_at(v: &Value, path: &[&str]) -> String {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> {
+    let config = &cp.record.config;
+    let cfg = find_config(host.storage, config)
+        .map_err(SyncError::Host)?
+        .ok_or_else(|| SyncError::UnknownConfig(config.clone()))?;
+    let origin = cfg
+        .origin()
+        .map_err(|e| SyncError::Other(format!("the stored Okta origin is no longer valid: {e}")))?;
+    let token = host
+        .secrets
+        .get(&token_key(config))
+        .map_err(SyncError::host)?
+        .ok_or_else(|| SyncError::Other(format!("no API token is stored for config `{config}`")))?;
+    let roles = host.directory.list_roles().map_err(SyncError::host)?;
+    let memberships = Memberships::load(
+        host.storage,
+        config,
+        cp.record.id,
+        cp.seq.groups,
+        cp.seq.members,
+        !cp.is_full(),
+    )?;
+    let pages: Vec<UsersPage> = keys::pages(
+        host.storage,
+        &keys::work_pages(config, cp.record.id, "users"),
+        cp.seq.users,
+    )?;
+    let mut emails = HashMap::new();
+    let mut seen = HashSet::new();
+    for (id, email) in pages.into_iter().flat_map(|p| p.seen) {
+        if !email.is_empty() {
+            emails.entry(email).or_insert_with(|| id.clone());
+        }
+        seen.insert(id);
+    }
+    Ok(Cache {
+        origin,
+        token,
+        roles,
+        memberships,
+        emails,
+        seen,
+    })
+}
+
+/// Allocate the next run id: plugin-wide, above every id this config has.
+fn next_run_id(host: &mut Host<'_>, config: &str) -> Result<u64, SyncError> {
+    let counter: u64 = keys::get_json(host.storage, keys::NEXT_RUN_ID)?.unwrap_or(1);
+    let last_here = host
+        .storage
+        .list_keys(&keys::runs(config))
+        .map_err(SyncError::host)?
+        .last()
+        .and_then(|k| keys::trailing_number(k))
+        .unwrap_or(0);
+    let id = counter.max(last_here + 1);
+    keys::put_json(host.storage, keys::NEXT_RUN_ID, &(id + 1))?;
+    Ok(id)
+}

@@ -1,0 +1,418 @@
+//! A scripted Okta org behind the `Http` port: users, groups and members
+//! with `Link` paging, the exact filters the sync sends, a per-minute rate
+//! limit, injected faults, and a request log on a shared virtual clock.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
+
+use plugin_core::time::rfc3339_millis_from_unix_ms;
+use plugin_core::{Http, HttpRequest, HttpResponse, TransportError};
+use serde_json::{Value, json};
+
+pub const ORIGIN: &str = "https://acme.okta.com";
+
+#[derive(Debug, Clone)]
+pub struct OUser {
+    pub status: String,
+    pub profile: Value,
+    pub last_updated: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct OGroup {
+    pub name: String,
+    pub members: BTreeSet<String>,
+    pub last_updated: u64,
+    pub last_membership_updated: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub url: String,
+    pub at_ms: u64,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone)]
+pub enum Fault {
+    Status(u16),
+    /// 429 whose window resets `secs` after now.
+    RateLimited {
+        secs: u64,
+    },
+    Transport(TransportError),
+}
+
+pub struct FakeOkta {
+    pub now: Rc<Cell<u64>>,
+    pub users: BTreeMap<String, OUser>,
+    pub groups: BTreeMap<String, OGroup>,
+    pub log: Vec<Logged>,
+    /// Requests allowed per minute window.
+    pub limit: u32,
+    used: u32,
+    window: u64,
+    /// The window in which an answer said Remaining 0.
+    told_zero: Option<u64>,
+    /// Requests sent after an answer said Remaining 0, before the reset.
+    pub violations: u32,
+    /// One-shot faults for the next requests whose URL contains the text.
+    pub faults: VecDeque<(String, Fault)>,
+    /// Every request whose URL contains the text gets this fault.
+    pub sticky: Option<(String, Fault)>,
+}
+
+impl FakeOkta {
+    pub fn new(now: Rc<Cell<u64>>) -> FakeOkta {
+        FakeOkta {
+            now,
+            users: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            log: Vec::new(),
+            limit: 600,
+            used: 0,
+            window: 0,
+            told_zero: None,
+            violations: 0,
+            faults: VecDeque::new(),
+            sticky: None,
+        }
+    }
+
+    fn t(&self) -> u64 {
+        self.now.get()
+    }
+
+    // ---- org mutations, keeping lastUpdated / lastMembershipUpdated true ----
+
+    pub fn add_user(&mut self, id: &str, status: &str, profile: Value) {
+        let t = self.t();
+        self.users.insert(
+            id.into(),
+            OUser {
+                status: status.into(),
+                profile,
+                last_updated: t,
+            },
+        );
+    }
+
+    pub fn add_group(&mut self, id: &str, name: &str) {
+        let t = self.t();
+        self.groups.insert(
+            id.into(),
+            OGroup {
+                name: name.into(),
+                members: BTreeSet::new(),
+                last_updated: t,
+                last_membership_updated: t,
+            },
+        );
+    }
+
+    pub fn add_member(&mut self, group: &str, user: &str) {
+        let t = self.t();
+        let g = self.groups.get_mut(group).unwrap();
+        g.members.insert(user.into());
+        g.last_membership_updated = t;
+    }
+
+    pub fn remove_member(&mut self, group: &str, user: &str) {
+        let t = self.t();
+        let g = self.groups.get_mut(group).unwrap();
+        g.members.remove(user);
+        g.last_membership_updated = t;
+    }
+
+    pub fn set_status(&mut self, user: &str, status: &str) {
+        let t = self.t();
+        let u = self.users.get_mut(user).unwrap();
+        u.status = status.into();
+        u.last_updated = t;
+    }
+
+    pub fn set_profile(&mut self, user: &str, attr: &str, value: Value) {
+        let t = self.t();
+        let u = self.users.get_mut(user).unwrap();
+        u.profile[attr] = value;
+        u.last_updated = t;
+    }
+
+    pub fn delete_user(&mut self, user: &str) {
+        let t = self.t();
+        self.users.remove(user);
+        for g in self.groups.values_mut() {
+            if g.members.remove(user) {
+                g.last_membership_updated = t;
+            }
+        }
+    }
+
+    /// Other apps used the whole budget of the current window.
+    pub fn exhaust(&mut self) {
+        self.roll();
+        self.used = self.limit;
+    }
+
+    /// Successful answers (pages) so far.
+    pub fn pages(&self) -> usize {
+        self.log.iter().filter(|l| l.status == 200).count()
+    }
+
+    // ---- serving ----
+
+    fn roll(&mut self) {
+        let w = self.t() / 60_000;
+        if w != self.window {
+            self.window = w;
+            self.used = 0;
+        }
+    }
+
+    fn reset_secs(&self) -> u64 {
+        (self.window + 1) * 60
+    }
+
+    fn answer(&mut self, status: u16, body: Value, link: Option<String>) -> HttpResponse {
+        let remaining = self.limit.saturating_sub(self.used);
+        if remaining == 0 {
+            self.told_zero = Some(self.window);
+        }
+        let mut headers = vec![
+            ("Content-Type".to_string(), "application/json".to_string()),
+            ("X-Rate-Limit-Limit".into(), self.limit.to_string()),
+            ("X-Rate-Limit-Remaining".into(), remaining.to_string()),
+            ("X-Rate-Limit-Reset".into(), self.reset_secs().to_string()),
+        ];
+        if let Some(l) = link {
+            headers.push(("Link".into(), l));
+        }
+        HttpResponse {
+            status,
+            headers,
+            body: serde_json::to_vec(&body).unwrap(),
+        }
+    }
+
+    fn error(&mut self, status: u16, code: &str) -> HttpResponse {
+        self.answer(
+            status,
+            json!({"errorCode": code, "errorSummary": "fake", "errorId": "x"}),
+            None,
+        )
+    }
+
+    fn route(&mut self, url: &str) -> HttpResponse {
+        let Some(rest) = url.strip_prefix(ORIGIN) else {
+            return self.error(404, "E0000022");
+        };
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let q: BTreeMap<String, String> = query
+            .split('&')
+            .filter(|s| !s.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (decode(k), decode(v))
+            })
+            .collect();
+        let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(0);
+        let after = q.get("after").cloned();
+        let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let (items, max): (Vec<(String, Value)>, usize) = match segs.as_slice() {
+            ["api", "v1", "groups"] => {
+                let since = match q.get("filter") {
+                    None => None,
+                    Some(f) => match parse_group_filter(f) {
+                        Some(t) => Some(t),
+                        None => return self.error(400, "E0000031"),
+                    },
+                };
+                let items = self
+                    .groups
+                    .iter()
+                    .filter(|(_, g)| {
+                        since.as_ref().is_none_or(|t| {
+                            stamp(g.last_updated) > *t || stamp(g.last_membership_updated) > *t
+                        })
+                    })
+                    .map(|(id, g)| (id.clone(), group_json(id, g)))
+                    .collect();
+                (items, 10_000)
+            }
+            ["api", "v1", "groups", gid, "users"] => {
+                let Some(g) = self.groups.get(*gid) else {
+                    return self.error(404, "E0000007");
+                };
+                let items = g
+                    .members
+                    .iter()
+                    .filter_map(|u| self.users.get(u).map(|o| (u.clone(), user_json(u, o))))
+                    .collect();
+                (items, 1_000)
+            }
+            ["api", "v1", "users"] => {
+                let filter = match (q.get("filter"), q.get("search")) {
+                    (None, None) => UserFilter::Default,
+                    (Some(f), None) => match parse_user_filter(f) {
+                        Some(t) => UserFilter::Since(t),
+                        None => return self.error(400, "E0000031"),
+                    },
+                    (None, Some(s)) if s == r#"status eq "DEPROVISIONED""# => {
+                        UserFilter::Deprovisioned
+                    }
+                    _ => return self.error(400, "E0000031"),
+                };
+                let items = self
+                    .users
+                    .iter()
+                    .filter(|(_, u)| match &filter {
+                        UserFilter::Default => u.status != "DEPROVISIONED",
+                        UserFilter::Deprovisioned => u.status == "DEPROVISIONED",
+                        UserFilter::Since(t) => stamp(u.last_updated) > *t,
+                    })
+                    .map(|(id, u)| (id.clone(), user_json(id, u)))
+                    .collect();
+                (items, 200)
+            }
+            _ => return self.error(404, "E0000022"),
+        };
+        let limit = if limit == 0 { max } else { limit.min(max) };
+        let start = items
+            .iter()
+            .position(|(id, _)| after.as_ref().is_none_or(|a| id > a))
+            .unwrap_or(items.len());
+        let page: Vec<Value> = items[start..]
+            .iter()
+            .take(limit)
+            .map(|(_, v)| v.clone())
+            .collect();
+        let more = items.len() > start + limit;
+        let link = more.then(|| {
+            let last = &items[start + limit - 1].0;
+            let kept: Vec<String> = query
+                .split('&')
+                .filter(|kv| !kv.starts_with("after="))
+                .map(str::to_owned)
+                .collect();
+            format!(
+                r#"<{ORIGIN}{path}?{}>; rel="self", <{ORIGIN}{path}?{}&after={last}>; rel="next""#,
+                query,
+                kept.join("&")
+            )
+        });
+        self.answer(200, Value::Array(page), link)
+    }
+}
+
+enum UserFilter {
+    Default,
+    Deprovisioned,
+    Since(String),
+}
+
+fn stamp(ms: u64) -> String {
+    rfc3339_millis_from_unix_ms(ms)
+}
+
+/// `lastUpdated gt "T"` → T.
+fn parse_user_filter(f: &str) -> Option<String> {
+    let t = f.strip_prefix("lastUpdated gt \"")?.strip_suffix('"')?;
+    Some(t.to_owned())
+}
+
+/// `lastUpdated gt "T" or lastMembershipUpdated gt "T"` → T.
+fn parse_group_filter(f: &str) -> Option<String> {
+    let (a, b) = f.split_once(" or ")?;
+    let t = parse_user_filter(a)?;
+    let u = b
+        .strip_prefix("lastMembershipUpdated gt \"")?
+        .strip_suffix('"')?;
+    (t == u).then_some(t)
+}
+
+fn user_json(id: &str, u: &OUser) -> Value {
+    json!({"id": id, "status": u.status, "lastUpdated": stamp(u.last_updated), "profile": u.profile})
+}
+
+fn group_json(id: &str, g: &OGroup) -> Value {
+    json!({"id": id, "type": "OKTA_GROUP", "lastUpdated": stamp(g.last_updated),
+        "lastMembershipUpdated": stamp(g.last_membership_updated),
+        "profile": {"name": g.name, "description": null}})
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(h, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(if b[i] == b'+' { b' ' } else { b[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+impl Http for FakeOkta {
+    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.roll();
+        let at_ms = self.t();
+        if self.told_zero == Some(self.window) {
+            self.violations += 1;
+        }
+        let fault = match self.faults.iter().position(|(m, _)| req.url.contains(m)) {
+            Some(i) => self.faults.remove(i).map(|(_, f)| f),
+            None => self
+                .sticky
+                .as_ref()
+                .filter(|(m, _)| req.url.contains(m))
+                .map(|(_, f)| f.clone()),
+        };
+        let resp = match fault {
+            Some(Fault::Transport(e)) => {
+                self.log.push(Logged {
+                    url: req.url.clone(),
+                    at_ms,
+                    status: 0,
+                });
+                return Err(e);
+            }
+            Some(Fault::Status(s)) => {
+                self.used += 1;
+                self.error(s, "E0000009")
+            }
+            Some(Fault::RateLimited { secs }) => {
+                let mut r = self.error(429, "E0000047");
+                let reset = at_ms / 1000 + secs;
+                for (k, v) in r.headers.iter_mut() {
+                    match k.as_str() {
+                        "X-Rate-Limit-Remaining" => *v = "0".into(),
+                        "X-Rate-Limit-Reset" => *v = reset.to_string(),
+                        _ => {}
+                    }
+                }
+                r
+            }
+            None if self.used >= self.limit => {
+                let r = self.error(429, "E0000047");
+                self.told_zero = Some(self.window);
+                r
+            }
+            None => {
+                self.used += 1;
+                self.route(&req.url)
+            }
+        };
+        self.log.push(Logged {
+            url: req.url.clone(),
+            at_ms,
+            status: resp.status,
+        });
+        Ok(resp)
+    }
+}

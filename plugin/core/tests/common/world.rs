@@ -1,0 +1,157 @@
+//! A fake Okta org, a fake Infraon directory and the other ports, with an
+//! installed config, for driving sync runs.
+
+use plugin_core::store::save_config;
+use plugin_core::sync::{self, Settings};
+use plugin_core::{
+    Host, Person, RunRecord, Secrets, StepStatus, StoredConfig, SyncError, SyncMode, SyncRun,
+    SyncTarget, Trigger,
+};
+use serde_json::{Value, json};
+
+use super::directory::MemDirectory;
+use super::okta::{FakeOkta, ORIGIN};
+use super::{MemLog, MemSecrets, MemStorage, StepClock, TOKEN};
+
+pub const CONFIG: &str = "acme";
+
+pub struct World {
+    pub okta: FakeOkta,
+    pub storage: MemStorage,
+    pub secrets: MemSecrets,
+    pub clock: StepClock,
+    pub log: MemLog,
+    pub dir: MemDirectory,
+    pub kind: SyncTarget,
+}
+
+impl World {
+    pub fn new(kind: SyncTarget) -> World {
+        let clock = StepClock::default();
+        let mut w = World {
+            okta: FakeOkta::new(clock.0.clone()),
+            storage: MemStorage::default(),
+            secrets: MemSecrets::default(),
+            clock,
+            log: MemLog::default(),
+            dir: MemDirectory::default(),
+            kind,
+        };
+        let cfg = StoredConfig {
+            name: CONFIG.into(),
+            okta_origin: ORIGIN.into(),
+            sync_target: kind,
+            development_mode: false,
+            installed_at: "2026-11-28T17:00:00Z".into(),
+            updated_at: "2026-11-28T17:00:00Z".into(),
+            last_verified_at: None,
+        };
+        save_config(&mut w.storage, &cfg).unwrap();
+        w.secrets.put(&format!("token/{CONFIG}"), TOKEN).unwrap();
+        w
+    }
+
+    pub fn host(&mut self) -> Host<'_> {
+        Host {
+            http: &mut self.okta,
+            storage: &mut self.storage,
+            secrets: &mut self.secrets,
+            clock: &self.clock,
+            log: &mut self.log,
+            directory: &mut self.dir,
+        }
+    }
+
+    pub fn settings(&mut self, s: Settings) {
+        sync::save_settings(&mut self.storage, CONFIG, &s).unwrap();
+    }
+
+    pub fn advance(&mut self, ms: u64) {
+        self.clock.0.set(self.clock.0.get() + ms);
+    }
+
+    pub fn start(&mut self, mode: SyncMode) -> Result<SyncRun, SyncError> {
+        SyncRun::start(&mut self.host(), CONFIG, mode, Trigger::Manual)
+    }
+
+    /// One step, checking that it fetched at most one page.
+    pub fn step(&mut self, run: &mut SyncRun) -> Result<StepStatus, SyncError> {
+        let before = self.okta.pages();
+        let status = run.step(&mut self.host());
+        assert!(
+            self.okta.pages() - before <= 1,
+            "a step fetched several pages"
+        );
+        status
+    }
+
+    /// Step a run to its end.
+    pub fn finish(&mut self, run: &mut SyncRun) -> Result<RunRecord, SyncError> {
+        for _ in 0..100_000 {
+            if let StepStatus::Finished(r) = self.step(run)? {
+                return Ok(r);
+            }
+        }
+        panic!("the run never finished");
+    }
+
+    pub fn try_run(&mut self, mode: SyncMode) -> Result<RunRecord, SyncError> {
+        let mut run = self.start(mode)?;
+        self.finish(&mut run)
+    }
+
+    pub fn run(&mut self, mode: SyncMode) -> RunRecord {
+        self.try_run(mode).unwrap()
+    }
+
+    pub fn person(&self, id: &str) -> &Person {
+        self.dir
+            .get(self.kind, id)
+            .unwrap_or_else(|| panic!("{id} is not in the directory"))
+    }
+
+    /// Every linked person, sorted by external id.
+    pub fn people(&self) -> Vec<Person> {
+        self.dir.people.values().cloned().collect()
+    }
+
+    /// `users` users `u0000..`, all ACTIVE, and `groups` groups `g0000..`
+    /// named "Group N"; user i is in group i % groups.
+    pub fn seed(&mut self, users: usize, groups: usize) {
+        for g in 0..groups {
+            self.okta.add_group(&gid(g), &format!("Group {g}"));
+        }
+        for i in 0..users {
+            self.okta.add_user(&uid(i), "ACTIVE", profile(i));
+            if groups > 0 {
+                self.okta.add_member(&gid(i % groups), &uid(i));
+            }
+        }
+    }
+}
+
+pub fn uid(i: usize) -> String {
+    format!("00u{i:05}")
+}
+
+pub fn gid(i: usize) -> String {
+    format!("00g{i:05}")
+}
+
+pub fn profile(i: usize) -> Value {
+    json!({
+        "login": format!("user{i}@acme.com"),
+        "email": format!("user{i}@acme.com"),
+        "firstName": format!("First{i}"),
+        "lastName": format!("Last{i}"),
+        "displayName": null,
+        "mobilePhone": format!("+1 555 {i:04}"),
+        "department": "Ops",
+        "title": "Engineer",
+        "employeeNumber": format!("E{i:05}"),
+        "manager": "Boss",
+        "costCenter": "CC-1",
+        "officeLocation": "Pune",
+        "badgeNumber": 1000 + i,
+    })
+}

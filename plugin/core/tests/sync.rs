@@ -1,0 +1,505 @@
+//! The sync engine against a fake Okta org and a fake Infraon directory:
+//! what lands, what a second run changes, incremental, resume, dry-run,
+//! conflicts, request counts.
+
+mod common;
+
+use common::TOKEN;
+use common::world::{CONFIG, World, gid, profile, uid};
+use plugin_core::sync::{self, ReasonCode};
+use plugin_core::{PersonStatus, RunOutcome, StepStatus, SyncError, SyncMode, SyncRun, SyncTarget};
+use serde_json::json;
+
+const MIN: u64 = 60_000;
+
+/// One user in each Okta status, groups that map to roles and one that does not.
+fn lifecycle_org(w: &mut World) {
+    w.okta.add_group("00gCM", "change manager");
+    w.okta.add_group("00gSD", "Service Desk Agent");
+    w.okta.add_group("00gEN", "Engineering");
+    let statuses = [
+        "ACTIVE",
+        "RECOVERY",
+        "PASSWORD_EXPIRED",
+        "STAGED",
+        "PROVISIONED",
+        "SUSPENDED",
+        "LOCKED_OUT",
+        "DEPROVISIONED",
+    ];
+    for (i, s) in statuses.iter().enumerate() {
+        w.okta.add_user(&uid(i), s, profile(i));
+    }
+    w.okta.add_member("00gCM", &uid(0));
+    w.okta.add_member("00gEN", &uid(0));
+    w.okta.add_member("00gSD", &uid(1));
+    w.okta.add_member("00gEN", &uid(7));
+    w.advance(5 * MIN);
+}
+
+#[test]
+fn first_full_sync_lands_everyone_and_a_second_changes_nothing() {
+    let mut w = World::new(SyncTarget::Users);
+    lifecycle_org(&mut w);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!((r.counts.fetched, r.counts.created), (8, 8));
+    assert_eq!((r.counts.unsynced, r.counts.deactivated), (0, 0));
+    assert_eq!(r.counts.role_changes, 8);
+    assert_eq!(r.requests, 1 + 3 + 1 + 1);
+    assert_eq!(r.mode, SyncMode::Full);
+    assert!(r.ended_at.is_some());
+
+    let want = [
+        PersonStatus::Active,
+        PersonStatus::Active,
+        PersonStatus::Active,
+        PersonStatus::Pending,
+        PersonStatus::Pending,
+        PersonStatus::Suspended,
+        PersonStatus::Suspended,
+        PersonStatus::Deactivated,
+    ];
+    for (i, s) in want.iter().enumerate() {
+        assert_eq!(w.person(&uid(i)).status, *s, "user {i}");
+    }
+    let p0 = w.person(&uid(0)).clone();
+    assert_eq!(p0.config, CONFIG);
+    assert_eq!(p0.kind, SyncTarget::Users);
+    assert_eq!(p0.login, "user0@acme.com");
+    assert_eq!(p0.email, "user0@acme.com");
+    assert_eq!(
+        (p0.first_name.as_str(), p0.last_name.as_str()),
+        ("First0", "Last0")
+    );
+    assert_eq!(p0.display_name, "First0 Last0");
+    let f = |k: &str, v: &str| (k.to_string(), v.to_string());
+    assert_eq!(
+        p0.fields,
+        vec![
+            f("custom.badgeNumber", "1000"),
+            f("custom.officeLocation", "Pune"),
+            f("department", "Ops"),
+            f("employee_number", "E00000"),
+            f("manager", "Boss"),
+            f("phone", "+1 555 0000"),
+            f("title", "Engineer"),
+        ]
+    );
+    assert_eq!(p0.roles, vec!["Change Manager"]);
+    assert_eq!(w.person(&uid(1)).roles, vec!["Service Desk Agent"]);
+    assert_eq!(w.person(&uid(7)).roles, vec!["Technician"]);
+    // One batch per users page: the visible page and the deprovisioned page.
+    assert_eq!(w.dir.calls.upsert_batch, 2);
+    assert_eq!(w.dir.calls.upsert, 0);
+
+    let before = w.people();
+    let again = w.run(SyncMode::Full);
+    assert_eq!(again.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(again.counts.unchanged, 8);
+    assert_eq!(
+        again.counts.created + again.counts.updated + again.counts.deactivated,
+        0
+    );
+    assert_eq!(again.counts.role_changes + again.counts.reactivated, 0);
+    assert_eq!(w.people(), before);
+    assert!(again.id > r.id);
+
+    // Nothing of a finished run's scratch is left, and no secret anywhere.
+    let keys: Vec<&String> = w.storage.map.keys().collect();
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains("/work/") && !k.ends_with("checkpoint")),
+        "{keys:?}"
+    );
+    let text: String = w
+        .storage
+        .map
+        .values()
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    assert!(!text.contains(TOKEN));
+}
+
+#[test]
+fn requesters_get_requester_roles() {
+    let mut w = World::new(SyncTarget::Requesters);
+    w.okta.add_group("00gV", "VIP Requester");
+    w.okta.add_group("00gT", "Technician");
+    w.okta.add_user(&uid(0), "ACTIVE", profile(0));
+    w.okta.add_user(&uid(1), "ACTIVE", profile(1));
+    w.okta.add_member("00gV", &uid(0));
+    w.okta.add_member("00gT", &uid(1));
+    w.run(SyncMode::Full);
+    assert_eq!(w.person(&uid(0)).roles, vec!["VIP Requester"]);
+    assert_eq!(w.person(&uid(1)).roles, vec!["Requester"]);
+}
+
+fn paging_minimum(w: &World) -> u32 {
+    let pages = |n: usize| n.div_ceil(200).max(1) as u32;
+    let visible = w
+        .okta
+        .users
+        .values()
+        .filter(|u| u.status != "DEPROVISIONED")
+        .count();
+    let deprovisioned = w.okta.users.len() - visible;
+    pages(w.okta.groups.len())
+        + w.okta
+            .groups
+            .values()
+            .map(|g| pages(g.members.len()))
+            .sum::<u32>()
+        + pages(visible)
+        + pages(deprovisioned)
+}
+
+#[test]
+fn a_full_sync_makes_exactly_the_paging_minimum_of_requests() {
+    for (users, deprovisioned, groups, big_group) in [
+        (0, 0, 0, 0),
+        (1, 0, 1, 0),
+        (200, 0, 3, 0),
+        (201, 5, 2, 0),
+        (450, 201, 250, 0),
+        (650, 0, 2, 450),
+    ] {
+        let mut w = World::new(SyncTarget::Users);
+        w.seed(users, groups);
+        for i in 0..deprovisioned {
+            w.okta.set_status(&uid(i), "DEPROVISIONED");
+        }
+        if big_group > 0 {
+            w.okta.add_group("00gBIG", "Everyone");
+            for i in 0..big_group {
+                w.okta.add_member("00gBIG", &uid(i));
+            }
+        }
+        let r = w.run(SyncMode::Full);
+        let want = paging_minimum(&w);
+        assert_eq!(r.requests, want, "{users} users, {groups} groups");
+        assert_eq!(w.okta.log.len() as u32, want);
+        assert_eq!(r.counts.fetched as usize, users);
+        assert_eq!(w.dir.people.len(), users);
+        assert!(w.okta.log.iter().all(|l| l.status == 200));
+    }
+}
+
+#[test]
+fn incremental_applies_exactly_the_changes() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(30, 3);
+    w.okta.add_group("00gCM", "Change Manager");
+    w.okta.add_member("00gCM", &uid(1));
+    w.okta.set_status(&uid(7), "DEPROVISIONED");
+    w.advance(5 * MIN);
+    let base = w.run(SyncMode::Full);
+    assert_eq!(base.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(w.person(&uid(7)).status, PersonStatus::Deactivated);
+    assert_eq!(w.person(&uid(1)).roles, vec!["Change Manager"]);
+
+    w.advance(10 * MIN);
+    w.okta.set_profile(&uid(2), "title", json!("Lead"));
+    w.okta.set_status(&uid(3), "SUSPENDED");
+    w.okta.set_status(&uid(4), "DEPROVISIONED");
+    w.okta.add_member("00gCM", &uid(5));
+    w.okta.remove_member("00gCM", &uid(1));
+    w.okta.add_user(&uid(99), "ACTIVE", profile(99));
+    w.okta.delete_user(&uid(6));
+    w.okta.set_status(&uid(7), "ACTIVE");
+    let before = w.people();
+    w.advance(MIN);
+    w.okta.log.clear();
+
+    let r = w.run(SyncMode::Incremental);
+    assert_eq!(r.mode, SyncMode::Incremental);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    let c = r.counts;
+    assert_eq!(c.fetched, 5, "{c:?}"); // u2 u3 u4 u7 u99
+    assert_eq!(c.created, 1);
+    assert_eq!(c.updated, 4, "{c:?}"); // u2 u3, and u1 u5 by membership
+    assert_eq!(c.reactivated, 1);
+    assert_eq!(c.deactivated, 1);
+    assert_eq!(c.unchanged, 1); // u4, whose deactivation is counted apart
+    assert_eq!(c.role_changes, 1 + 2 + 2);
+    // Changed groups: Change Manager and Group 0 (u6 left it when deleted).
+    assert_eq!(r.requests, 1 + 2 + 1);
+    assert!(w.okta.log.iter().all(|l| l.url.contains("filter=")
+        || l.url.contains("/users?limit=200") && l.url.contains("/groups/")));
+
+    assert_eq!(
+        w.person(&uid(2))
+            .fields
+            .iter()
+            .find(|f| f.0 == "title")
+            .unwrap()
+            .1,
+        "Lead"
+    );
+    assert_eq!(w.person(&uid(3)).status, PersonStatus::Suspended);
+    assert_eq!(w.person(&uid(4)).status, PersonStatus::Deactivated);
+    assert_eq!(w.person(&uid(5)).roles, vec!["Change Manager"]);
+    assert_eq!(w.person(&uid(1)).roles, vec!["Technician"]);
+    assert_eq!(w.person(&uid(99)).status, PersonStatus::Active);
+    assert_eq!(w.person(&uid(7)).status, PersonStatus::Active);
+    // Nobody else moved; the deleted user waits for a full listing.
+    let changed = [1, 2, 3, 4, 5, 7, 99].map(uid);
+    for p in before.iter().filter(|p| !changed.contains(&p.external_id)) {
+        assert_eq!(w.person(&p.external_id), p);
+    }
+    assert_eq!(w.person(&uid(6)).status, PersonStatus::Active);
+
+    // The watermark moved: nothing to do now.
+    w.advance(5 * MIN);
+    let quiet = w.run(SyncMode::Incremental);
+    assert_eq!(quiet.counts.fetched + quiet.counts.updated, 0);
+    assert_eq!(quiet.requests, 2);
+
+    let full = w.run(SyncMode::Full);
+    assert_eq!(full.counts.deactivated, 1);
+    assert_eq!(w.person(&uid(6)).status, PersonStatus::Deactivated);
+    assert_eq!(full.counts.unchanged, 30);
+}
+
+#[test]
+fn incremental_without_a_previous_success_runs_full() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(3, 1);
+    let r = w.run(SyncMode::Incremental);
+    assert_eq!(r.mode, SyncMode::Full);
+    assert_eq!(r.counts.created, 3);
+}
+
+/// Build the same org in a world, sync it, then change it.
+fn resumable_world() -> World {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(450, 4);
+    w.okta.add_group("00gCM", "Change Manager");
+    for i in (0..450).step_by(7) {
+        w.okta.add_member("00gCM", &uid(i));
+    }
+    for i in 0..210 {
+        w.okta.set_status(&uid(i * 2), "DEPROVISIONED");
+    }
+    w.advance(5 * MIN);
+    w.run(SyncMode::Full);
+    w.advance(5 * MIN);
+    for i in [401, 403, 405, 407] {
+        w.okta.delete_user(&uid(i));
+    }
+    for i in 0..20 {
+        w.okta.set_status(&uid(i * 2), "ACTIVE");
+        w.okta
+            .set_profile(&uid(i * 2 + 1), "department", json!("Sales"));
+    }
+    w.okta.add_user(&uid(777), "STAGED", profile(777));
+    w
+}
+
+#[test]
+fn a_run_killed_after_k_steps_and_resumed_ends_like_an_uninterrupted_one() {
+    let mut reference = resumable_world();
+    let want = reference.run(SyncMode::Full);
+    assert_eq!(want.counts.deactivated, 4);
+    let want_people = reference.people();
+    for k in [1, 2, 3, 5, 6, 7, 8, 9] {
+        let mut w = resumable_world();
+        let mut run = w.start(SyncMode::Full).unwrap();
+        for _ in 0..k {
+            assert!(matches!(w.step(&mut run).unwrap(), StepStatus::Working(..)));
+        }
+        drop(run);
+        assert!(matches!(
+            w.start(SyncMode::Full),
+            Err(SyncError::AlreadyRunning(_))
+        ));
+        let mut resumed = SyncRun::resume(&mut w.host(), CONFIG).unwrap().unwrap();
+        let got = w.finish(&mut resumed).unwrap();
+        assert_eq!(w.people(), want_people, "k = {k}");
+        assert_eq!(got.counts, want.counts, "k = {k}");
+        assert_eq!(got.requests, want.requests, "k = {k}");
+        assert!(SyncRun::resume(&mut w.host(), CONFIG).unwrap().is_none());
+    }
+}
+
+#[test]
+fn dry_run_reports_the_diff_and_writes_nothing() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(10, 2);
+    w.advance(5 * MIN);
+    let base = w.run(SyncMode::Full);
+    w.advance(5 * MIN);
+    w.okta.set_profile(&uid(1), "title", json!("Boss"));
+    w.okta.delete_user(&uid(2));
+    w.okta.set_status(&uid(3), "DEPROVISIONED");
+    w.okta.add_user(&uid(50), "ACTIVE", profile(50));
+    w.okta.add_group("00gCM", "Change Manager");
+    w.okta.add_member("00gCM", &uid(4));
+    let people = w.people();
+    let writes = w.dir.writes();
+    let watermark = w.storage.map.get("state/acme/watermark").cloned();
+    let snapshot: Vec<_> = w
+        .storage
+        .map
+        .iter()
+        .filter(|(k, _)| k.starts_with("state/acme/groups/"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+
+    let r = w.run(SyncMode::DryRun);
+    assert_eq!(r.mode, SyncMode::DryRun);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    let c = r.counts;
+    assert_eq!((c.created, c.updated, c.deactivated), (1, 2, 2), "{c:?}");
+    assert_eq!(c.unchanged, 7, "{c:?}");
+    assert_eq!(c.role_changes, 1 + 2);
+    assert_eq!(w.people(), people);
+    assert_eq!(w.dir.writes(), writes);
+    assert_eq!(
+        w.storage.map.get("state/acme/watermark").cloned(),
+        watermark
+    );
+    let after: Vec<_> = w
+        .storage
+        .map
+        .iter()
+        .filter(|(k, _)| k.starts_with("state/acme/groups/"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(after, snapshot);
+    assert!(r.id > base.id);
+}
+
+#[test]
+fn conflicts_and_bad_records_become_unsynced_and_the_run_goes_on() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(8, 1);
+    // An Infraon account nobody linked, with user 1's email.
+    let mut owner = plugin_core::Person {
+        external_id: String::new(),
+        config: String::new(),
+        kind: SyncTarget::Users,
+        login: "someone".into(),
+        email: "USER1@acme.com".into(),
+        first_name: "S".into(),
+        last_name: "O".into(),
+        display_name: "S O".into(),
+        fields: vec![],
+        roles: vec![],
+        status: PersonStatus::Active,
+    };
+    w.dir.unlinked.push(owner.clone());
+    w.okta
+        .set_profile(&uid(2), "email", json!("user0@acme.com"));
+    w.okta.set_profile(&uid(3), "email", json!(null));
+    w.okta
+        .set_profile(&uid(4), "title", json!("x".repeat(2000)));
+    w.okta.set_status(&uid(5), "SOMETHING_NEW");
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Partial));
+    assert_eq!(r.counts.unsynced, 5);
+    assert_eq!(r.counts.created, 3);
+    let rows = sync::unsynced(&mut w.host(), CONFIG, None).unwrap();
+    let mut codes: Vec<(String, ReasonCode)> =
+        rows.iter().map(|u| (u.okta_id.clone(), u.reason)).collect();
+    codes.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        codes,
+        vec![
+            (uid(1), ReasonCode::EmailConflict),
+            (uid(2), ReasonCode::DuplicateEmail),
+            (uid(3), ReasonCode::MissingRequiredField),
+            (uid(4), ReasonCode::RejectedByInfraon),
+            (uid(5), ReasonCode::UnknownStatus),
+        ]
+    );
+    let row = rows.iter().find(|u| u.okta_id == uid(1)).unwrap();
+    assert_eq!(row.login, "user1@acme.com");
+    assert_eq!(row.display_name, "First1 Last1");
+    assert_eq!(row.run_id, r.id);
+    assert!(!row.reason_text.is_empty() && !row.at.is_empty());
+    assert!(rows.iter().any(|u| u.reason_text.contains("title")));
+    // The unlinked account is untouched; nobody took it over.
+    owner.email = "USER1@acme.com".into();
+    assert_eq!(w.dir.unlinked, vec![owner]);
+    assert!(w.dir.get(SyncTarget::Users, &uid(1)).is_none());
+    assert_eq!(
+        sync::unsynced(&mut w.host(), CONFIG, Some(r.id)).unwrap(),
+        rows
+    );
+    assert!(matches!(
+        sync::unsynced(&mut w.host(), CONFIG, Some(9999)),
+        Err(SyncError::UnknownRun(9999))
+    ));
+}
+
+#[test]
+fn one_run_at_a_time_cancel_and_history() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(5, 2);
+    w.advance(5 * MIN);
+    let first = w.run(SyncMode::Full);
+    for i in 0..5 {
+        w.okta.delete_user(&uid(i));
+    }
+    w.okta.add_group(&gid(9), "Late");
+    let mut run = w.start(SyncMode::Full).unwrap();
+    w.step(&mut run).unwrap();
+    assert_eq!(
+        w.start(SyncMode::Incremental).unwrap_err(),
+        SyncError::AlreadyRunning(run.id())
+    );
+    let cancelled = run.cancel(&mut w.host()).unwrap();
+    assert_eq!(cancelled.outcome, Some(RunOutcome::Cancelled));
+    assert!(w.people().iter().all(|p| p.status == PersonStatus::Active));
+    assert!(matches!(
+        run.step(&mut w.host()).unwrap(),
+        StepStatus::Finished(_)
+    ));
+    let dry = w.run(SyncMode::DryRun);
+    assert_eq!(dry.counts.deactivated, 5);
+    let hist = sync::history(&mut w.host(), CONFIG, 10).unwrap();
+    let ids: Vec<u64> = hist.iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec![dry.id, cancelled.id, first.id]);
+    assert_eq!(sync::history(&mut w.host(), CONFIG, 1).unwrap().len(), 1);
+    assert!(matches!(
+        sync::history(&mut w.host(), "nope", 1),
+        Err(SyncError::UnknownConfig(_))
+    ));
+}
+
+fn incremental_world() -> World {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(40, 2);
+    w.okta.add_group("00gCM", "Change Manager");
+    w.advance(5 * MIN);
+    w.run(SyncMode::Full);
+    w.advance(5 * MIN);
+    for i in 0..10 {
+        w.okta.add_member("00gCM", &uid(i));
+    }
+    w.okta.set_profile(&uid(20), "title", json!("Lead"));
+    w.okta.set_status(&uid(21), "DEPROVISIONED");
+    w.advance(MIN);
+    w
+}
+
+#[test]
+fn an_incremental_run_resumed_after_k_steps_ends_like_an_uninterrupted_one() {
+    let mut reference = incremental_world();
+    let want = reference.run(SyncMode::Incremental);
+    assert_eq!(want.mode, SyncMode::Incremental);
+    assert_eq!((want.counts.updated, want.counts.deactivated), (11, 1));
+    for k in 1..=4 {
+        let mut w = incremental_world();
+        let mut run = w.start(SyncMode::Incremental).unwrap();
+        for _ in 0..k {
+            assert!(matches!(w.step(&mut run).unwrap(), StepStatus::Working(..)));
+        }
+        drop(run);
+        let mut resumed = SyncRun::resume(&mut w.host(), CONFIG).unwrap().unwrap();
+        let got = w.finish(&mut resumed).unwrap();
+        assert_eq!(w.people(), reference.people(), "k = {k}");
+        assert_eq!(got.counts, want.counts, "k = {k}");
+    }
+}

@@ -1,0 +1,266 @@
+//! The sync engine under faults: failures deactivate nobody, mass
+//! deactivations wait for approval, rate limits are respected, transient
+//! errors are retried within bounds.
+
+mod common;
+
+use common::TOKEN;
+use common::okta::Fault;
+use common::world::{CONFIG, World, uid};
+use plugin_core::sync::{self, Settings};
+use plugin_core::{
+    OktaFailure, PersonStatus, RunOutcome, StepStatus, SyncError, SyncMode, SyncRun, SyncTarget,
+    TransportError,
+};
+use serde_json::json;
+
+const MIN: u64 = 60_000;
+
+fn synced(users: usize, groups: usize) -> World {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(users, groups);
+    w.advance(5 * MIN);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    w.advance(5 * MIN);
+    w
+}
+
+fn active(w: &World) -> usize {
+    w.people()
+        .iter()
+        .filter(|p| p.status == PersonStatus::Active)
+        .count()
+}
+
+#[test]
+fn a_run_that_fails_half_way_deactivates_nobody() {
+    let mut w = synced(20, 2);
+    let watermark = w.storage.map.get("state/acme/watermark").cloned();
+    for i in 0..3 {
+        w.okta.delete_user(&uid(i));
+    }
+    w.okta.set_status(&uid(5), "DEPROVISIONED");
+    w.okta.sticky = Some(("search=".into(), Fault::Status(503)));
+    let before = w.clock.0.get();
+    let err = w.try_run(SyncMode::Full).unwrap_err();
+    assert_eq!(err, SyncError::Okta(OktaFailure::ServerError(503)));
+    assert_eq!(active(&w), 20);
+    // 1 + 3 retries of the failing page, after 1 s, 2 s and 4 s.
+    let tries = w.okta.log.iter().filter(|l| l.status == 503).count();
+    assert_eq!(tries, 4);
+    assert!(w.clock.0.get() - before >= 7_000);
+    let rec = &sync::history(&mut w.host(), CONFIG, 1).unwrap()[0];
+    assert_eq!(rec.outcome, Some(RunOutcome::Failed));
+    assert!(rec.error.as_deref().unwrap().contains("503"));
+    assert!(!rec.error.as_deref().unwrap().contains(TOKEN));
+    assert_eq!(rec.requests, 1 + 2 + 1 + 4);
+    assert_eq!(
+        w.storage.map.get("state/acme/watermark").cloned(),
+        watermark
+    );
+    assert!(SyncRun::resume(&mut w.host(), CONFIG).unwrap().is_none());
+
+    w.okta.sticky = None;
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.counts.deactivated, 4);
+    assert_eq!(active(&w), 16);
+}
+
+#[test]
+fn transient_faults_are_retried_and_auth_failures_are_not() {
+    let mut w = synced(5, 2);
+    w.okta
+        .faults
+        .push_back(("/groups/".into(), Fault::Status(502)));
+    w.okta.faults.push_back((
+        "/groups/".into(),
+        Fault::Transport(TransportError::Timeout("slow".into())),
+    ));
+    w.okta.faults.push_back((
+        "/api/v1/users".into(),
+        Fault::Transport(TransportError::Connection("reset".into())),
+    ));
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(r.requests, 1 + 2 + 1 + 1 + 3);
+
+    w.okta.faults.push_back(("/".into(), Fault::Status(401)));
+    w.okta.log.clear();
+    let err = w.try_run(SyncMode::Full).unwrap_err();
+    assert!(matches!(err, SyncError::Okta(OktaFailure::InvalidToken(_))));
+    assert_eq!(w.okta.log.len(), 1);
+    let rec = &sync::history(&mut w.host(), CONFIG, 1).unwrap()[0];
+    assert_eq!((rec.outcome, rec.requests), (Some(RunOutcome::Failed), 1));
+}
+
+#[test]
+fn a_host_failure_leaves_the_run_resumable() {
+    let mut w = synced(250, 1);
+    w.okta.set_profile(&uid(1), "title", json!("Lead"));
+    let mut run = w.start(SyncMode::Full).unwrap();
+    w.step(&mut run).unwrap(); // groups
+    w.step(&mut run).unwrap(); // members, 2 pages
+    w.step(&mut run).unwrap();
+    w.dir.down = true;
+    assert!(matches!(w.step(&mut run), Err(SyncError::Host(_))));
+    w.dir.down = false;
+    // A new instance picks the run up where its checkpoint was.
+    let mut run = SyncRun::resume(&mut w.host(), CONFIG).unwrap().unwrap();
+    let r = w.finish(&mut run).unwrap();
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!((r.counts.updated, r.counts.unchanged), (1, 249));
+}
+
+#[test]
+fn mass_deactivation_is_held_until_approved() {
+    let mut w = synced(20, 2);
+    for i in 0..10 {
+        w.okta.delete_user(&uid(i));
+    }
+    w.okta.set_profile(&uid(15), "title", json!("Lead"));
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Held));
+    assert_eq!((r.counts.deactivated, r.counts.updated), (0, 1));
+    assert_eq!(active(&w), 20);
+    assert_eq!(
+        w.person(&uid(15))
+            .fields
+            .iter()
+            .find(|f| f.0 == "title")
+            .unwrap()
+            .1,
+        "Lead"
+    );
+    let approved = sync::approve_held(&mut w.host(), CONFIG, r.id).unwrap();
+    assert_eq!(approved.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(approved.counts.deactivated, 10);
+    assert_eq!(active(&w), 10);
+    assert_eq!(
+        sync::history(&mut w.host(), CONFIG, 1).unwrap()[0],
+        approved
+    );
+    assert!(matches!(
+        sync::approve_held(&mut w.host(), CONFIG, r.id),
+        Err(SyncError::Other(_))
+    ));
+}
+
+#[test]
+fn held_deactivations_can_be_rejected_and_thresholds_configured() {
+    let mut w = synced(20, 2);
+    for i in 0..6 {
+        w.okta.delete_user(&uid(i));
+    }
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Held));
+    let rejected = sync::reject_held(&mut w.host(), CONFIG, r.id).unwrap();
+    assert_eq!(rejected.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(active(&w), 20);
+    assert!(matches!(
+        sync::approve_held(&mut w.host(), CONFIG, r.id),
+        Err(SyncError::Other(_))
+    ));
+
+    // A later run supersedes a held one.
+    let held = w.run(SyncMode::Full);
+    assert_eq!(held.outcome, Some(RunOutcome::Held));
+    w.run(SyncMode::DryRun);
+    let later = w.run(SyncMode::Incremental);
+    assert!(matches!(
+        sync::approve_held(&mut w.host(), CONFIG, held.id),
+        Err(SyncError::Other(m)) if m.contains(&later.id.to_string())
+    ));
+
+    // 6 of 20 is 30%: allowed once the share is raised.
+    w.settings(Settings {
+        deactivation_share_percent: 40,
+        ..Settings::default()
+    });
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(r.counts.deactivated, 6);
+    assert_eq!(active(&w), 14);
+}
+
+#[test]
+fn small_deactivations_under_the_minimum_are_not_held() {
+    let mut w = synced(6, 1);
+    for i in 0..5 {
+        w.okta.delete_user(&uid(i));
+    }
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(r.counts.deactivated, 5);
+}
+
+#[test]
+fn no_request_is_sent_while_the_budget_is_exhausted() {
+    for (limit, reserve) in [(4, 0), (10, 10), (20, 25)] {
+        let mut w = World::new(SyncTarget::Users);
+        w.seed(900, 12);
+        w.okta.limit = limit;
+        w.settings(Settings {
+            rate_limit_reserve_percent: reserve,
+            ..Settings::default()
+        });
+        let start = w.clock.0.get();
+        let r = w.run(SyncMode::Full);
+        assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+        assert_eq!(w.okta.violations, 0, "limit {limit}");
+        assert!(w.okta.log.iter().all(|l| l.status == 200), "limit {limit}");
+        assert_eq!(r.requests, 1 + 12 + 5 + 1);
+        // Waited for windows to reset rather than spending the reserve.
+        let kept = u64::from(limit * reserve).div_ceil(100);
+        let per_window = u64::from(limit) - kept;
+        let windows = u64::from(r.requests).div_ceil(per_window);
+        let mut seen: Vec<u64> = w.okta.log.iter().map(|l| l.at_ms / MIN).collect();
+        seen.dedup();
+        assert_eq!(seen.len() as u64, windows, "limit {limit}");
+        assert!(w.clock.0.get() - start >= (windows - 1) * MIN);
+    }
+}
+
+#[test]
+fn a_429_is_waited_out_until_the_reset() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(300, 2);
+    w.okta.faults.push_back((
+        "/api/v1/users?limit".into(),
+        Fault::RateLimited { secs: 30 },
+    ));
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(r.requests, 1 + 2 + 2 + 1 + 1);
+    let at = w.okta.log.iter().position(|l| l.status == 429).unwrap();
+    let reset_ms = (w.okta.log[at].at_ms / 1000 + 30) * 1000;
+    assert!(w.okta.log[at + 1].at_ms >= reset_ms);
+    assert_eq!(w.okta.log[at + 1].url, w.okta.log[at].url);
+
+    // Budget spent by the org's other apps: the first answer is a 429, and
+    // nothing more is sent before the window resets.
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(10, 1);
+    w.okta.exhaust();
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(w.okta.violations, 0);
+    assert_eq!(r.requests, 4 + 1);
+}
+
+#[test]
+fn endless_429s_fail_the_run_without_deactivating() {
+    let mut w = synced(10, 1);
+    w.okta.delete_user(&uid(0));
+    w.okta.sticky = Some(("/api/v1/users".into(), Fault::RateLimited { secs: 5 }));
+    let mut run = w.start(SyncMode::Full).unwrap();
+    let err = loop {
+        match w.step(&mut run) {
+            Ok(StepStatus::Working(..)) => {}
+            Ok(StepStatus::Finished(r)) => panic!("finished: {r:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, SyncError::Okta(OktaFailure::RateLimited(_))));
+    assert_eq!(active(&w), 10);
+}

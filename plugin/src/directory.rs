@@ -1,0 +1,155 @@
+//! `plugin_core::directory::Directory` over the host's `directory` import.
+
+use plugin_core::SyncTarget;
+use plugin_core::directory::{
+    DirectoryError, FieldSpec, Person, PersonStatus, Role, UpsertOutcome,
+};
+
+use crate::convert::{sync_target, wit_sync_target};
+use crate::infraon::okta::directory as wit;
+
+/// Infraon's people, through the host.
+pub struct HostDirectory;
+
+fn status(s: wit::PersonStatus) -> PersonStatus {
+    match s {
+        wit::PersonStatus::Active => PersonStatus::Active,
+        wit::PersonStatus::Pending => PersonStatus::Pending,
+        wit::PersonStatus::Suspended => PersonStatus::Suspended,
+        wit::PersonStatus::Deactivated => PersonStatus::Deactivated,
+    }
+}
+
+/// A core status as the WIT one.
+pub fn wit_status(s: PersonStatus) -> wit::PersonStatus {
+    match s {
+        PersonStatus::Active => wit::PersonStatus::Active,
+        PersonStatus::Pending => wit::PersonStatus::Pending,
+        PersonStatus::Suspended => wit::PersonStatus::Suspended,
+        PersonStatus::Deactivated => wit::PersonStatus::Deactivated,
+    }
+}
+
+/// A core person as the WIT record.
+pub fn wit_person(p: &Person) -> wit::Person {
+    wit::Person {
+        external_id: p.external_id.clone(),
+        config: p.config.clone(),
+        kind: wit_sync_target(p.kind),
+        login: p.login.clone(),
+        email: p.email.clone(),
+        first_name: p.first_name.clone(),
+        last_name: p.last_name.clone(),
+        display_name: p.display_name.clone(),
+        fields: p.fields.clone(),
+        roles: p.roles.clone(),
+        status: wit_status(p.status),
+    }
+}
+
+fn person(p: wit::Person) -> Person {
+    Person {
+        external_id: p.external_id,
+        config: p.config,
+        kind: sync_target(p.kind),
+        login: p.login,
+        email: p.email,
+        first_name: p.first_name,
+        last_name: p.last_name,
+        display_name: p.display_name,
+        fields: p.fields,
+        roles: p.roles,
+        status: status(p.status),
+    }
+}
+
+fn outcome(o: wit::UpsertOutcome) -> UpsertOutcome {
+    match o {
+        wit::UpsertOutcome::Created => UpsertOutcome::Created,
+        wit::UpsertOutcome::Updated => UpsertOutcome::Updated,
+        wit::UpsertOutcome::Unchanged => UpsertOutcome::Unchanged,
+    }
+}
+
+fn error(e: wit::DirectoryError) -> DirectoryError {
+    match e {
+        wit::DirectoryError::Rejected((field, why)) => DirectoryError::Rejected(field, why),
+        wit::DirectoryError::Conflict(m) => DirectoryError::Conflict(m),
+        wit::DirectoryError::NotFound(m) => DirectoryError::NotFound(m),
+        wit::DirectoryError::Unavailable(m) => DirectoryError::Unavailable(m),
+        wit::DirectoryError::Other(m) => DirectoryError::Other(m),
+    }
+}
+
+impl plugin_core::directory::Directory for HostDirectory {
+    fn upsert(&mut self, p: &Person) -> Result<UpsertOutcome, DirectoryError> {
+        wit::upsert(&wit_person(p)).map(outcome).map_err(error)
+    }
+
+    fn upsert_batch(&mut self, people: &[Person]) -> Vec<Result<UpsertOutcome, DirectoryError>> {
+        let batch: Vec<wit::Person> = people.iter().map(wit_person).collect();
+        wit::upsert_batch(&batch)
+            .into_iter()
+            .map(|r| r.map(outcome).map_err(error))
+            .collect()
+    }
+
+    fn set_status(
+        &mut self,
+        kind: SyncTarget,
+        external_id: &str,
+        s: PersonStatus,
+    ) -> Result<(), DirectoryError> {
+        wit::set_status(wit_sync_target(kind), external_id, wit_status(s)).map_err(error)
+    }
+
+    fn find_by_external_id(
+        &mut self,
+        kind: SyncTarget,
+        external_id: &str,
+    ) -> Result<Option<Person>, DirectoryError> {
+        wit::find_by_external_id(wit_sync_target(kind), external_id)
+            .map(|p| p.map(person))
+            .map_err(error)
+    }
+
+    fn find_by_email(
+        &mut self,
+        kind: SyncTarget,
+        email: &str,
+    ) -> Result<Option<Person>, DirectoryError> {
+        wit::find_by_email(wit_sync_target(kind), email)
+            .map(|p| p.map(person))
+            .map_err(error)
+    }
+
+    fn list_linked(
+        &mut self,
+        config: &str,
+        kind: SyncTarget,
+    ) -> Result<Vec<String>, DirectoryError> {
+        wit::list_linked(config, wit_sync_target(kind)).map_err(error)
+    }
+
+    fn list_roles(&mut self) -> Result<Vec<Role>, DirectoryError> {
+        let roles = wit::list_roles().map_err(error)?;
+        Ok(roles
+            .into_iter()
+            .map(|r| Role {
+                name: r.name,
+                kind: sync_target(r.kind),
+            })
+            .collect())
+    }
+
+    fn list_fields(&mut self, kind: SyncTarget) -> Result<Vec<FieldSpec>, DirectoryError> {
+        let fields = wit::list_fields(wit_sync_target(kind)).map_err(error)?;
+        Ok(fields
+            .into_iter()
+            .map(|f| FieldSpec {
+                name: f.name,
+                required: f.required,
+            })
+            .collect())
+    }
+}

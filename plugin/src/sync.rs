@@ -1,0 +1,133 @@
+//! The `sync` export: the `run` resource wraps `plugin_core::sync::SyncRun`.
+
+use std::cell::RefCell;
+
+use plugin_core::sync as core;
+
+use crate::exports::infraon::okta::sync as wit;
+use crate::host::with_host;
+
+fn mode(m: wit::SyncMode) -> core::SyncMode {
+    match m {
+        wit::SyncMode::Full => core::SyncMode::Full,
+        wit::SyncMode::Incremental => core::SyncMode::Incremental,
+        wit::SyncMode::DryRun => core::SyncMode::DryRun,
+    }
+}
+
+fn trigger(t: wit::Trigger) -> core::Trigger {
+    match t {
+        wit::Trigger::Manual => core::Trigger::Manual,
+        wit::Trigger::Scheduled => core::Trigger::Scheduled,
+    }
+}
+
+fn record(r: core::RunRecord) -> wit::RunRecord {
+    let c = r.counts;
+    wit::RunRecord {
+        id: r.id,
+        config: r.config,
+        mode: match r.mode {
+            core::SyncMode::Full => wit::SyncMode::Full,
+            core::SyncMode::Incremental => wit::SyncMode::Incremental,
+            core::SyncMode::DryRun => wit::SyncMode::DryRun,
+        },
+        trigger: match r.trigger {
+            core::Trigger::Manual => wit::Trigger::Manual,
+            core::Trigger::Scheduled => wit::Trigger::Scheduled,
+        },
+        started_at: r.started_at,
+        ended_at: r.ended_at,
+        counts: wit::Counts {
+            fetched: c.fetched,
+            created: c.created,
+            updated: c.updated,
+            unchanged: c.unchanged,
+            deactivated: c.deactivated,
+            reactivated: c.reactivated,
+            role_changes: c.role_changes,
+            unsynced: c.unsynced,
+        },
+        requests: r.requests,
+        duration_ms: r.duration_ms,
+        outcome: r.outcome.map(|o| match o {
+            core::RunOutcome::Succeeded => wit::RunOutcome::Succeeded,
+            core::RunOutcome::Partial => wit::RunOutcome::Partial,
+            core::RunOutcome::Failed => wit::RunOutcome::Failed,
+            core::RunOutcome::Cancelled => wit::RunOutcome::Cancelled,
+            core::RunOutcome::Held => wit::RunOutcome::Held,
+        }),
+        error: r.error,
+    }
+}
+
+fn error(e: core::SyncError) -> wit::SyncError {
+    match e {
+        core::SyncError::UnknownConfig(n) => wit::SyncError::UnknownConfig(n),
+        core::SyncError::AlreadyRunning(id) => wit::SyncError::AlreadyRunning(id),
+        core::SyncError::UnknownRun(id) => wit::SyncError::UnknownRun(id),
+        core::SyncError::Okta(f) => wit::SyncError::Okta(crate::convert::failure(f)),
+        core::SyncError::Host(m) => wit::SyncError::Host(m),
+        core::SyncError::Unsupported(m) => wit::SyncError::Unsupported(m),
+        core::SyncError::Other(m) => wit::SyncError::Other(m),
+    }
+}
+
+/// A run in progress, owned by the host through the resource handle.
+pub struct Run(RefCell<core::SyncRun>);
+
+impl wit::GuestRun for Run {
+    fn start(
+        config: String,
+        m: wit::SyncMode,
+        t: wit::Trigger,
+    ) -> Result<wit::Run, wit::SyncError> {
+        let run =
+            with_host(|h| core::SyncRun::start(h, &config, mode(m), trigger(t))).map_err(error)?;
+        Ok(wit::Run::new(Run(RefCell::new(run))))
+    }
+
+    fn resume(config: String) -> Result<Option<wit::Run>, wit::SyncError> {
+        let run = with_host(|h| core::SyncRun::resume(h, &config)).map_err(error)?;
+        Ok(run.map(|r| wit::Run::new(Run(RefCell::new(r)))))
+    }
+
+    fn id(&self) -> u64 {
+        self.0.borrow().id()
+    }
+
+    fn step(&self) -> Result<wit::StepStatus, wit::SyncError> {
+        let status = with_host(|h| self.0.borrow_mut().step(h)).map_err(error)?;
+        Ok(match status {
+            core::StepStatus::Working(r, phase) => wit::StepStatus::Working((record(r), phase)),
+            core::StepStatus::Finished(r) => wit::StepStatus::Finished(record(r)),
+        })
+    }
+
+    fn cancel(&self) -> Result<wit::RunRecord, wit::SyncError> {
+        with_host(|h| self.0.borrow_mut().cancel(h))
+            .map(record)
+            .map_err(error)
+    }
+}
+
+impl wit::Guest for crate::Plugin {
+    type Run = Run;
+
+    fn history(config: String, limit: u32) -> Result<Vec<wit::RunRecord>, wit::SyncError> {
+        let runs = with_host(|h| core::history(h, &config, limit)).map_err(error)?;
+        Ok(runs.into_iter().map(record).collect())
+    }
+
+    fn approve_held(config: String, run: u64) -> Result<wit::RunRecord, wit::SyncError> {
+        with_host(|h| core::approve_held(h, &config, run))
+            .map(record)
+            .map_err(error)
+    }
+
+    fn reject_held(config: String, run: u64) -> Result<wit::RunRecord, wit::SyncError> {
+        with_host(|h| core::reject_held(h, &config, run))
+            .map(record)
+            .map_err(error)
+    }
+}
