@@ -76,6 +76,9 @@ enum Command {
         /// How many runs.
         #[arg(long, default_value_t = 10)]
         limit: u32,
+        /// Show only this run.
+        #[arg(long)]
+        id: Option<u64>,
     },
     /// Apply the deactivations a held run waits on.
     Approve {
@@ -101,6 +104,23 @@ enum Command {
         #[arg(long, value_enum, default_value = "users")]
         kind: Target,
     },
+    /// Okta – Infraon Configuration: the field mapping and group -> role rules.
+    Map {
+        #[command(subcommand)]
+        action: MapAction,
+    },
+    /// Export Unsynced Data: the unsynced records of a run as CSV.
+    Export {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The run (default: the last one).
+        #[arg(long)]
+        run: Option<u64>,
+        /// Where to write the CSV (`-` for stdout).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Schedule Sync: set, show or clear a config's schedule.
     Schedule {
         #[command(subcommand)]
@@ -112,10 +132,59 @@ enum Command {
         #[arg(long, default_value_t = 15)]
         tick_seconds: u64,
     },
+    /// Benchmark: floor vs full vs incremental sync vs warm start on a large fake org.
+    Bench {
+        /// Users in the fake org.
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+        /// Groups in the fake org.
+        #[arg(long, default_value_t = 500)]
+        groups: usize,
+    },
     /// Run the fake Okta org standalone until interrupted.
     FakeOkta(FakeOktaArgs),
     /// Start a fake Okta, install a config against it, verify, show failures, list.
     Demo(DemoArgs),
+}
+
+#[derive(Subcommand)]
+enum MapAction {
+    /// Print the mapping as JSON (the format `map set` reads).
+    Show {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Validate and keep a mapping from a JSON file; applies from the next sync.
+    Set {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The mapping, as `map show` prints it.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Back to the default mapping.
+    Reset {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
+    /// The Infraon record an Okta user would produce.
+    Preview {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The Okta login.
+        #[arg(long)]
+        login: String,
+    },
+    /// Okta's user profile schema (mapping sources), custom attributes included.
+    Schema {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -489,8 +558,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 render::sync_error,
             )
         }
-        Command::Runs { name, limit } => {
-            let outcome = open(&cli)?.sync_history(name, *limit).await;
+        Command::Runs { name, limit, id } => {
+            let limit = if id.is_some() { 100 } else { *limit };
+            let outcome = open(&cli)?.sync_history(name, limit).await.map(|r| {
+                r.map(|runs| {
+                    runs.into_iter()
+                        .filter(|run| id.is_none_or(|id| run.id == id))
+                        .collect::<Vec<_>>()
+                })
+            });
             report(
                 json,
                 outcome,
@@ -517,6 +593,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::People { kind } => people(&cli, (*kind).into(), json),
         Command::Schedule { action } => schedule(&cli, action, json),
+        Command::Map { action } => map(&cli, action, json).await,
+        Command::Export { name, run, out } => {
+            let outcome = open(&cli)?.unsynced_csv(name, *run).await?;
+            match outcome {
+                Ok(csv) if out.as_os_str() == "-" => {
+                    print!("{csv}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(csv) => {
+                    std::fs::write(out, &csv)?;
+                    let rows = csv.lines().count().saturating_sub(1);
+                    eprintln!("wrote {} ({rows} unsynced record(s))", out.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    report::<(), _>(json, Ok(Err(e)), |_| String::new(), render::export_error)
+                }
+            }
+        }
         Command::Serve { tick_seconds } => {
             let rt = Arc::new(open(&cli)?);
             let scheduler = host_harness::serve::ScheduleLoop::new(rt);
@@ -532,11 +627,76 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { users, groups } => {
+            let report = host_harness::bench::run(*users, *groups, &cli.state_dir).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", host_harness::bench::table(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::FakeOkta(args) => fake_okta(args, json).await,
         Command::Demo(args) => {
             host_harness::demo::run(&cli.state_dir, args.users, args.groups, json).await
         }
     }
+}
+
+async fn map(cli: &Cli, action: &MapAction, json: bool) -> anyhow::Result<ExitCode> {
+    let rt = open(cli)?;
+    match action {
+        MapAction::Show { name } => {
+            let outcome = rt.mapping(name).await;
+            report(json, outcome, pretty, render::map_error)
+        }
+        MapAction::Set { name, file } => {
+            let mapping = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+            let outcome = rt.set_mapping(name, &mapping).await;
+            report(
+                json,
+                outcome,
+                |()| format!("mapping of {name:?} saved; it applies from the next sync"),
+                render::map_error,
+            )
+        }
+        MapAction::Reset { name } => {
+            let outcome = rt.reset_mapping(name).await;
+            report(json, outcome, pretty, render::map_error)
+        }
+        MapAction::Preview { name, login } => {
+            let outcome = rt.preview(name, login).await;
+            report(json, outcome, pretty, render::map_error)
+        }
+        MapAction::Schema { name } => {
+            let outcome = rt.discover_schema(name).await;
+            report(
+                json,
+                outcome,
+                |attrs| {
+                    attrs
+                        .iter()
+                        .map(|a| {
+                            format!(
+                                "{:<22} {:<8} {}{}",
+                                a.name,
+                                a.kind,
+                                a.title,
+                                if a.custom { " (custom)" } else { "" }
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+                render::map_error,
+            )
+        }
+    }
+}
+
+/// Pretty JSON, for text output of structured values.
+fn pretty<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
 fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Result<ExitCode> {

@@ -7,6 +7,7 @@
 //!   over the fake Infraon (SQLite);
 //! - [`ops`] is the typed API the CLI and the tests drive.
 
+pub mod bench;
 pub mod bindings;
 pub mod component;
 pub mod demo;

@@ -143,3 +143,29 @@ pub fn run_record(r: &crate::bindings::exports::infraon::okta::sync::RunRecord) 
     }
     text
 }
+
+/// A mapping error as one line.
+pub fn map_error(e: &crate::bindings::exports::infraon::okta::map::MapError) -> String {
+    use crate::bindings::exports::infraon::okta::map::MapError;
+    match e {
+        MapError::UnknownConfig(n) => format!("no config named {n:?} is installed"),
+        MapError::Invalid(f) => format!("invalid mapping: {}", fields(f)),
+        MapError::UnknownRole(r) => format!("Infraon has no role named {r:?}"),
+        MapError::UnknownUser(u) => format!("Okta has no user with login {u:?}"),
+        MapError::Okta(f) => okta_failure(f),
+        MapError::Unsupported(m) => format!("unsupported: {m}"),
+        MapError::Other(m) => m.clone(),
+    }
+}
+
+/// An export error as one line.
+pub fn export_error(e: &crate::bindings::exports::infraon::okta::export::ExportError) -> String {
+    use crate::bindings::exports::infraon::okta::export::ExportError;
+    match e {
+        ExportError::UnknownConfig(n) => format!("no config named {n:?} is installed"),
+        ExportError::UnknownRun(id) => format!("no run {id}"),
+        ExportError::NoRuns => "this config has never run".into(),
+        ExportError::Unsupported(m) => format!("unsupported: {m}"),
+        ExportError::Other(m) => m.clone(),
+    }
+}

@@ -44,7 +44,7 @@ pub fn summary(s: plugin_core::ConfigSummary) -> wit::ConfigSummary {
     }
 }
 
-fn field_errors(errors: Vec<plugin_core::FieldError>) -> Vec<wit::FieldError> {
+pub fn field_errors(errors: Vec<plugin_core::FieldError>) -> Vec<wit::FieldError> {
     errors
         .into_iter()
         .map(|e| wit::FieldError {

@@ -16,6 +16,7 @@ mod directory;
 mod host;
 mod http;
 mod later;
+mod map;
 mod sync;
 
 use exports::infraon::okta::{install, verify};

@@ -9,6 +9,7 @@ use crate::policy::granted_origin;
 use crate::runtime::{HostError, Runtime};
 use crate::state::Scope;
 
+mod map;
 mod sync;
 
 /// What a plugin call returns: the host's verdict, then the plugin's.

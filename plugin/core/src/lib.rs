@@ -8,8 +8,10 @@
 
 pub mod config;
 pub mod directory;
+pub mod export;
 pub mod install;
 pub mod link;
+pub mod mapping;
 pub mod okta_client;
 pub mod okta_error;
 pub mod origin;
@@ -23,7 +25,11 @@ pub use config::{ConfigForm, ConfigSummary, FieldError, InstallOptions, StoredCo
 pub use directory::{
     Directory, DirectoryError, FieldSpec, Person, PersonStatus, Role, UpsertOutcome,
 };
+pub use export::ExportError;
 pub use install::{InstallError, VerifyError};
+pub use mapping::{
+    FieldMapping, GroupMatcher, MapError, Mapping, RoleRule, SchemaAttribute, Transform,
+};
 pub use okta_client::{OktaClient, OktaResponse};
 pub use okta_error::{OktaError, OktaFailure, RateLimit};
 pub use origin::{OktaOrigin, Scheme, parse_okta_domain};

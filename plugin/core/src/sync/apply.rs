@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::config::SyncTarget;
 use crate::directory::{Directory, DirectoryError, Person, PersonStatus, Role, UpsertOutcome};
-use crate::sync::mapping::{Identity, identity, map_user, roles_for};
+use crate::mapping::Compiled;
+use crate::sync::mapping::{Identity, identity, map_user};
 use crate::sync::memberships::Memberships;
 use crate::sync::types::{Counts, ReasonCode, SyncError, UnsyncedRecord};
 
@@ -41,6 +42,8 @@ pub struct Ctx<'a> {
     pub now: &'a str,
     /// Infraon's roles.
     pub roles: &'a [Role],
+    /// The mapping the run started with.
+    pub mapping: &'a Compiled,
 }
 
 impl Ctx<'_> {
@@ -74,15 +77,9 @@ pub fn apply_users(
     for user in users {
         counts.fetched += 1;
         let who = identity(user);
-        let roles = roles_for(
-            ctx.kind,
-            memberships
-                .group_names(&who.okta_id)
-                .iter()
-                .map(String::as_str),
-            ctx.roles,
-        );
-        let mut person = match map_user(user, ctx.config, ctx.kind, roles) {
+        let groups = memberships.groups_of(&who.okta_id);
+        let roles = ctx.mapping.roles(ctx.kind, &groups, ctx.roles);
+        let mut person = match map_user(user, ctx.config, ctx.kind, ctx.mapping, roles) {
             Ok(p) => p,
             Err((code, text)) => {
                 // Still listed by Okta: not absent, so never deactivated for it.
@@ -166,8 +163,8 @@ pub fn apply_role_changes(
             // Never synced (or unsynced): the next full run decides.
             continue;
         };
-        let groups = memberships.group_names(id);
-        let roles = roles_for(ctx.kind, groups.iter().map(String::as_str), ctx.roles);
+        let groups = memberships.groups_of(id);
+        let roles = ctx.mapping.roles(ctx.kind, &groups, ctx.roles);
         if role_set(&roles) == role_set(&prior.roles) {
             continue;
         }

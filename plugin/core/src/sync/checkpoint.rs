@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::SyncTarget;
+use crate::mapping::Mapping;
 use crate::sync::fetch::RateState;
 use crate::sync::settings::Settings;
 use crate::sync::types::RunRecord;
@@ -99,6 +100,10 @@ pub struct Checkpoint {
     pub rate: RateState,
     /// Settings, fixed at start.
     pub settings: Settings,
+    /// The mapping, fixed at start so that a change applies from the next
+    /// run; `None` in checkpoints of older versions (the defaults then).
+    #[serde(default)]
+    pub mapping: Option<Mapping>,
 }
 
 impl Checkpoint {

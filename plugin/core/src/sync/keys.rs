@@ -13,6 +13,8 @@
 //! | `state/<c>/groups/<group id>`         | last successful membership snapshot of a group |
 //! | `state/<c>/watermark`                 | start of the last successful run (ms) |
 //! | `state/<c>/settings`                  | optional [`Settings`](super::Settings) |
+//! | `state/<c>/mapping`                   | the saved [`Mapping`](crate::mapping::Mapping); absent: the defaults |
+//! | `state/<c>/schema`                    | Okta's profile schema as last discovered |
 //!
 //! Ids and page numbers are zero-padded so that key order is numeric order.
 //! Pages are written under their own key, never appended to a growing blob,
@@ -97,6 +99,16 @@ pub fn watermark(c: &str) -> String {
 /// The sync settings.
 pub fn settings(c: &str) -> String {
     format!("{}settings", state_prefix(c))
+}
+
+/// The saved mapping.
+pub fn mapping(c: &str) -> String {
+    format!("{}mapping", state_prefix(c))
+}
+
+/// The last discovered Okta profile schema.
+pub fn schema(c: &str) -> String {
+    format!("{}schema", state_prefix(c))
 }
 
 /// The number at the end of a key (`.../00000042` → 42).

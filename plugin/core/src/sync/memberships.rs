@@ -45,7 +45,7 @@ pub struct Memberships {
     names: HashMap<String, String>,
     members: BTreeMap<String, BTreeSet<String>>,
     before: BTreeMap<String, GroupSnapshot>,
-    by_user: Option<HashMap<String, Vec<String>>>,
+    by_user: Option<HashMap<String, Vec<GroupRef>>>,
 }
 
 impl Memberships {
@@ -106,21 +106,30 @@ impl Memberships {
         self.by_user = None;
     }
 
-    /// Names of the groups `user` is in, sorted.
-    pub fn group_names(&mut self, user: &str) -> Vec<String> {
+    /// The groups `user` is in, sorted by name then id.
+    pub fn groups_of(&mut self, user: &str) -> Vec<GroupRef> {
         let (members, names) = (&self.members, &self.names);
         let index = self.by_user.get_or_insert_with(|| {
-            let mut idx: HashMap<String, Vec<String>> = HashMap::new();
+            let mut idx: HashMap<String, Vec<GroupRef>> = HashMap::new();
             for (g, users) in members {
-                let name = names.get(g).cloned().unwrap_or_default();
+                let group = GroupRef {
+                    id: g.clone(),
+                    name: names.get(g).cloned().unwrap_or_default(),
+                };
                 for u in users {
-                    idx.entry(u.clone()).or_default().push(name.clone());
+                    idx.entry(u.clone()).or_default().push(group.clone());
                 }
             }
-            idx.values_mut().for_each(|v| v.sort());
+            idx.values_mut()
+                .for_each(|v| v.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id))));
             idx
         });
         index.get(user).cloned().unwrap_or_default()
+    }
+
+    /// Names of the groups `user` is in, sorted.
+    pub fn group_names(&mut self, user: &str) -> Vec<String> {
+        self.groups_of(user).into_iter().map(|g| g.name).collect()
     }
 
     /// Users whose groups an incremental run changed: joined or left a listed

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::directory::Role;
+use crate::mapping::{self, Compiled};
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::OktaFailure;
 use crate::origin::OktaOrigin;
@@ -51,6 +52,7 @@ struct Cache {
     origin: OktaOrigin,
     token: String,
     roles: Vec<Role>,
+    mapping: Compiled,
     memberships: Memberships,
     emails: HashMap<String, String>,
     seen: HashSet<String>,
@@ -103,6 +105,8 @@ impl SyncRun {
             &format!("{}work/", crate::store::state_prefix(&name)),
         )?;
         let settings = load_settings(host.storage, &name)?;
+        let mapping = mapping::load(host.storage, &name, cfg.sync_target)?;
+        compile(&mapping)?;
         let watermark: Option<Watermark> = match mode {
             SyncMode::Incremental => keys::get_json(host.storage, &keys::watermark(&name))?,
             _ => None,
@@ -138,6 +142,7 @@ impl SyncRun {
             seq: Seqs::default(),
             rate: RateState::default(),
             settings,
+            mapping: Some(mapping),
         };
         keys::put_json(host.storage, &keys::checkpoint(&name), &cp)?;
         keys::put_json(host.storage, &keys::run(&name, id), &cp.record)?;
@@ -320,8 +325,8 @@ impl SyncRun {
                     .collect();
                 let end = (done + ROLE_CHANGES_PER_STEP).min(todo.len());
                 let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
-                let ctx = ctx(cp, &cache.roles, &now);
                 let mut counts = cp.record.counts;
+                let ctx = ctx(cp, &cache.roles, &cache.mapping, &now);
                 let unsynced = apply::apply_role_changes(
                     host.directory,
                     &ctx,
@@ -357,7 +362,7 @@ fn after_groups(m: &Memberships, from: usize) -> Phase {
     }
 }
 
-fn ctx<'a>(cp: &'a Checkpoint, roles: &'a [Role], now: &'a str) -> Ctx<'a> {
+fn ctx<'a>(cp: &'a Checkpoint, roles: &'a [Role], mapping: &'a Compiled, now: &'a str) -> Ctx<'a> {
     Ctx {
         config: &cp.record.config,
         kind: cp.kind,
@@ -365,6 +370,7 @@ fn ctx<'a>(cp: &'a Checkpoint, roles: &'a [Role], now: &'a str) -> Ctx<'a> {
         run_id: cp.record.id,
         now,
         roles,
+        mapping,
     }
 }
 
@@ -378,7 +384,7 @@ fn apply_page(
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let mut counts = cp.record.counts;
     let (page, unsynced) = {
-        let ctx = ctx(cp, &cache.roles, &now);
+        let ctx = ctx(cp, &cache.roles, &cache.mapping, &now);
         apply::apply_users(
             host.directory,
             &ctx,
@@ -468,6 +474,10 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         .map_err(SyncError::host)?
         .ok_or_else(|| SyncError::Other(format!("no API token is stored for config `{config}`")))?;
     let roles = host.directory.list_roles().map_err(SyncError::host)?;
+    let mapping = match &cp.mapping {
+        Some(m) => compile(m)?,
+        None => compile(&mapping::defaults(cp.kind))?,
+    };
     let memberships = Memberships::load(
         host.storage,
         config,
@@ -493,9 +503,21 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         origin,
         token,
         roles,
+        mapping,
         memberships,
         emails,
         seen,
+    })
+}
+
+/// Prepare the mapping a run uses; a stored mapping is validated when it is
+/// saved, so failing here means storage was changed behind the plugin.
+fn compile(m: &mapping::Mapping) -> Result<Compiled, SyncError> {
+    Compiled::new(m).map_err(|e| {
+        SyncError::Other(format!(
+            "the saved mapping is not valid; fix or reset it: {}",
+            mapping::MapError::Invalid(e)
+        ))
     })
 }
 

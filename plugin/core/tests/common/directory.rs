@@ -28,6 +28,8 @@ pub struct MemDirectory {
     pub calls: Calls,
     /// Answer `unavailable` to every call.
     pub down: bool,
+    /// Every person sent to `upsert`/`upsert-batch`, as sent.
+    pub written: Vec<Person>,
 }
 
 impl Default for MemDirectory {
@@ -49,6 +51,7 @@ impl Default for MemDirectory {
             ],
             calls: Calls::default(),
             down: false,
+            written: Vec::new(),
         }
     }
 }
@@ -113,6 +116,7 @@ impl MemDirectory {
     }
 
     fn upsert_one(&mut self, p: &Person) -> Result<UpsertOutcome, DirectoryError> {
+        self.written.push(p.clone());
         let n = self.normalise(p)?;
         let same_identity = |o: &Person| {
             o.kind == p.kind

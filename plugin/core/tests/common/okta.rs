@@ -61,6 +61,8 @@ pub struct FakeOkta {
     pub faults: VecDeque<(String, Fault)>,
     /// Every request whose URL contains the text gets this fault.
     pub sticky: Option<(String, Fault)>,
+    /// Custom attributes of the profile schema: (name, JSON type).
+    pub custom_schema: Vec<(String, String)>,
 }
 
 impl FakeOkta {
@@ -77,6 +79,10 @@ impl FakeOkta {
             violations: 0,
             faults: VecDeque::new(),
             sticky: None,
+            custom_schema: vec![
+                ("officeLocation".into(), "string".into()),
+                ("badgeNumber".into(), "integer".into()),
+            ],
         }
     }
 
@@ -219,6 +225,26 @@ impl FakeOkta {
         let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(0);
         let after = q.get("after").cloned();
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match segs.as_slice() {
+            ["api", "v1", "meta", "schemas", "user", "default"] => {
+                let body = self.schema_json();
+                return self.answer(200, body, None);
+            }
+            ["api", "v1", "users", who] => {
+                let who = decode(who);
+                let found = self.users.iter().find(|(id, u)| {
+                    **id == who
+                        || u.profile["login"]
+                            .as_str()
+                            .is_some_and(|l| l.eq_ignore_ascii_case(&who))
+                });
+                return match found.map(|(id, u)| user_json(id, u)) {
+                    Some(body) => self.answer(200, body, None),
+                    None => self.error(404, "E0000007"),
+                };
+            }
+            _ => {}
+        }
         let (items, max): (Vec<(String, Value)>, usize) = match segs.as_slice() {
             ["api", "v1", "groups"] => {
                 let since = match q.get("filter") {
@@ -250,6 +276,15 @@ impl FakeOkta {
                     .filter_map(|u| self.users.get(u).map(|o| (u.clone(), user_json(u, o))))
                     .collect();
                 (items, 1_000)
+            }
+            ["api", "v1", "users", uid, "groups"] => {
+                let items = self
+                    .groups
+                    .iter()
+                    .filter(|(_, g)| g.members.contains(*uid))
+                    .map(|(id, g)| (id.clone(), group_json(id, g)))
+                    .collect();
+                (items, 200)
             }
             ["api", "v1", "users"] => {
                 let filter = match (q.get("filter"), q.get("search")) {
@@ -302,6 +337,42 @@ impl FakeOkta {
             )
         });
         self.answer(200, Value::Array(page), link)
+    }
+}
+
+impl FakeOkta {
+    fn schema_json(&self) -> Value {
+        let base: serde_json::Map<String, Value> = [
+            "login",
+            "email",
+            "firstName",
+            "lastName",
+            "displayName",
+            "mobilePhone",
+            "department",
+            "title",
+            "employeeNumber",
+            "manager",
+            "costCenter",
+            "city",
+        ]
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                json!({"title": format!("Title of {n}"), "type": "string"}),
+            )
+        })
+        .collect();
+        let custom: serde_json::Map<String, Value> = self
+            .custom_schema
+            .iter()
+            .map(|(n, t)| (n.clone(), json!({"title": n, "type": t})))
+            .collect();
+        json!({"id": "#default", "name": "user", "definitions": {
+            "base": {"id": "#base", "type": "object", "properties": base},
+            "custom": {"id": "#custom", "type": "object", "properties": custom}
+        }})
     }
 }
 

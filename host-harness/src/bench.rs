@@ -1,0 +1,341 @@
+//! `harness bench`: a large fake org synced four ways, side by side.
+//!
+//! - (a) the floor: a native Rust client downloading and parsing every page a
+//!   full sync needs from the same fake Okta;
+//! - (b) a full sync through the wasm plugin into a fresh SQLite directory;
+//! - (c) an incremental sync after 1% of the users and 1% of the groups changed;
+//! - (d) a warm start: harness start to the first plugin call, compiled
+//!   component cached.
+//!
+//! Peak resident memory is the process's (`VmHWM`), reset before each phase;
+//! the fake Okta lives in the same process, so every figure includes it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec};
+use serde::Serialize;
+
+use crate::bindings::exports::infraon::okta::sync::{RunOutcome, SyncMode, Trigger};
+use crate::bindings::infraon::okta::types::{ConfigForm, InstallOptions, SyncTarget};
+use crate::policy::Limits;
+use crate::{Infraon, Runtime};
+
+/// One measured phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    /// `a` floor, `b` full, `c` incremental, `d` warm start.
+    pub name: &'static str,
+    /// What it measured.
+    pub title: &'static str,
+    /// Wall time.
+    pub wall_ms: f64,
+    /// Okta users handled per second (0 for the warm start).
+    pub people_per_s: f64,
+    /// Requests sent to the fake Okta.
+    pub requests: u64,
+    /// Peak resident memory of the process during the phase.
+    pub peak_rss_mib: f64,
+}
+
+/// The whole benchmark's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Org size.
+    pub users: usize,
+    /// Org size.
+    pub groups: usize,
+    /// The four phases.
+    pub phases: Vec<Phase>,
+    /// b / a wall time (target <= 1.5).
+    pub full_over_floor: f64,
+    /// c / b wall time (target <= 0.05).
+    pub incremental_over_full_time: f64,
+    /// c / b requests (target <= 0.05).
+    pub incremental_over_full_requests: f64,
+    /// Requests of b minus the paging minimum (target 0).
+    pub full_requests_over_minimum: i64,
+}
+
+fn reset_peak_rss() {
+    // Linux: writing 5 resets VmHWM to the current RSS.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The paging minimum of a full sync with the plugin's page size of 200.
+pub fn paging_minimum(okta: &FakeOkta) -> u64 {
+    let org = okta.org();
+    let pages = |n: usize| n.div_ceil(200).max(1) as u64;
+    let deprovisioned = org.count_by_status(fake_okta::UserStatus::Deprovisioned);
+    pages(org.groups.len())
+        + org
+            .groups
+            .iter()
+            .map(|g| pages(g.member_ids.len()))
+            .sum::<u64>()
+        + pages(org.visible_user_ids().len())
+        + pages(deprovisioned)
+}
+
+/// (a): every page of a full sync, downloaded and parsed natively.
+async fn floor(okta: &FakeOkta) -> anyhow::Result<u64> {
+    let client = reqwest::Client::new();
+    let auth = format!("SSWS {}", okta.api_token());
+    let mut requests = 0;
+    let get_all =
+        async |first: String, requests: &mut u64| -> anyhow::Result<Vec<serde_json::Value>> {
+            let mut next = Some(first);
+            let mut items = Vec::new();
+            while let Some(url) = next.take() {
+                let resp = client
+                    .get(&url)
+                    .header("Authorization", &auth)
+                    .header("Accept", "application/json")
+                    .send()
+                    .await?;
+                *requests += 1;
+                let links: Vec<String> = resp
+                    .headers()
+                    .get_all("link")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok().map(String::from))
+                    .collect();
+                next = links
+                    .iter()
+                    .find(|l| l.contains("rel=\"next\""))
+                    .and_then(|l| {
+                        let start = l.find('<')? + 1;
+                        let end = l.find('>')?;
+                        Some(l[start..end].to_string())
+                    });
+                let page: Vec<serde_json::Value> = serde_json::from_slice(&resp.bytes().await?)?;
+                items.extend(page);
+            }
+            Ok(items)
+        };
+    let base = okta.url();
+    let groups = get_all(format!("{base}/api/v1/groups?limit=200"), &mut requests).await?;
+    for g in &groups {
+        let id = g["id"].as_str().unwrap_or_default();
+        get_all(
+            format!("{base}/api/v1/groups/{id}/users?limit=200"),
+            &mut requests,
+        )
+        .await?;
+    }
+    get_all(format!("{base}/api/v1/users?limit=200"), &mut requests).await?;
+    let search = "status%20eq%20%22DEPROVISIONED%22";
+    get_all(
+        format!("{base}/api/v1/users?search={search}&limit=200"),
+        &mut requests,
+    )
+    .await?;
+    Ok(requests)
+}
+
+fn phase(
+    name: &'static str,
+    title: &'static str,
+    took: Duration,
+    people: usize,
+    requests: u64,
+) -> Phase {
+    let secs = took.as_secs_f64();
+    Phase {
+        name,
+        title,
+        wall_ms: secs * 1000.0,
+        people_per_s: if people == 0 || secs == 0.0 {
+            0.0
+        } else {
+            people as f64 / secs
+        },
+        requests,
+        peak_rss_mib: peak_rss_mib(),
+    }
+}
+
+/// Run the benchmark in `work_dir` (a fresh state directory is made in it).
+pub async fn run(users: usize, groups: usize, work_dir: &Path) -> anyhow::Result<Report> {
+    let okta = FakeOkta::start(FakeOktaOptions {
+        org: OrgSpec {
+            users,
+            groups,
+            ..Default::default()
+        },
+        rate_limit_per_minute: u32::MAX,
+        ..Default::default()
+    })
+    .await?;
+    let state = work_dir.join(format!("bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let cache = work_dir.join("bench-cache");
+    let wasm = Path::new(crate::OKTA_PLUGIN_WASM);
+    let mut phases = Vec::new();
+
+    reset_peak_rss();
+    let before = okta.request_count();
+    let started = Instant::now();
+    let floor_requests = floor(&okta).await?;
+    debug_assert_eq!(floor_requests, okta.request_count() - before);
+    phases.push(phase(
+        "a",
+        "floor: native client, every page",
+        started.elapsed(),
+        users,
+        floor_requests,
+    ));
+
+    let rt = Runtime::new(
+        wasm,
+        Some(&cache),
+        Arc::new(Infraon::open(&state)?),
+        Limits::default(),
+    )?;
+    let form = ConfigForm {
+        name: "bench".into(),
+        okta_domain: okta.url(),
+        api_token: okta.api_token().into(),
+        sync_target: SyncTarget::Users,
+    };
+    rt.install(
+        &form,
+        InstallOptions {
+            development_mode: true,
+        },
+    )
+    .await?
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+
+    reset_peak_rss();
+    let before = okta.request_count();
+    let started = Instant::now();
+    let full = rt
+        .sync("bench", SyncMode::Full, Trigger::Manual, |_, _| {})
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let full_requests = okta.request_count() - before;
+    phases.push(phase(
+        "b",
+        "full sync through the wasm plugin",
+        started.elapsed(),
+        users,
+        full_requests,
+    ));
+    anyhow::ensure!(
+        full.outcome == Some(RunOutcome::Succeeded),
+        "full sync did not succeed: {full:?}"
+    );
+
+    let org = okta.org();
+    let step = 100;
+    for u in org.users.iter().step_by(step) {
+        let mut changes = serde_json::Map::new();
+        changes.insert("title".into(), "Benchmarked".into());
+        okta.update_user_profile(&u.id, changes)?;
+    }
+    for (i, g) in org.groups.iter().enumerate().step_by(step) {
+        let member = &org.users[(i * 7919) % org.users.len()].id;
+        if !g.member_ids.contains(member) {
+            okta.add_group_member(&g.id, member)?;
+        }
+    }
+    reset_peak_rss();
+    let before = okta.request_count();
+    let started = Instant::now();
+    let incremental = rt
+        .sync("bench", SyncMode::Incremental, Trigger::Manual, |_, _| {})
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let incremental_requests = okta.request_count() - before;
+    phases.push(phase(
+        "c",
+        "incremental after 1% users + 1% groups changed",
+        started.elapsed(),
+        incremental.counts.fetched as usize,
+        incremental_requests,
+    ));
+    drop(rt);
+
+    reset_peak_rss();
+    let started = Instant::now();
+    let warm = Runtime::new(
+        wasm,
+        Some(&cache),
+        Arc::new(Infraon::open(&state)?),
+        Limits::default(),
+    )?;
+    warm.configs()
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    anyhow::ensure!(
+        warm.loaded_from_cache(),
+        "the warm start did not use the compiled cache"
+    );
+    phases.push(phase(
+        "d",
+        "warm start to the first plugin call",
+        started.elapsed(),
+        0,
+        0,
+    ));
+
+    let minimum = paging_minimum(&okta);
+    okta.shutdown().await;
+    let _ = std::fs::remove_dir_all(&state);
+    let (a, b, c) = (&phases[0], &phases[1], &phases[2]);
+    Ok(Report {
+        users,
+        groups,
+        full_over_floor: b.wall_ms / a.wall_ms,
+        incremental_over_full_time: c.wall_ms / b.wall_ms,
+        incremental_over_full_requests: c.requests as f64 / b.requests as f64,
+        full_requests_over_minimum: full_requests as i64 - minimum as i64,
+        phases,
+    })
+}
+
+/// The report as the table the README quotes.
+pub fn table(r: &Report) -> String {
+    let mut out = format!("org: {} users, {} groups\n\n", r.users, r.groups);
+    out.push_str(&format!(
+        "{:<3} {:<48} {:>10} {:>10} {:>9} {:>10}\n",
+        "", "phase", "wall ms", "people/s", "requests", "peak MiB"
+    ));
+    for p in &r.phases {
+        out.push_str(&format!(
+            "{:<3} {:<48} {:>10.1} {:>10.0} {:>9} {:>10.1}\n",
+            p.name, p.title, p.wall_ms, p.people_per_s, p.requests, p.peak_rss_mib
+        ));
+    }
+    let mark = |ok: bool| if ok { "ok" } else { "MISSED" };
+    let peak = r.phases.iter().map(|p| p.peak_rss_mib).fold(0.0, f64::max);
+    let warm = r.phases[3].wall_ms;
+    out.push_str(&format!(
+        "\nb/a time {:.2} (target <= 1.5: {})\nc/b time {:.3} (target <= 0.05: {})\nc/b requests {:.3} (target <= 0.05: {})\n\
+         b requests - paging minimum = {} (target 0: {})\npeak memory {:.0} MiB (target <= 256: {})\nwarm start {:.1} ms (target <= 50: {})\n",
+        r.full_over_floor,
+        mark(r.full_over_floor <= 1.5),
+        r.incremental_over_full_time,
+        mark(r.incremental_over_full_time <= 0.05),
+        r.incremental_over_full_requests,
+        mark(r.incremental_over_full_requests <= 0.05),
+        r.full_requests_over_minimum,
+        mark(r.full_requests_over_minimum == 0),
+        peak,
+        mark(peak <= 256.0),
+        warm,
+        mark(warm <= 50.0),
+    ));
+    out
+}
