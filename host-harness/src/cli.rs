@@ -126,11 +126,38 @@ enum Command {
         #[command(subcommand)]
         action: ScheduleAction,
     },
-    /// Run the host: fire scheduled syncs until interrupted.
+    /// Run the host: fire scheduled syncs and serve the sign-in pages until interrupted.
     Serve {
         /// How often the scheduler looks for due fires, in seconds.
         #[arg(long, default_value_t = 15)]
         tick_seconds: u64,
+        /// Where the sign-in pages listen (loopback only).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
+    /// Sign in with Okta: save a config's OIDC settings.
+    Sso {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The OIDC client id of the Okta app.
+        #[arg(long)]
+        client_id: String,
+        /// The client secret (omit for a public PKCE client); prefer the environment.
+        #[arg(long, env = "OKTA_CLIENT_SECRET", hide_env_values = true)]
+        client_secret: Option<String>,
+        /// A custom authorization server id, e.g. `default` (omit for the org server).
+        #[arg(long)]
+        server: Option<String>,
+        /// Turn sign-in on for Infraon Users.
+        #[arg(long)]
+        users: bool,
+        /// Turn sign-in on for Self-Service Portal Requesters.
+        #[arg(long)]
+        requesters: bool,
+        /// Create a Requester on first sign-in when none is linked.
+        #[arg(long)]
+        jit_requesters: bool,
     },
     /// Benchmark: floor vs full vs incremental sync vs warm start on a large fake org.
     Bench {
@@ -612,20 +639,56 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Serve { tick_seconds } => {
+        Command::Serve {
+            tick_seconds,
+            listen,
+        } => {
+            anyhow::ensure!(
+                listen.ip().is_loopback(),
+                "serve listens on loopback only, not {listen}"
+            );
             let rt = Arc::new(open(&cli)?);
-            let scheduler = host_harness::serve::ScheduleLoop::new(rt);
+            let scheduler = host_harness::serve::ScheduleLoop::new(rt.clone());
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            let base = format!("http://{}", listener.local_addr()?);
+            let app = host_harness::web::router(rt, base.clone());
             eprintln!(
-                "serving: scheduled syncs fire from {} (Ctrl-C stops)",
+                "serving sign-in at {base}/ ; scheduled syncs fire from {} (Ctrl-C stops)",
                 cli.state_dir.display()
             );
             let clock: Arc<dyn host_harness::serve::Clock> =
                 Arc::new(host_harness::serve::SystemClock);
             tokio::select! {
                 () = scheduler.run(clock, std::time::Duration::from_secs(*tick_seconds)) => {}
+                r = axum::serve(listener, app) => r?,
                 _ = tokio::signal::ctrl_c() => {}
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Sso {
+            name,
+            client_id,
+            client_secret,
+            server,
+            users,
+            requesters,
+            jit_requesters,
+        } => {
+            let settings = host_harness::bindings::exports::infraon::okta::sso::SsoSettings {
+                users_enabled: *users,
+                requesters_enabled: *requesters,
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+                authorization_server: server.clone(),
+                jit_requesters: *jit_requesters,
+            };
+            let outcome = open(&cli)?.sso_configure(name, &settings).await;
+            report(
+                json,
+                outcome,
+                |()| format!("SSO settings of {name:?} saved"),
+                render::sso_error,
+            )
         }
         Command::Bench { users, groups } => {
             let report = host_harness::bench::run(*users, *groups, &cli.state_dir).await?;

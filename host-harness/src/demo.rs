@@ -11,6 +11,7 @@ use std::time::Instant;
 use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec};
 
 use crate::bindings::exports::infraon::okta::install::InstallError;
+use crate::bindings::exports::infraon::okta::sync::{SyncMode, Trigger};
 use crate::bindings::exports::infraon::okta::verify::VerifyError;
 use crate::bindings::infraon::okta::types::{ConfigForm, InstallOptions, OktaFailure, SyncTarget};
 use crate::policy::Limits;
@@ -184,6 +185,60 @@ pub async fn run(
             title: "list configs".into(),
             ok: false,
             detail: render::install_error(e),
+        },
+    });
+
+    let full = rt
+        .sync(DEMO_CONFIG, SyncMode::Full, Trigger::Manual, |_, _| {})
+        .await?;
+    let people = rt
+        .infraon()
+        .people(fake_infraon::SyncTarget::Users)
+        .map(|p| p.len())
+        .unwrap_or(0);
+    steps.push(match &full {
+        Ok(r) => Step {
+            title: "Sync Now (full)".into(),
+            ok: r.outcome.is_some() && people >= users,
+            detail: format!(
+                "{}\n      {people} people in the Infraon directory",
+                render::run_record(r)
+            ),
+        },
+        Err(e) => Step {
+            title: "Sync Now (full)".into(),
+            ok: false,
+            detail: render::sync_error(e),
+        },
+    });
+
+    let someone = okta
+        .org()
+        .first_with_status(fake_okta::UserStatus::Active)
+        .map(|u| u.id.clone());
+    if let Some(id) = someone {
+        let mut change = serde_json::Map::new();
+        change.insert("title".into(), "Incident Commander".into());
+        okta.update_user_profile(&id, change)?;
+    }
+    let incremental = rt
+        .sync(
+            DEMO_CONFIG,
+            SyncMode::Incremental,
+            Trigger::Manual,
+            |_, _| {},
+        )
+        .await?;
+    steps.push(match &incremental {
+        Ok(r) => Step {
+            title: "incremental sync after one change in Okta".into(),
+            ok: r.counts.updated == 1,
+            detail: render::run_record(r),
+        },
+        Err(e) => Step {
+            title: "incremental sync".into(),
+            ok: false,
+            detail: render::sync_error(e),
         },
     });
 

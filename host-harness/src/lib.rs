@@ -19,6 +19,7 @@ pub mod runtime;
 pub mod scheduler;
 pub mod serve;
 pub mod state;
+pub mod web;
 
 pub use fake_infraon::Infraon;
 pub use runtime::{HostError, Runtime};

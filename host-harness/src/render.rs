@@ -117,16 +117,24 @@ pub fn sync_error(e: &crate::bindings::exports::infraon::okta::sync::SyncError) 
 
 /// A run record as a short paragraph.
 pub fn run_record(r: &crate::bindings::exports::infraon::okta::sync::RunRecord) -> String {
+    use crate::bindings::exports::infraon::okta::sync::{SyncMode, Trigger};
     let c = &r.counts;
-    let outcome = r
-        .outcome
-        .map_or("running".to_string(), |o| format!("{o:?}").to_lowercase());
+    let mode = match r.mode {
+        SyncMode::Full => "full",
+        SyncMode::Incremental => "incremental",
+        SyncMode::DryRun => "dry-run",
+    };
+    let trigger = if r.trigger == Trigger::Manual {
+        "manual"
+    } else {
+        "scheduled"
+    };
     let mut text = format!(
-        "run {} of {:?} ({:?}, {:?}): {outcome} in {} ms, {} requests\n  fetched {}, created {}, updated {}, unchanged {}, deactivated {}, reactivated {}, role changes {}, unsynced {}",
+        "run {} of {:?} ({mode}, {trigger}): {} in {} ms, {} requests\n  fetched {}, created {}, updated {}, \
+         unchanged {}, deactivated {}, reactivated {}, role changes {}, unsynced {}",
         r.id,
         r.config,
-        r.mode,
-        r.trigger,
+        run_outcome(r.outcome),
         r.duration_ms,
         r.requests,
         c.fetched,
@@ -167,5 +175,45 @@ pub fn export_error(e: &crate::bindings::exports::infraon::okta::export::ExportE
         ExportError::NoRuns => "this config has never run".into(),
         ExportError::Unsupported(m) => format!("unsupported: {m}"),
         ExportError::Other(m) => m.clone(),
+    }
+}
+
+/// A run's outcome in words (`running` while unfinished).
+pub fn run_outcome(
+    o: Option<crate::bindings::exports::infraon::okta::sync::RunOutcome>,
+) -> &'static str {
+    use crate::bindings::exports::infraon::okta::sync::RunOutcome;
+    match o {
+        None => "running",
+        Some(RunOutcome::Succeeded) => "succeeded",
+        Some(RunOutcome::Partial) => "partial (see export)",
+        Some(RunOutcome::Failed) => "failed",
+        Some(RunOutcome::Cancelled) => "cancelled",
+        Some(RunOutcome::Held) => "held (deactivations wait for approval)",
+    }
+}
+
+/// An SSO refusal as the person signing in sees it.
+pub fn sso_error(e: &crate::bindings::exports::infraon::okta::sso::SsoError) -> String {
+    use crate::bindings::exports::infraon::okta::sso::SsoError;
+    use crate::bindings::infraon::okta::types::SyncTarget;
+    match e {
+        SsoError::UnknownConfig(n) => format!("No Okta config named {n:?} is installed."),
+        SsoError::Disabled(SyncTarget::Users) => {
+            "Okta sign-in is turned off for Infraon users.".into()
+        }
+        SsoError::Disabled(SyncTarget::Requesters) => {
+            "Okta sign-in is turned off for Self-Service Portal requesters.".into()
+        }
+        SsoError::InvalidSettings(f) => format!("The SSO settings are not valid: {}", fields(f)),
+        SsoError::UnknownState => {
+            "This sign-in is unknown or was already completed; start again.".into()
+        }
+        SsoError::Expired => "Sign-in expired, start again.".into(),
+        SsoError::TokenExchange(m) => format!("Okta did not complete the sign-in: {m}"),
+        SsoError::InvalidIdToken(m) => format!("The sign-in was refused: Okta's ID token {m}."),
+        SsoError::NotLinked(m) | SsoError::Deactivated(m) => m.clone(),
+        SsoError::Okta(f) => okta_failure(f),
+        SsoError::Unsupported(m) | SsoError::Other(m) => m.clone(),
     }
 }

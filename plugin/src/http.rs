@@ -20,71 +20,118 @@ pub struct WasiHttp;
 
 impl plugin_core::Http for WasiHttp {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let (scheme, authority, path) = split_url(&req.url).ok_or_else(|| {
-            TransportError::Other(format!("not an absolute http(s) URL: {}", req.url))
-        })?;
-        let entries: Vec<(String, Vec<u8>)> = req
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec()))
-            .collect();
-        let headers = Fields::from_list(&entries)
-            .map_err(|e| TransportError::Other(format!("invalid request header: {e:?}")))?;
-        let request = OutgoingRequest::new(headers);
-        let method = match req.method.as_str() {
-            "GET" => Method::Get,
-            "POST" => Method::Post,
-            other => Method::Other(other.to_string()),
-        };
-        let scheme = if scheme == "https" {
-            Scheme::Https
-        } else {
-            Scheme::Http
-        };
-        let bad = |what: &str| TransportError::Other(format!("invalid request {what}"));
-        request.set_method(&method).map_err(|_| bad("method"))?;
-        request
-            .set_scheme(Some(&scheme))
-            .map_err(|_| bad("scheme"))?;
-        request
-            .set_authority(Some(authority))
-            .map_err(|_| bad("authority"))?;
-        request
-            .set_path_with_query(Some(path))
-            .map_err(|_| bad("path"))?;
-
-        let options = RequestOptions::new();
-        // Setting a timeout the host does not support is not fatal: the host
-        // enforces its own deadline anyway.
-        let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
-        let _ = options.set_first_byte_timeout(Some(FIRST_BYTE_TIMEOUT_NS));
-        let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
-
-        let pending = outgoing_handler::handle(request, Some(options)).map_err(transport_error)?;
-        pending.subscribe().block();
-        let response = match pending.get() {
-            Some(Ok(Ok(response))) => response,
-            Some(Ok(Err(code))) => return Err(transport_error(code)),
-            Some(Err(())) | None => {
-                return Err(TransportError::Other(
-                    "the response was already taken".into(),
-                ));
-            }
-        };
-        let status = response.status();
-        let headers = response
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
-            .collect();
-        let body = read_body(&response)?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        send(req, None)
     }
+}
+
+impl plugin_sso::FormPost for WasiHttp {
+    fn post_form(
+        &mut self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<HttpResponse, TransportError> {
+        let req = HttpRequest {
+            method: "POST".into(),
+            url: url.into(),
+            headers: headers.to_vec(),
+        };
+        send(&req, Some(body))
+    }
+}
+
+/// One request; `body` is written when given (the OIDC token exchange).
+fn send(req: &HttpRequest, body: Option<&[u8]>) -> Result<HttpResponse, TransportError> {
+    let (scheme, authority, path) = split_url(&req.url).ok_or_else(|| {
+        TransportError::Other(format!("not an absolute http(s) URL: {}", req.url))
+    })?;
+    let entries: Vec<(String, Vec<u8>)> = req
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec()))
+        .collect();
+    let headers = Fields::from_list(&entries)
+        .map_err(|e| TransportError::Other(format!("invalid request header: {e:?}")))?;
+    let request = OutgoingRequest::new(headers);
+    let method = match req.method.as_str() {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        other => Method::Other(other.to_string()),
+    };
+    let scheme = if scheme == "https" {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    let bad = |what: &str| TransportError::Other(format!("invalid request {what}"));
+    request.set_method(&method).map_err(|_| bad("method"))?;
+    request
+        .set_scheme(Some(&scheme))
+        .map_err(|_| bad("scheme"))?;
+    request
+        .set_authority(Some(authority))
+        .map_err(|_| bad("authority"))?;
+    request
+        .set_path_with_query(Some(path))
+        .map_err(|_| bad("path"))?;
+
+    let options = RequestOptions::new();
+    // Setting a timeout the host does not support is not fatal: the host
+    // enforces its own deadline anyway.
+    let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
+    let _ = options.set_first_byte_timeout(Some(FIRST_BYTE_TIMEOUT_NS));
+    let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
+
+    let outgoing_body = match body {
+        Some(_) => Some(request.body().map_err(|_| bad("body"))?),
+        None => None,
+    };
+    let pending = outgoing_handler::handle(request, Some(options)).map_err(transport_error)?;
+    if let (Some(outgoing), Some(bytes)) = (outgoing_body, body) {
+        write_body(outgoing, bytes)?;
+    }
+    pending.subscribe().block();
+    let response = match pending.get() {
+        Some(Ok(Ok(response))) => response,
+        Some(Ok(Err(code))) => return Err(transport_error(code)),
+        Some(Err(())) | None => {
+            return Err(TransportError::Other(
+                "the response was already taken".into(),
+            ));
+        }
+    };
+    let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    let body = read_body(&response)?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn write_body(
+    outgoing: crate::wasi::http::types::OutgoingBody,
+    bytes: &[u8],
+) -> Result<(), TransportError> {
+    let failed = |what: &str| {
+        TransportError::Connection(format!("could not send the request body ({what})"))
+    };
+    {
+        let stream = outgoing.write().map_err(|_| failed("stream"))?;
+        // blocking-write-and-flush takes at most 4096 bytes per call.
+        for chunk in bytes.chunks(4096) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|_| failed("write"))?;
+        }
+    }
+    crate::wasi::http::types::OutgoingBody::finish(outgoing, None).map_err(|_| failed("finish"))
 }
 
 fn read_body(

@@ -15,8 +15,8 @@ mod convert;
 mod directory;
 mod host;
 mod http;
-mod later;
 mod map;
+mod sso;
 mod sync;
 
 use exports::infraon::okta::{install, verify};
@@ -48,7 +48,13 @@ impl install::Guest for Plugin {
     }
 
     fn uninstall(name: String) -> Result<(), install::InstallError> {
-        with_host(|h| plugin_core::install::uninstall(h, &name)).map_err(convert::install_error)
+        with_host(|h| {
+            plugin_core::install::uninstall(h, &name)?;
+            // The SSO client secret lives outside the config's storage prefix.
+            plugin_sso::forget(h, &name)
+                .map_err(|e| plugin_core::InstallError::Storage(e.to_string()))
+        })
+        .map_err(convert::install_error)
     }
 
     fn list() -> Result<Vec<ConfigSummary>, install::InstallError> {

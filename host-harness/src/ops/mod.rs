@@ -10,6 +10,7 @@ use crate::runtime::{HostError, Runtime};
 use crate::state::Scope;
 
 mod map;
+mod sso;
 mod sync;
 
 /// What a plugin call returns: the host's verdict, then the plugin's.

@@ -1,0 +1,56 @@
+//! Sign in with Okta: the host side of the `sso` export.
+
+use crate::bindings::exports::infraon::okta::sso::{LoginStart, SignedIn, SsoError, SsoSettings};
+use crate::bindings::infraon::okta::types::SyncTarget;
+use crate::runtime::Runtime;
+
+use super::Outcome;
+
+impl Runtime {
+    /// Save a config's SSO settings (the client secret goes to `secrets`).
+    pub async fn sso_configure(
+        &self,
+        config: &str,
+        settings: &SsoSettings,
+    ) -> Outcome<(), SsoError> {
+        self.call(self.installed_scope(config), async |store, plugin| {
+            plugin
+                .infraon_okta_sso()
+                .call_configure(store, config, settings)
+                .await
+        })
+        .await
+    }
+
+    /// Start a sign-in: the Okta authorize URL to send the browser to.
+    pub async fn sso_begin(
+        &self,
+        config: &str,
+        kind: SyncTarget,
+        redirect_uri: &str,
+    ) -> Outcome<LoginStart, SsoError> {
+        self.call(self.installed_scope(config), async |store, plugin| {
+            plugin
+                .infraon_okta_sso()
+                .call_begin_login(store, config, kind, redirect_uri)
+                .await
+        })
+        .await
+    }
+
+    /// Finish a sign-in from the callback's `state` and `code`.
+    pub async fn sso_complete(
+        &self,
+        config: &str,
+        state: &str,
+        code: &str,
+    ) -> Outcome<SignedIn, SsoError> {
+        self.call(self.installed_scope(config), async |store, plugin| {
+            plugin
+                .infraon_okta_sso()
+                .call_complete_login(store, config, state, code)
+                .await
+        })
+        .await
+    }
+}
