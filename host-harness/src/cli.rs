@@ -69,16 +69,17 @@ enum Command {
         name: String,
     },
     /// Run history of a config, newest first.
+    #[command(args_conflicts_with_subcommands = true)]
     Runs {
+        /// `runs show --name N ID`: one run.
+        #[command(subcommand)]
+        show: Option<RunsShow>,
         /// The config name.
-        #[arg(long)]
-        name: String,
+        #[arg(long, required = true)]
+        name: Option<String>,
         /// How many runs.
         #[arg(long, default_value_t = 10)]
         limit: u32,
-        /// Show only this run.
-        #[arg(long)]
-        id: Option<u64>,
     },
     /// Apply the deactivations a held run waits on.
     Approve {
@@ -172,6 +173,18 @@ enum Command {
     FakeOkta(FakeOktaArgs),
     /// Start a fake Okta, install a config against it, verify, show failures, list.
     Demo(DemoArgs),
+}
+
+#[derive(Subcommand)]
+enum RunsShow {
+    /// One run: counts, requests, duration, outcome, error.
+    Show {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The run id.
+        id: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -585,9 +598,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 render::sync_error,
             )
         }
-        Command::Runs { name, limit, id } => {
-            let limit = if id.is_some() { 100 } else { *limit };
-            let outcome = open(&cli)?.sync_history(name, limit).await.map(|r| {
+        Command::Runs { show, name, limit } => {
+            let (name, limit, id) = match show {
+                Some(RunsShow::Show { name, id }) => (name.clone(), 100, Some(*id)),
+                None => (name.clone().unwrap_or_default(), *limit, None),
+            };
+            let outcome = open(&cli)?.sync_history(&name, limit).await.map(|r| {
                 r.map(|runs| {
                     runs.into_iter()
                         .filter(|run| id.is_none_or(|id| run.id == id))
@@ -599,7 +615,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 outcome,
                 |runs| {
                     if runs.is_empty() {
-                        "no runs yet".into()
+                        if id.is_some() {
+                            "no such run".into()
+                        } else {
+                            "no runs yet".into()
+                        }
                     } else {
                         runs.iter()
                             .map(render::run_record)
