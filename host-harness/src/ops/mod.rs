@@ -84,18 +84,7 @@ impl Runtime {
         form: &ConfigForm,
         options: InstallOptions,
     ) -> Outcome<ConfigSummary, InstallError> {
-        let result = self
-            .call(Self::form_scope(form, options), async |store, plugin| {
-                plugin
-                    .infraon_okta_install()
-                    .call_install(store, form, options)
-                    .await
-            })
-            .await?;
-        if let Ok(summary) = &result {
-            self.record_grant(summary)?;
-        }
-        Ok(result)
+        self.keep_config(form, options, false).await
     }
 
     /// Update an installed config (re-verified; a blank token keeps the stored one).
@@ -104,12 +93,24 @@ impl Runtime {
         form: &ConfigForm,
         options: InstallOptions,
     ) -> Outcome<ConfigSummary, InstallError> {
+        self.keep_config(form, options, true).await
+    }
+
+    /// Install or update, then record the egress granted to the config.
+    async fn keep_config(
+        &self,
+        form: &ConfigForm,
+        options: InstallOptions,
+        update: bool,
+    ) -> Outcome<ConfigSummary, InstallError> {
         let result = self
             .call(Self::form_scope(form, options), async |store, plugin| {
-                plugin
-                    .infraon_okta_install()
-                    .call_update(store, form, options)
-                    .await
+                let install = plugin.infraon_okta_install();
+                if update {
+                    install.call_update(store, form, options).await
+                } else {
+                    install.call_install(store, form, options).await
+                }
             })
             .await?;
         if let Ok(summary) = &result {
