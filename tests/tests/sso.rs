@@ -39,7 +39,17 @@ async fn site() -> Site {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let runtime = Arc::new(common::runtime_in(w.state.path(), common::test_limits()));
+    // RSA key generation in a debug build on a loaded machine can take
+    // seconds: make the keys now, and give Okta calls a roomier deadline.
+    let _ = (
+        w.okta.signing_kid(None),
+        w.okta.signing_kid(Some("default")),
+    );
+    let limits = host_harness::policy::Limits {
+        request_timeout: std::time::Duration::from_secs(30),
+        ..common::test_limits()
+    };
+    let runtime = Arc::new(common::runtime_in(w.state.path(), limits));
     let app = host_harness::web::router(runtime, base.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
@@ -113,7 +123,23 @@ async fn a_technician_and_a_requester_each_sign_in() {
         "{page}"
     );
     assert!(page.contains("Roles: Requester"), "{page}");
-    assert!(!page.contains("s3cret-portal"));
+
+    // The OIDC client secret is nowhere but the (encrypted) secret store.
+    let secret = "s3cret-portal";
+    assert!(!page.contains(secret));
+    assert!(
+        !site.w.all_log_text().contains(secret),
+        "client secret in a log line"
+    );
+    assert!(
+        !site.w.all_storage_text().contains(secret),
+        "client secret in storage"
+    );
+    let raw = site.w.raw_state_bytes();
+    assert!(
+        !raw.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "client secret in clear on disk"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
