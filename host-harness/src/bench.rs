@@ -92,52 +92,73 @@ async fn floor(okta: &FakeOkta) -> anyhow::Result<u64> {
     let client = reqwest::Client::new();
     let auth = format!("SSWS {}", okta.api_token());
     let mut requests = 0;
-    let get_all =
-        async |first: String, requests: &mut u64| -> anyhow::Result<Vec<serde_json::Value>> {
-            let mut next = Some(first);
-            let mut items = Vec::new();
-            while let Some(url) = next.take() {
-                let resp = client
-                    .get(&url)
-                    .header("Authorization", &auth)
-                    .header("Accept", "application/json")
-                    .send()
-                    .await?;
-                *requests += 1;
-                let links: Vec<String> = resp
-                    .headers()
-                    .get_all("link")
-                    .iter()
-                    .filter_map(|v| v.to_str().ok().map(String::from))
-                    .collect();
-                next = links
-                    .iter()
-                    .find(|l| l.contains("rel=\"next\""))
-                    .and_then(|l| {
-                        let start = l.find('<')? + 1;
-                        let end = l.find('>')?;
-                        Some(l[start..end].to_string())
-                    });
-                let page: Vec<serde_json::Value> = serde_json::from_slice(&resp.bytes().await?)?;
-                items.extend(page);
+    // Only the group ids are kept: holding every parsed page would make the
+    // floor's peak memory that of the whole org as JSON values, which no
+    // sync needs.
+    let get_all = async |first: String,
+                         requests: &mut u64,
+                         mut ids: Option<&mut Vec<String>>|
+           -> anyhow::Result<()> {
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let resp = client
+                .get(&url)
+                .header("Authorization", &auth)
+                .header("Accept", "application/json")
+                .send()
+                .await?;
+            *requests += 1;
+            let links: Vec<String> = resp
+                .headers()
+                .get_all("link")
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(String::from))
+                .collect();
+            next = links
+                .iter()
+                .find(|l| l.contains("rel=\"next\""))
+                .and_then(|l| {
+                    let start = l.find('<')? + 1;
+                    let end = l.find('>')?;
+                    Some(l[start..end].to_string())
+                });
+            let page: Vec<serde_json::Value> = serde_json::from_slice(&resp.bytes().await?)?;
+            if let Some(ids) = ids.as_mut() {
+                ids.extend(
+                    page.iter()
+                        .filter_map(|v| v["id"].as_str().map(String::from)),
+                );
             }
-            Ok(items)
-        };
+        }
+        Ok(())
+    };
     let base = okta.url();
-    let groups = get_all(format!("{base}/api/v1/groups?limit=200"), &mut requests).await?;
-    for g in &groups {
-        let id = g["id"].as_str().unwrap_or_default();
+    let mut groups = Vec::new();
+    get_all(
+        format!("{base}/api/v1/groups?limit=200"),
+        &mut requests,
+        Some(&mut groups),
+    )
+    .await?;
+    for id in &groups {
         get_all(
             format!("{base}/api/v1/groups/{id}/users?limit=200"),
             &mut requests,
+            None,
         )
         .await?;
     }
-    get_all(format!("{base}/api/v1/users?limit=200"), &mut requests).await?;
+    get_all(
+        format!("{base}/api/v1/users?limit=200"),
+        &mut requests,
+        None,
+    )
+    .await?;
     let search = "status%20eq%20%22DEPROVISIONED%22";
     get_all(
         format!("{base}/api/v1/users?search={search}&limit=200"),
         &mut requests,
+        None,
     )
     .await?;
     Ok(requests)

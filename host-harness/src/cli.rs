@@ -169,6 +169,8 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         groups: usize,
     },
+    /// Reliability report: every Okta fault and sandbox probe against verify and sync.
+    Reliability,
     /// Run the fake Okta org standalone until interrupted.
     FakeOkta(FakeOktaArgs),
     /// Start a fake Okta, install a config against it, verify, show failures, list.
@@ -718,6 +720,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", host_harness::bench::table(&report));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Reliability => {
+            let rows = host_harness::reliability::run_all(&cli.state_dir.join("cache")).await?;
+            if json {
+                println!("{}", serde_json::to_string(&rows)?);
+            } else {
+                print!("{}", host_harness::reliability::table(&rows));
+            }
+            let clean = rows
+                .iter()
+                .all(|r| r.typed && r.lost == 0 && r.wrongly_deactivated == 0 && r.leaked == 0);
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::FakeOkta(args) => fake_okta(args, json).await,
         Command::Demo(args) => {

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod interfaces;
 pub mod ops;
 pub mod policy;
+pub mod reliability;
 pub mod render;
 pub mod runtime;
 pub mod scheduler;

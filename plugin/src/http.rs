@@ -190,7 +190,11 @@ fn transport_error(code: ErrorCode) -> TransportError {
         | ErrorCode::DestinationUnavailable
         | ErrorCode::DestinationIpUnroutable
         | ErrorCode::ConnectionTerminated
-        | ErrorCode::ConnectionLimitReached => TransportError::Connection(text),
+        | ErrorCode::ConnectionLimitReached
+        // A connection dropped or garbled mid-answer: as transient as a
+        // refused one, so the sync retries it instead of failing untyped.
+        | ErrorCode::HttpProtocolError
+        | ErrorCode::HttpResponseIncomplete => TransportError::Connection(text),
         ErrorCode::ConnectionTimeout
         | ErrorCode::ConnectionReadTimeout
         | ErrorCode::ConnectionWriteTimeout

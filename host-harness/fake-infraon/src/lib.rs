@@ -155,6 +155,9 @@ impl Infraon {
         // Off by default in SQLite, and per connection: without it the
         // ON DELETE CASCADE and role references are not enforced.
         conn.pragma_update(None, "foreign_keys", true)?;
+        // A batch upsert opens a savepoint per person; with temp files their
+        // statement journals cost a write syscall per touched page.
+        conn.pragma_update(None, "temp_store", "memory")?;
         schema::migrate(conn)
     }
 

@@ -142,6 +142,34 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO field_specs (kind, name, required, position)
         VALUES ('users', 'location', 0, 11);
     "#,
+    // The storage quota needs each plugin's total on every write; summing the
+    // table each time made a run that stores a page per step quadratic.
+    // Triggers keep the total in the same transaction as the write, so every
+    // writer (and the CLI) sees it agree with the rows.
+    r#"
+    CREATE TABLE storage_usage (
+        plugin TEXT PRIMARY KEY,
+        bytes  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    INSERT INTO storage_usage (plugin, bytes)
+    SELECT plugin, SUM(length(value)) FROM storage GROUP BY plugin;
+
+    CREATE TRIGGER storage_usage_insert AFTER INSERT ON storage BEGIN
+        INSERT INTO storage_usage (plugin, bytes) VALUES (NEW.plugin, length(NEW.value))
+        ON CONFLICT (plugin) DO UPDATE SET bytes = bytes + excluded.bytes;
+    END;
+
+    CREATE TRIGGER storage_usage_update AFTER UPDATE OF value ON storage BEGIN
+        UPDATE storage_usage SET bytes = bytes - length(OLD.value) WHERE plugin = OLD.plugin;
+        INSERT INTO storage_usage (plugin, bytes) VALUES (NEW.plugin, length(NEW.value))
+        ON CONFLICT (plugin) DO UPDATE SET bytes = bytes + excluded.bytes;
+    END;
+
+    CREATE TRIGGER storage_usage_delete AFTER DELETE ON storage BEGIN
+        UPDATE storage_usage SET bytes = bytes - length(OLD.value) WHERE plugin = OLD.plugin;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

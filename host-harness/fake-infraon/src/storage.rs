@@ -36,8 +36,9 @@ impl Infraon {
         let tx = conn.transaction()?;
         let used_by_others: u64 = tx
             .prepare_cached(
-                "SELECT COALESCE(SUM(length(value)), 0) FROM storage
-                 WHERE plugin = ?1 AND key <> ?2",
+                "SELECT COALESCE((SELECT bytes FROM storage_usage WHERE plugin = ?1), 0)
+                      - COALESCE((SELECT length(value) FROM storage
+                                  WHERE plugin = ?1 AND key = ?2), 0)",
             )?
             .query_row(params![plugin, key], |r| r.get(0))?;
         if used_by_others + value.len() as u64 > MAX_PLUGIN_BYTES {
@@ -183,6 +184,38 @@ mod tests {
             Err(StorageError::QuotaExceeded)
         );
         assert_eq!(i.storage_get("okta", "big").unwrap(), Some(max));
+    }
+
+    #[test]
+    fn the_kept_total_follows_every_write() {
+        let i = infraon();
+        let total = |i: &Infraon| -> (i64, i64) {
+            let conn = i.conn();
+            let kept = conn
+                .query_row(
+                    "SELECT COALESCE((SELECT bytes FROM storage_usage WHERE plugin = 'okta'), 0)",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let summed = conn
+                .query_row(
+                    "SELECT COALESCE(SUM(length(value)), 0) FROM storage WHERE plugin = 'okta'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            (kept, summed)
+        };
+        i.storage_set("okta", "a", b"12345").unwrap();
+        i.storage_set("okta", "b", b"12").unwrap();
+        i.storage_set("okta", "a", b"1").unwrap();
+        i.storage_set("other", "a", b"123456789").unwrap();
+        i.storage_delete("okta", "b").unwrap();
+        i.storage_delete("okta", "absent").unwrap();
+        assert_eq!(total(&i), (1, 1));
+        i.storage_delete("okta", "a").unwrap();
+        assert_eq!(total(&i), (0, 0));
     }
 
     #[test]

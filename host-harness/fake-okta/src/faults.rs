@@ -38,6 +38,28 @@ pub enum FaultKind {
     TruncatedJson,
     /// Waits this long before answering; combines with other rules.
     Latency(Duration),
+    /// The answer's headers, then the connection drops mid-body.
+    ResetConnection,
+    /// The real answer with this `Content-Type` instead of JSON's.
+    ContentType(String),
+    /// Lists serve `served` items a page whatever the client asked, and
+    /// `next` links ask for `advertised`: with `served > advertised` every
+    /// page after the first is larger than asked. Combines with other rules
+    /// (small pages give the paging faults pages to work on).
+    PageSize {
+        /// Items actually served per page.
+        served: u32,
+        /// The `limit` written into `next` links.
+        advertised: u32,
+    },
+    /// Every `next` link points back at the first page: paging never ends
+    /// for a client that follows links blindly.
+    LinkLoop,
+    /// Every `next` cursor starts one item early, so the last item of each
+    /// page is also the first of the next: the same user on two pages.
+    OverlapPages,
+    /// Invalid UTF-8 bytes inside the first `firstName` string of the body.
+    InvalidUtf8,
 }
 
 /// One fault: a kind, an optional path prefix, and an optional count.
@@ -86,6 +108,8 @@ pub struct Faults {
 pub(crate) struct Decision {
     pub latency: Duration,
     pub kind: Option<FaultKind>,
+    /// A [`FaultKind::PageSize`] rule: combines with the others, like latency.
+    pub page_size: Option<FaultKind>,
 }
 
 fn epoch_secs() -> u64 {
@@ -161,6 +185,12 @@ impl Faults {
         self.set(FaultRule::new(FaultKind::Latency(delay)));
     }
 
+    /// Every list serves `served` items a page and advertises `advertised`
+    /// in its `next` links (see [`FaultKind::PageSize`]), until cleared.
+    pub fn page_size(&self, served: u32, advertised: u32) {
+        self.set(FaultRule::new(FaultKind::PageSize { served, advertised }));
+    }
+
     /// Applies the rules to one request, using up counted ones.
     pub(crate) fn decide(&self, path: &str) -> Decision {
         let now = epoch_secs();
@@ -180,6 +210,10 @@ impl Faults {
             let used = match &rule.kind {
                 FaultKind::Latency(l) => {
                     d.latency += *l;
+                    true
+                }
+                k @ FaultKind::PageSize { .. } if d.page_size.is_none() => {
+                    d.page_size = Some(k.clone());
                     true
                 }
                 k if d.kind.is_none() => {
@@ -235,5 +269,25 @@ mod tests {
         let d = f.decide("/");
         assert_eq!((d.latency, d.kind), (Duration::from_millis(12), None));
         assert_eq!(f.rules().len(), 1);
+    }
+
+    #[test]
+    fn hostile_kinds_are_decided_like_the_others() {
+        let f = Faults::default();
+        f.page_size(5, 3);
+        f.set(FaultRule::new(FaultKind::LinkLoop).times(1));
+        let d = f.decide("/api/v1/users");
+        assert_eq!(d.kind, Some(FaultKind::LinkLoop));
+        assert_eq!(
+            d.page_size,
+            Some(FaultKind::PageSize {
+                served: 5,
+                advertised: 3
+            })
+        );
+        f.clear();
+        f.set(FaultRule::new(FaultKind::LinkLoop).times(1));
+        assert_eq!(f.decide("/").kind, Some(FaultKind::LinkLoop));
+        assert!(f.rules().is_empty());
     }
 }

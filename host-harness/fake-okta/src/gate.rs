@@ -65,7 +65,7 @@ async fn truncate(resp: Response) -> Response {
     Response::from_parts(parts, Body::from(cut))
 }
 
-pub(crate) async fn gate(State(st): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+pub(crate) async fn gate(State(st): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
     st.requests.fetch_add(1, Ordering::Relaxed);
     let decision = st.faults.decide(req.uri().path());
     if !decision.latency.is_zero() {
@@ -106,8 +106,16 @@ pub(crate) async fn gate(State(st): State<Arc<Shared>>, req: Request, next: Next
             }
             _ => {
                 let acquired = st.rate().acquire(now);
+                crate::hostile::before(decision.page_size.as_ref(), &mut req);
                 match acquired {
-                    Ok(rate) => (next.run(req).await, rate),
+                    Ok(rate) => {
+                        let resp = next.run(req).await;
+                        let resp = crate::hostile::after(decision.page_size.as_ref(), resp).await;
+                        (
+                            crate::hostile::after(decision.kind.as_ref(), resp).await,
+                            rate,
+                        )
+                    }
                     Err(rate) => (OktaError::rate_limited().into_response(), rate),
                 }
             }

@@ -37,6 +37,7 @@ mod faults;
 mod filter;
 mod gate;
 mod groups;
+mod hostile;
 mod oidc;
 mod org;
 mod paging;

@@ -15,6 +15,7 @@ pub mod mapping;
 pub mod okta_client;
 pub mod okta_error;
 pub mod origin;
+pub mod paging_guard;
 pub mod ports;
 pub mod store;
 pub mod sync;

@@ -104,6 +104,10 @@ pub struct Checkpoint {
     /// run; `None` in checkpoints of older versions (the defaults then).
     #[serde(default)]
     pub mapping: Option<Mapping>,
+    /// `next` links followed in the current listing, so a loop ends the
+    /// run instead of paging forever; empty in older checkpoints.
+    #[serde(default)]
+    pub links_followed: crate::paging_guard::LinksFollowed,
 }
 
 impl Checkpoint {

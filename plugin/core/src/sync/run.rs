@@ -143,6 +143,7 @@ impl SyncRun {
             rate: RateState::default(),
             settings,
             mapping: Some(mapping),
+            links_followed: Default::default(),
         };
         keys::put_json(host.storage, &keys::checkpoint(&name), &cp)?;
         keys::put_json(host.storage, &keys::run(&name, id), &cp.record)?;
@@ -430,6 +431,11 @@ fn fetch(
     path: &str,
     next: Option<String>,
 ) -> Result<OktaResponse, Stop> {
+    cp.links_followed.follow(next.as_deref()).map_err(|url| {
+        Stop::Okta(OktaFailure::UnexpectedResponse(format!(
+            "Okta's paging loops: the next link {url} points back at a page already read"
+        )))
+    })?;
     let client = OktaClient::new(&mut *host.http, &cache.origin, &cache.token);
     let mut fetcher = Fetcher::new(
         client,

@@ -1,0 +1,148 @@
+//! Crash safety: the `harness` binary killed with SIGKILL in the middle of a
+//! `harness sync`, at several points, then run again, ends with the same
+//! directory as an uninterrupted run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use fake_infraon::{Infraon, SyncTarget};
+use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec};
+
+const HARNESS: &str = env!("CARGO_BIN_EXE_harness");
+
+fn harness(state: &Path) -> Command {
+    let mut c = Command::new(HARNESS);
+    c.arg("--state-dir")
+        .arg(state)
+        .env_remove("HARNESS_LOG")
+        .env_remove("OKTA_API_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// A state directory with the plugin installed and the compiled component
+/// copied in, so each subprocess starts without compiling.
+fn installed(okta: &FakeOkta, cache: &Path) -> tempfile::TempDir {
+    let state = tempfile::tempdir().unwrap();
+    let own_cache = state.path().join("cache");
+    std::fs::create_dir_all(&own_cache).unwrap();
+    for entry in std::fs::read_dir(cache).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, own_cache.join(path.file_name().unwrap())).unwrap();
+    }
+    let status = harness(state.path())
+        .args(["install", "--name", "acme", "--dev", "--domain"])
+        .arg(okta.url())
+        .arg("--token")
+        .arg(okta.api_token())
+        .status()
+        .unwrap();
+    assert!(status.success(), "install failed: {status}");
+    state
+}
+
+fn sync_to_end(state: &Path) {
+    let status = harness(state)
+        .args(["sync", "--name", "acme"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "sync failed: {status}");
+}
+
+/// Starts a sync and SIGKILLs it after `after`; panics if it had already
+/// finished, since then nothing was tested.
+fn sync_killed_after(state: &Path, after: Duration) {
+    let mut child = harness(state)
+        .args(["sync", "--name", "acme"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the sync finished within {after:?}, before the kill"
+    );
+    // `Child::kill` is SIGKILL on Unix: no destructor, no flush, no cleanup.
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
+fn directory(state: &Path) -> BTreeMap<String, String> {
+    let infraon = Infraon::open(state).unwrap();
+    infraon
+        .people(SyncTarget::Users)
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            let text = format!(
+                "{} {} {} {} {:?} {:?} {:?}",
+                p.login, p.email, p.first_name, p.last_name, p.status, p.roles, p.fields
+            );
+            (p.external_id, text)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_killed_at_any_point_and_rerun_equals_an_uninterrupted_one() {
+    let okta = FakeOkta::start(FakeOktaOptions {
+        org: OrgSpec {
+            users: 450,
+            groups: 4,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    host_harness::reliability::warm(cache.path()).unwrap();
+
+    let clean = installed(&okta, cache.path());
+    sync_to_end(clean.path());
+    let expected = directory(clean.path());
+    assert_eq!(expected.len(), 450);
+
+    // Slow answers spread the run out so the kills land in different phases
+    // (before the first step, among groups and members, mid-users, late).
+    okta.faults().latency(Duration::from_millis(150));
+    let org = &okta;
+    let cache = cache.path();
+    std::thread::scope(|s| {
+        let points = [100u64, 700, 1_300, 1_900];
+        let runs: Vec<_> = points
+            .iter()
+            .map(|&ms| {
+                s.spawn(move || {
+                    let state = installed(org, cache);
+                    sync_killed_after(state.path(), Duration::from_millis(ms));
+                    sync_to_end(state.path());
+                    (ms, directory(state.path()))
+                })
+            })
+            .collect();
+        // Killed again and again in the same directory before finishing.
+        let repeated = s.spawn(move || {
+            let state = installed(org, cache);
+            for ms in [900, 1_100, 1_300] {
+                sync_killed_after(state.path(), Duration::from_millis(ms));
+            }
+            sync_to_end(state.path());
+            directory(state.path())
+        });
+        for run in runs {
+            let (ms, got) = run.join().unwrap();
+            assert!(
+                got == expected,
+                "killed after {ms} ms: the directory differs"
+            );
+        }
+        assert!(
+            repeated.join().unwrap() == expected,
+            "killed three times: the directory differs"
+        );
+    });
+    okta.shutdown().await;
+}
