@@ -62,10 +62,11 @@ cases! {
     probe_panic: ProbePanic,
     probe_stack: ProbeStack,
     probe_egress: ProbeEgress,
+    probe_order: ProbeOrder,
 }
 
 #[test]
 fn every_case_has_a_test() {
-    // The macro above lists 21; a new case must be added there too.
-    assert_eq!(Case::ALL.len(), 21);
+    // The macro above lists 22; a new case must be added there too.
+    assert_eq!(Case::ALL.len(), 22);
 }

@@ -160,6 +160,28 @@ async fn a_panic_and_a_stack_overflow_are_reported_and_the_host_carries_on() {
     still_serves(&rt).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn imports_called_out_of_order_are_refused_and_the_host_carries_on() {
+    let state = tempfile::tempdir().unwrap();
+    let rt = probes(state.path(), limits());
+    let before = rt
+        .infraon()
+        .people(fake_infraon::SyncTarget::Users)
+        .unwrap();
+    let err = probe(&rt, Scope::default(), "order", "").await.unwrap_err();
+    assert!(
+        matches!(&err, HostError::Trap(m) if m.contains("children")),
+        "{err:?}"
+    );
+    assert_eq!(
+        rt.infraon()
+            .people(fake_infraon::SyncTarget::Users)
+            .unwrap(),
+        before
+    );
+    still_serves(&rt).await;
+}
+
 #[test]
 fn the_second_load_uses_the_compiled_cache() {
     let state = tempfile::tempdir().unwrap();

@@ -7,6 +7,8 @@
 //! - `stack`: recurses without bound (stack overflow);
 //! - `egress`: sends a request to a host outside the allowlist and reports
 //!   the error code the host answered with;
+//! - `order`: calls `wasi:http` imports out of order (finishes a request
+//!   body while its output stream is still open);
 //! - `storage`: writes then reads storage, to show the host carries on.
 //!
 //! Every other export answers `unsupported`.
@@ -87,6 +89,21 @@ impl verify::Guest for Probe {
             "panic" => panic!("probe panics on purpose"),
             "stack" => Ok(report(recurse(0, [7; 256]) as u32)),
             "egress" => egress(&form.okta_domain),
+            "order" => {
+                let request = http::OutgoingRequest::new(http::Fields::new());
+                let body = request
+                    .body()
+                    .map_err(|()| verify::VerifyError::Other("no body".into()))?;
+                let stream = body
+                    .write()
+                    .map_err(|()| verify::VerifyError::Other("no stream".into()))?;
+                // Out of order: the stream, a child of the body, is still open.
+                let finished = http::OutgoingBody::finish(body, None);
+                drop(stream);
+                Err(verify::VerifyError::Other(format!(
+                    "the host let an out-of-order finish through: {finished:?}"
+                )))
+            }
             "storage" => {
                 infraon::okta::storage::set("probe", b"alive")
                     .map_err(|e| verify::VerifyError::Other(format!("{e:?}")))?;

@@ -67,11 +67,13 @@ pub enum Case {
     ProbeStack,
     /// Probe guest: calls a host outside the allowlist.
     ProbeEgress,
+    /// Probe guest: calls `wasi:http` imports out of order.
+    ProbeOrder,
 }
 
 impl Case {
     /// Every case, in report order.
-    pub const ALL: [Case; 21] = [
+    pub const ALL: [Case; 22] = [
         Case::ServerError,
         Case::ServiceUnavailable,
         Case::Latency,
@@ -93,6 +95,7 @@ impl Case {
         Case::ProbePanic,
         Case::ProbeStack,
         Case::ProbeEgress,
+        Case::ProbeOrder,
     ];
 
     /// The name printed in the report.
@@ -119,6 +122,7 @@ impl Case {
             Case::ProbePanic => "probe: panic",
             Case::ProbeStack => "probe: stack overflow",
             Case::ProbeEgress => "probe: egress off the allowlist",
+            Case::ProbeOrder => "probe: imports out of order",
         }
     }
 }
@@ -157,7 +161,8 @@ pub async fn run_case(case: Case, cache: &Path) -> anyhow::Result<Row> {
         | Case::ProbeAlloc
         | Case::ProbePanic
         | Case::ProbeStack
-        | Case::ProbeEgress => probes::run(case, cache).await,
+        | Case::ProbeEgress
+        | Case::ProbeOrder => probes::run(case, cache).await,
         _ => faults::run(case, cache).await,
     }
 }

@@ -76,6 +76,7 @@ pub(super) async fn run(case: Case, cache: &Path) -> anyhow::Result<Row> {
         Case::ProbePanic => ("panic", ""),
         Case::ProbeStack => ("stack", ""),
         Case::ProbeEgress => ("egress", "exfiltrate.example:80"),
+        Case::ProbeOrder => ("order", ""),
         _ => anyhow::bail!("{case:?} is not a probe"),
     };
     let started = Instant::now();
