@@ -42,6 +42,7 @@ macro_rules! cases {
 
 cases! {
     server_errors_are_retried: ServerError,
+    seeded_flaky_server_errors_are_retried: FlakyServer,
     a_gateway_503_fails_the_run_typed: ServiceUnavailable,
     latency_is_survived: Latency,
     a_connection_reset_is_retried: ConnectionReset,
@@ -67,6 +68,6 @@ cases! {
 
 #[test]
 fn every_case_has_a_test() {
-    // The macro above lists 22; a new case must be added there too.
-    assert_eq!(Case::ALL.len(), 22);
+    // The macro above lists 23; a new case must be added there too.
+    assert_eq!(Case::ALL.len(), 23);
 }

@@ -72,6 +72,11 @@ pub struct FaultRule {
     pub kind: FaultKind,
     /// How many more requests this rule affects; `None` = until cleared.
     pub remaining: Option<u32>,
+    /// Affect only this many matching requests in 1000, drawn from `seed`.
+    pub rate_per_mille: Option<u16>,
+    /// State of the rule's deterministic draw (SplitMix64), so a seed
+    /// reproduces the same faulty requests run after run.
+    pub seed: u64,
 }
 
 impl FaultRule {
@@ -81,7 +86,30 @@ impl FaultRule {
             path_prefix: None,
             kind,
             remaining: None,
+            rate_per_mille: None,
+            seed: 0,
         }
+    }
+
+    /// Affects each matching request with probability `per_mille / 1000`,
+    /// drawn deterministically from `seed`.
+    pub fn at_rate(mut self, per_mille: u16, seed: u64) -> Self {
+        self.rate_per_mille = Some(per_mille.min(1000));
+        self.seed = seed;
+        self
+    }
+
+    /// Whether this matching request is one the rate picks (always, without a rate).
+    fn draw(&mut self) -> bool {
+        let Some(per_mille) = self.rate_per_mille else {
+            return true;
+        };
+        self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        z % 1000 < u64::from(per_mille)
     }
 
     /// Restricts the rule to paths starting with `prefix` (e.g. `/api/v1/groups`).
@@ -204,6 +232,7 @@ impl Faults {
                 .path_prefix
                 .as_deref()
                 .is_some_and(|p| !path.starts_with(p))
+                || !rule.draw()
             {
                 continue;
             }
@@ -234,6 +263,26 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_picks_about_that_share_and_a_seed_repeats_the_picks() {
+        let picks = |seed| {
+            let f = Faults::default();
+            f.set(
+                FaultRule::new(FaultKind::Status(502))
+                    .on_path("/api/v1/users")
+                    .at_rate(300, seed),
+            );
+            (0..1000)
+                .map(|_| f.decide("/api/v1/users").kind.is_some())
+                .collect::<Vec<_>>()
+        };
+        let a = picks(7);
+        let hits = a.iter().filter(|h| **h).count();
+        assert!((250..350).contains(&hits), "{hits} of 1000 at 30 %");
+        assert_eq!(a, picks(7), "the same seed picks the same requests");
+        assert_ne!(a, picks(8));
+    }
 
     #[test]
     fn counted_rules_expire_and_prefixes_match() {

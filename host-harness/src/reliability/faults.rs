@@ -39,6 +39,11 @@ fn apply(case: Case, okta: &FakeOkta) -> anyhow::Result<()> {
     let f = okta.faults();
     match case {
         Case::ServerError => f.fail_next(500, 2),
+        Case::FlakyServer => f.set(
+            FaultRule::new(FaultKind::Status(500))
+                .on_path("/api/v1/")
+                .at_rate(200, 42),
+        ),
         Case::ServiceUnavailable => f.fail_always(503),
         Case::Latency => f.latency(Duration::from_millis(300)),
         Case::ConnectionReset => f.set(FaultRule::new(FaultKind::ResetConnection).times(2)),

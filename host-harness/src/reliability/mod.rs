@@ -27,6 +27,8 @@ pub use world::warm;
 pub enum Case {
     /// Okta answers 500 (`E0000009`) twice, then recovers.
     ServerError,
+    /// 5xx on a seeded fifth of the listing requests.
+    FlakyServer,
     /// A gateway answers 503 to everything (HTML page, no Okta headers).
     ServiceUnavailable,
     /// Every answer takes 300 ms longer.
@@ -73,8 +75,9 @@ pub enum Case {
 
 impl Case {
     /// Every case, in report order.
-    pub const ALL: [Case; 22] = [
+    pub const ALL: [Case; 23] = [
         Case::ServerError,
+        Case::FlakyServer,
         Case::ServiceUnavailable,
         Case::Latency,
         Case::ConnectionReset,
@@ -102,6 +105,7 @@ impl Case {
     pub fn name(self) -> &'static str {
         match self {
             Case::ServerError => "5xx (500 twice)",
+            Case::FlakyServer => "5xx on 20% of listings (seeded)",
             Case::ServiceUnavailable => "5xx (503 gateway, always)",
             Case::Latency => "latency +300 ms",
             Case::ConnectionReset => "connection reset (twice)",
