@@ -89,8 +89,8 @@ fn directory(state: &Path) -> BTreeMap<String, String> {
 async fn a_sync_killed_at_any_point_and_rerun_equals_an_uninterrupted_one() {
     let okta = FakeOkta::start(FakeOktaOptions {
         org: OrgSpec {
-            users: 450,
-            groups: 4,
+            users: 1_000,
+            groups: 12,
             ..Default::default()
         },
         ..Default::default()
@@ -103,11 +103,13 @@ async fn a_sync_killed_at_any_point_and_rerun_equals_an_uninterrupted_one() {
     let clean = installed(&okta, cache.path());
     sync_to_end(clean.path());
     let expected = directory(clean.path());
-    assert_eq!(expected.len(), 450);
+    assert_eq!(expected.len(), 1_000);
 
     // Slow answers spread the run out so the kills land in different phases
     // (before the first step, among groups and members, mid-users, late).
-    okta.faults().latency(Duration::from_millis(150));
+    // 19 requests at 250 ms take about 4.8 s: longer than the latest kill,
+    // and than the three kills in a row, even on an idle machine.
+    okta.faults().latency(Duration::from_millis(250));
     let org = &okta;
     let cache = cache.path();
     std::thread::scope(|s| {
