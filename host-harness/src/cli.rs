@@ -861,11 +861,7 @@ fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Result<Ex
 
 fn people(cli: &Cli, kind: SyncTarget, json: bool) -> anyhow::Result<ExitCode> {
     let infraon = Infraon::open(&cli.state_dir)?;
-    let kind = match kind {
-        SyncTarget::Users => fake_infraon::SyncTarget::Users,
-        SyncTarget::Requesters => fake_infraon::SyncTarget::Requesters,
-    };
-    let people = infraon.people(kind)?;
+    let people = infraon.people(kind.into())?;
     if json {
         println!("{}", serde_json::json!({ "ok": people }));
         return Ok(ExitCode::SUCCESS);

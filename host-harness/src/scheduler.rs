@@ -64,7 +64,8 @@ pub struct Fire {
     pub missed: u32,
 }
 
-fn zone(name: &str) -> Result<Tz, String> {
+/// The IANA zone named, or the message an admin sees for an unknown one.
+pub fn zone(name: &str) -> Result<Tz, String> {
     name.parse::<Tz>()
         .map_err(|_| format!("unknown time zone {name:?}: use an IANA name such as Asia/Kolkata"))
 }

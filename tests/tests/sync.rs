@@ -59,18 +59,7 @@ fn expected_status(s: UserStatus) -> PersonStatus {
 
 /// Requests of a full sync at the paging minimum (the plugin asks 200 a page).
 fn paging_minimum(w: &World) -> u64 {
-    let org = w.okta.org();
-    let pages = |n: usize| n.div_ceil(200).max(1) as u64;
-    let visible = org.visible_user_ids().len();
-    let deprovisioned = org.count_by_status(UserStatus::Deprovisioned);
-    pages(org.groups.len())
-        + org
-            .groups
-            .iter()
-            .map(|g| pages(g.member_ids.len()))
-            .sum::<u64>()
-        + pages(visible)
-        + pages(deprovisioned)
+    host_harness::bench::paging_minimum(&w.okta)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,11 +9,7 @@ fn invalid(e: impl std::fmt::Display) -> SchedulerError {
 }
 
 fn zone_ok(name: &str) -> Result<(), SchedulerError> {
-    name.parse::<chrono_tz::Tz>().map(|_| ()).map_err(|_| {
-        invalid(format!(
-            "unknown time zone {name:?}: use an IANA name such as Asia/Kolkata"
-        ))
-    })
+    crate::scheduler::zone(name).map(|_| ()).map_err(invalid)
 }
 
 /// Keep a schedule for a config (validated), as the host's scheduler reads it.

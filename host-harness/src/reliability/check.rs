@@ -56,6 +56,15 @@ impl Directory {
     }
 }
 
+/// The ids of `a` and `b`, sorted, each once: a case's findings after the
+/// fault and after recovery, counted once per person.
+pub fn merged(mut a: Vec<String>, b: Vec<String>) -> Vec<String> {
+    a.extend(b);
+    a.sort();
+    a.dedup();
+    a
+}
+
 /// Where secrets were found.
 #[derive(Debug, Clone, Default)]
 pub struct Leaks(pub Vec<String>);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use fake_okta::{FakeOkta, FaultKind, FaultRule};
 use serde_json::{Map, Value, json};
 
-use super::check::{Directory, Leaks};
+use super::check::{Directory, Leaks, merged};
 use super::sso;
 use super::world::{self, CONFIG};
 use super::{Case, Row};
@@ -200,13 +200,11 @@ pub(super) async fn run(case: Case, cache: &Path) -> anyhow::Result<Row> {
 
     let mut lost = after_fault.lost_from(&before);
     lost.retain(|id| clean.0.contains_key(id));
-    lost.extend(after_recovery.lost_from(&clean));
-    lost.sort();
-    lost.dedup();
-    let mut wrong = after_fault.wrongly_deactivated(&clean);
-    wrong.extend(after_recovery.wrongly_deactivated(&clean));
-    wrong.sort();
-    wrong.dedup();
+    let lost = merged(lost, after_recovery.lost_from(&clean));
+    let wrong = merged(
+        after_fault.wrongly_deactivated(&clean),
+        after_recovery.wrongly_deactivated(&clean),
+    );
 
     let mut leaks = Leaks::default();
     leaks.search_logs(rt.infraon(), &secrets)?;

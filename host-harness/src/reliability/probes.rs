@@ -13,7 +13,7 @@ use crate::ops::Outcome;
 use crate::policy::{Limits, granted_origin};
 use crate::state::Scope;
 
-use super::check::{Directory, Leaks};
+use super::check::{Directory, Leaks, merged};
 use super::world;
 use super::{Case, Row};
 
@@ -100,14 +100,11 @@ pub(super) async fn run(case: Case, cache: &Path) -> anyhow::Result<Row> {
     );
     let after_sync = Directory::read(rt.infraon())?;
 
-    let mut lost = after.lost_from(&before);
-    lost.extend(after_sync.lost_from(&before));
-    lost.sort();
-    lost.dedup();
-    let mut wrong = after.wrongly_deactivated(&before);
-    wrong.extend(after_sync.wrongly_deactivated(&before));
-    wrong.sort();
-    wrong.dedup();
+    let lost = merged(after.lost_from(&before), after_sync.lost_from(&before));
+    let wrong = merged(
+        after.wrongly_deactivated(&before),
+        after_sync.wrongly_deactivated(&before),
+    );
     let mut leaks = Leaks::default();
     leaks.search_logs(rt.infraon(), &secrets)?;
     leaks.search("probe outcome", format!("{outcome:?}").as_bytes(), &secrets);
