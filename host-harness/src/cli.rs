@@ -127,14 +127,29 @@ enum Command {
         #[command(subcommand)]
         action: ScheduleAction,
     },
-    /// Run the host: fire scheduled syncs and serve the sign-in pages until interrupted.
+    /// Run the host: fire scheduled syncs and serve the web console until interrupted.
     Serve {
         /// How often the scheduler looks for due fires, in seconds.
         #[arg(long, default_value_t = 15)]
         tick_seconds: u64,
-        /// Where the sign-in pages listen (loopback only).
+        /// Where the console listens (loopback only).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// Also run a fake Okta org on loopback to install against (its URL
+        /// and API token are printed); saving sign-in settings registers
+        /// the OIDC client with it.
+        #[arg(long)]
+        fake_okta: bool,
+        /// Users in the fake Okta org.
+        #[arg(long, default_value_t = 200, requires = "fake_okta")]
+        fake_users: usize,
+        /// Groups in the fake Okta org.
+        #[arg(long, default_value_t = 12, requires = "fake_okta")]
+        fake_groups: usize,
+        /// Hide the development-mode install option, as Infraon itself does
+        /// (then only real Okta domains over HTTPS install).
+        #[arg(long)]
+        production: bool,
     },
     /// Sign in with Okta: save a config's OIDC settings.
     Sso {
@@ -664,6 +679,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             tick_seconds,
             listen,
+            fake_okta,
+            fake_users,
+            fake_groups,
+            production,
         } => {
             anyhow::ensure!(
                 listen.ip().is_loopback(),
@@ -673,18 +692,43 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let scheduler = host_harness::serve::ScheduleLoop::new(rt.clone());
             let listener = tokio::net::TcpListener::bind(listen).await?;
             let base = format!("http://{}", listener.local_addr()?);
-            let app = host_harness::web::router(rt, base.clone());
+            let mut console =
+                host_harness::web::Console::new(rt, base.clone(), scheduler.clone(), !production);
+            let okta = if *fake_okta {
+                let okta = Arc::new(
+                    fake_okta::FakeOkta::start(fake_okta::FakeOktaOptions {
+                        org: fake_okta::OrgSpec {
+                            users: *fake_users,
+                            groups: *fake_groups,
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    })
+                    .await?,
+                );
+                console = console
+                    .with_client_registrar(host_harness::web::fake_okta_registrar(okta.clone()));
+                eprintln!(
+                    "fake Okta org at {} ({fake_users} users, {fake_groups} groups); its API token: {}",
+                    okta.url(),
+                    okta.api_token()
+                );
+                Some(okta)
+            } else {
+                None
+            };
             eprintln!(
-                "serving sign-in at {base}/ ; scheduled syncs fire from {} (Ctrl-C stops)",
+                "console at {base}/ ; scheduled syncs fire from {} (Ctrl-C stops)",
                 cli.state_dir.display()
             );
             let clock: Arc<dyn host_harness::serve::Clock> =
                 Arc::new(host_harness::serve::SystemClock);
             tokio::select! {
                 () = scheduler.run(clock, std::time::Duration::from_secs(*tick_seconds)) => {}
-                r = axum::serve(listener, app) => r?,
+                r = axum::serve(listener, console.router()) => r?,
                 _ = tokio::signal::ctrl_c() => {}
             }
+            drop(okta);
             Ok(ExitCode::SUCCESS)
         }
         Command::Sso {

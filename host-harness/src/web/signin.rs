@@ -1,53 +1,18 @@
-//! The local sign-in flow `serve` offers: `/login` → Okta authorize →
+//! Sign in with Okta, as Infraon offers it: `/login` → Okta authorize →
 //! `/callback/{config}` → a page saying who signed in, as what, with which
 //! roles. Pages are plain server-rendered HTML (no scripts, no CDN).
 
-use std::sync::Arc;
-
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::Console;
+use super::layout::{escape, notice, page, urlencode};
 use crate::bindings::infraon::okta::types::SyncTarget;
-use crate::runtime::Runtime;
 
-/// What the web routes share.
-#[derive(Clone)]
-pub struct Web {
-    runtime: Arc<Runtime>,
-    /// `http://127.0.0.1:PORT`, as the browser reaches this server.
-    base: String,
-}
-
-/// The router of the local sign-in pages, served at `base`.
-pub fn router(runtime: Arc<Runtime>, base: String) -> axum::Router {
-    axum::Router::new()
-        .route("/", get(index))
-        .route("/login", get(login))
-        .route("/callback/{config}", get(callback))
-        .with_state(Web { runtime, base })
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · Infraon</title></head>\
-         <body><h1>{t}</h1>{body}</body></html>",
-        t = escape(title)
-    );
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
-}
-
-async fn index(State(web): State<Web>) -> Response {
+/// `GET /sso`: a sign-in button per config and population.
+pub async fn index(State(web): State<Console>) -> Response {
     let configs = web
         .runtime
         .configs()
@@ -55,21 +20,34 @@ async fn index(State(web): State<Web>) -> Response {
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default();
-    let links: String = configs
+    let cards: String = configs
         .iter()
         .map(|c| {
-            let n = escape(&c.name);
+            let (who, kind) = match c.sync_target {
+                SyncTarget::Users => ("Infraon (technicians and admins)", "user"),
+                SyncTarget::Requesters => ("Self-Service Portal (requesters)", "requester"),
+            };
             format!(
-                "<li>{n}: <a href=\"/login?config={n}&amp;as=user\">sign in as a User</a> · \
-                 <a href=\"/login?config={n}&amp;as=requester\">sign in as a Requester</a></li>"
+                "<section class=\"signin\"><h2>{who}</h2><p class=\"help\">Okta config {n}</p>\
+                 <a class=\"button\" id=\"signin-{id}\" href=\"/login?config={q}&amp;as={kind}\">Sign in with Okta</a></section>",
+                n = escape(&c.name),
+                id = escape(&c.name.replace(|ch: char| !ch.is_ascii_alphanumeric(), "-")),
+                q = urlencode(&c.name),
             )
         })
         .collect();
-    page(
-        StatusCode::OK,
-        "Sign in with Okta",
-        &format!("<ul>{links}</ul>"),
-    )
+    let body = if cards.is_empty() {
+        notice(
+            "info",
+            "no-configs",
+            "No Okta config is installed yet: install one from the Marketplace first.",
+        )
+    } else {
+        format!(
+            "<p>Sign in to Infraon with your Okta account. Turn sign-in on per config in its Settings.</p>{cards}"
+        )
+    };
+    page(StatusCode::OK, "Sign in with Okta", &body)
 }
 
 /// `/login` parameters.
@@ -82,7 +60,8 @@ pub struct LoginQuery {
     login_hint: Option<String>,
 }
 
-async fn login(State(web): State<Web>, Query(q): Query<LoginQuery>) -> Response {
+/// `GET /login`: start an OIDC login and send the browser to Okta.
+pub async fn login(State(web): State<Console>, Query(q): Query<LoginQuery>) -> Response {
     let kind = match q.kind.as_deref() {
         None | Some("user") | Some("users") => SyncTarget::Users,
         Some("requester") | Some("requesters") => SyncTarget::Requesters,
@@ -121,8 +100,9 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
-async fn callback(
-    State(web): State<Web>,
+/// `GET /callback/{config}`: where Okta sends the browser back.
+pub async fn callback(
+    State(web): State<Console>,
     Path(config): Path<String>,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
@@ -169,8 +149,4 @@ fn refused(why: &str) -> Response {
         "Sign-in refused",
         &format!("<p id=\"error\">{}</p>", escape(why)),
     )
-}
-
-fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
