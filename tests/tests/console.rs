@@ -58,12 +58,22 @@ impl Driver {
             .unwrap();
     }
 
+    /// The text of `selector`. The progress page reloads itself every
+    /// second, so a read that races a reload is tried again.
     fn text(&self, selector: &str) -> String {
-        self.tab
-            .wait_for_element(selector)
-            .unwrap_or_else(|e| panic!("no {selector} on {}: {e}", self.tab.get_url()))
-            .get_inner_text()
-            .unwrap()
+        let mut last = String::new();
+        for _ in 0..20 {
+            match self
+                .tab
+                .wait_for_element(selector)
+                .and_then(|e| e.get_inner_text())
+            {
+                Ok(text) => return text,
+                Err(e) => last = e.to_string(),
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("no {selector} on {}: {last}", self.tab.get_url())
     }
 
     fn eval(&self, script: &str) -> serde_json::Value {
@@ -338,7 +348,9 @@ async fn an_admin_clicks_through_the_console_in_headless_chromium() {
         d.click_to("#preview-button", "#preview");
         let email_cell = d.text("#preview td[data-field=email]");
         assert_eq!(email_cell, signer_email.to_uppercase());
-        d.shot("8-mapping");
+        d.shot("8-mapping-preview");
+        d.eval("document.querySelector('#mapping-form').scrollIntoView()");
+        d.shot("8-mapping-editor");
 
         // Export Unsynced Data: the browser fetches the CSV the link serves.
         d.open("/configs/staff");

@@ -125,8 +125,8 @@ pub async fn callback(
                 who.roles.join(", ")
             };
             let body = format!(
-                "<p id=\"who\">Signed in as <strong>{}</strong> ({}) as {kind}.</p>\
-                 <p id=\"roles\">Roles: {}</p><p id=\"okta-id\">Okta id: {}</p>",
+                "<section><p id=\"who\">Signed in as <strong>{}</strong> ({}) as {kind}.</p>\
+                 <p id=\"roles\">Roles: {}</p><p id=\"okta-id\">Okta id: {}</p></section>",
                 escape(&who.display_name),
                 escape(&who.login),
                 escape(&roles),
