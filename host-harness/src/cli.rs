@@ -12,6 +12,21 @@ use host_harness::bindings::infraon::okta::types::{ConfigForm, InstallOptions, S
 use host_harness::policy::Limits;
 use host_harness::{HostError, Infraon, Runtime, render};
 
+/// `println!` that ends the process quietly when stdout is a closed pipe
+/// (`harness people | head`), instead of panicking. Whatever the command
+/// did is already done and kept when it prints.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            panic!("cannot write to stdout: {e}");
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "harness",
@@ -490,15 +505,15 @@ fn report<T: serde::Serialize, E: serde::Serialize>(
     match outcome? {
         Ok(v) => {
             if json {
-                println!("{}", serde_json::json!({ "ok": v }));
+                outln!("{}", serde_json::json!({ "ok": v }));
             } else {
-                println!("{}", ok_text(&v));
+                outln!("{}", ok_text(&v));
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({ "error": e, "message": err_text(&e) })
                 );
@@ -759,7 +774,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { users, groups } => {
             let report = host_harness::bench::run(*users, *groups, &cli.state_dir).await?;
             if json {
-                println!("{}", serde_json::to_string(&report)?);
+                outln!("{}", serde_json::to_string(&report)?);
             } else {
                 print!("{}", host_harness::bench::table(&report));
             }
@@ -768,7 +783,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reliability => {
             let rows = host_harness::reliability::run_all(&cli.state_dir.join("cache")).await?;
             if json {
-                println!("{}", serde_json::to_string(&rows)?);
+                outln!("{}", serde_json::to_string(&rows)?);
             } else {
                 print!("{}", host_harness::reliability::table(&rows));
             }
@@ -877,22 +892,22 @@ fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Result<Ex
         }
         ScheduleAction::Clear { name } => {
             infraon.schedule_clear(host_harness::PLUGIN_ID, name)?;
-            println!("schedule of {name:?} cleared");
+            outln!("schedule of {name:?} cleared");
             return Ok(ExitCode::SUCCESS);
         }
         ScheduleAction::Show { .. } => {}
     }
     match store::load(&infraon, name).map_err(|e| anyhow::anyhow!("{e:?}"))? {
-        None => println!("{name:?} has no schedule"),
+        None => outln!("{name:?} has no schedule"),
         Some(entry) => {
             let next = entry.next_fire().map_err(|e| anyhow::anyhow!(e))?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({ "ok": { "entry": entry, "next_fire": next.to_rfc3339() } })
                 );
             } else {
-                println!(
+                outln!(
                     "{name:?}: {:?}\nnext fire: {}",
                     entry.schedule,
                     next.to_rfc3339()
@@ -907,15 +922,18 @@ fn people(cli: &Cli, kind: SyncTarget, json: bool) -> anyhow::Result<ExitCode> {
     let infraon = Infraon::open(&cli.state_dir)?;
     let people = infraon.people(kind.into())?;
     if json {
-        println!("{}", serde_json::json!({ "ok": people }));
+        outln!("{}", serde_json::json!({ "ok": people }));
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{:<28} {:<34} {:<12} {:<22} ROLES",
-        "NAME", "EMAIL", "STATUS", "OKTA ID"
+        "NAME",
+        "EMAIL",
+        "STATUS",
+        "OKTA ID"
     );
     for p in &people {
-        println!(
+        outln!(
             "{:<28} {:<34} {:<12} {:<22} {}",
             p.display_name,
             p.email,
@@ -928,7 +946,7 @@ fn people(cli: &Cli, kind: SyncTarget, json: bool) -> anyhow::Result<ExitCode> {
             p.roles.join(", ")
         );
     }
-    println!(
+    outln!(
         "{} {}",
         people.len(),
         if people.len() == 1 {
@@ -983,16 +1001,17 @@ async fn fake_okta(args: &FakeOktaArgs, json: bool) -> anyhow::Result<ExitCode> 
     };
     let okta = fake_okta::FakeOkta::start(options).await?;
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "url": okta.url(), "token": okta.api_token() })
         );
     } else {
-        println!("fake Okta org at {}", okta.url());
-        println!("API token (SSWS): {}", okta.api_token());
-        println!(
+        outln!("fake Okta org at {}", okta.url());
+        outln!("API token (SSWS): {}", okta.api_token());
+        outln!(
             "{} users, {} groups; Ctrl-C stops it",
-            args.users, args.groups
+            args.users,
+            args.groups
         );
     }
     tokio::signal::ctrl_c().await?;

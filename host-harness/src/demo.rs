@@ -262,7 +262,8 @@ pub async fn run(
         println!(
             "{}",
             if all_ok {
-                "demo complete"
+                "demo complete. The same, clicked through in a browser:\n  \
+                 cargo run -p host-harness --bin harness -- serve --fake-okta   (then open http://127.0.0.1:8080/)"
             } else {
                 "demo FAILED"
             }
