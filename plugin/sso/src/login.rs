@@ -186,7 +186,7 @@ fn complete(
         redirect_uri: &pending.redirect_uri,
         verifier: &pending.verifier,
     };
-    let id_token = exchange(post, &disc, &grant)?;
+    let id_token = exchange_retrying(host.clock, post, &disc, &grant)?;
     let jwt = parse(&id_token).map_err(SsoError::InvalidIdToken)?;
     jwt.check_header().map_err(SsoError::InvalidIdToken)?;
     let key = key_for(host, &name, &disc, jwt.kid())?;
@@ -209,6 +209,44 @@ fn complete(
         display_name: person.display_name,
         roles: person.roles,
     })
+}
+
+/// Pauses before the second and third token request when the first fails
+/// in passing. A person waits on the callback page, so they stay short.
+const EXCHANGE_BACKOFF_MS: [u64; 2] = [250, 1_000];
+
+/// Redeem the code, again after a gateway error (502, 503, 504) or a refused
+/// connection. Retrying cannot make things worse: if Okta did spend the
+/// code, the retry is refused with `invalid_grant` ("start again"), which is
+/// what the person would have had to do anyway. Rate limits and timeouts
+/// are not retried: the first waits longer than a person should, the
+/// second may have spent the code.
+fn exchange_retrying(
+    clock: &dyn plugin_core::Clock,
+    post: &mut dyn FormPost,
+    disc: &crate::discovery::Discovery,
+    grant: &CodeGrant<'_>,
+) -> Result<String, SsoError> {
+    let mut pauses = EXCHANGE_BACKOFF_MS.iter();
+    loop {
+        match exchange(post, disc, grant) {
+            Err(e) if transient(&e) => match pauses.next() {
+                Some(ms) => clock.sleep_ms(*ms),
+                None => return Err(e),
+            },
+            other => return other,
+        }
+    }
+}
+
+fn transient(e: &SsoError) -> bool {
+    matches!(
+        e,
+        SsoError::Okta(
+            plugin_core::OktaFailure::ServerError(502..=504)
+                | plugin_core::OktaFailure::ConnectionFailed(_)
+        )
+    )
 }
 
 /// The host's callback: an absolute http(s) URL without a fragment

@@ -250,3 +250,63 @@ fn an_inactive_okta_user_never_gets_a_code() {
     assert_eq!(back.get("error").map(String::as_str), Some("access_denied"));
     assert!(!back.contains_key("code"));
 }
+
+#[test]
+fn a_gateway_error_at_the_token_endpoint_is_retried() {
+    use fake_okta::{FaultKind, FaultRule};
+    let mut w = World::new();
+    w.configure_public();
+    let user = w.active(0);
+    w.link(
+        &user,
+        SyncTarget::Users,
+        &["Technician"],
+        PersonStatus::Active,
+    );
+    let start = w.begin(SyncTarget::Users).expect("begins");
+    let code = w.authorize(&start, &user.login)["code"].clone();
+    w.okta.faults().set(
+        FaultRule::new(FaultKind::Status(503))
+            .on_path("/oauth2/v1/token")
+            .times(2),
+    );
+    let who = w
+        .complete(&start.state, &code)
+        .expect("signed in on the third try");
+    assert_eq!(who.external_id, user.id);
+    assert_eq!(w.count_sent("/oauth2/v1/token"), 3);
+}
+
+#[test]
+fn a_token_endpoint_that_stays_down_is_a_typed_error_after_three_tries() {
+    use fake_okta::{FaultKind, FaultRule};
+    let mut w = World::new();
+    w.configure_public();
+    let user = w.active(0);
+    w.link(
+        &user,
+        SyncTarget::Users,
+        &["Technician"],
+        PersonStatus::Active,
+    );
+    let start = w.begin(SyncTarget::Users).expect("begins");
+    let code = w.authorize(&start, &user.login)["code"].clone();
+    w.okta
+        .faults()
+        .set(FaultRule::new(FaultKind::Status(502)).on_path("/oauth2/v1/token"));
+    let err = w.complete(&start.state, &code).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SsoError::Okta(plugin_core::OktaFailure::ServerError(502))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(w.count_sent("/oauth2/v1/token"), 3);
+    // A refusal that is not passing is not retried.
+    w.okta.faults().clear();
+    let start = w.begin(SyncTarget::Users).expect("begins");
+    let err = w.complete(&start.state, "not-a-code").unwrap_err();
+    assert!(matches!(err, SsoError::TokenExchange(_)), "{err:?}");
+    assert_eq!(w.count_sent("/oauth2/v1/token"), 4);
+}
