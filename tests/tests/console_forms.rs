@@ -301,3 +301,32 @@ async fn unknown_configs_get_not_found_pages() {
     assert_eq!(status, 404);
     assert!(page.contains("never run"), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_again_and_uninstall_from_settings() {
+    let s = site(3).await;
+    let (status, page) = s.post("/configs/acme/verify", &[]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Verified: "), "{page}");
+    s.w.okta.faults().revoke_token();
+    let (_, page) = s.post("/configs/acme/verify", &[]).await;
+    assert!(page.contains("Okta rejected the API token"), "{page}");
+    s.w.okta.faults().clear();
+
+    // Without the box ticked nothing is removed.
+    let (status, page) = s.post("/configs/acme/uninstall", &[]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("tick the box"));
+    assert_eq!(s.get("/configs/acme").await.0, 200);
+
+    let (status, location) = s
+        .post("/configs/acme/uninstall", &[("confirm", "on")])
+        .await;
+    assert_eq!(status, 303);
+    let (_, page) = s.get(&location).await;
+    assert!(
+        page.contains("Uninstalled.") && page.contains("No config yet"),
+        "{page}"
+    );
+    assert_eq!(s.get("/configs/acme").await.0, 404);
+}

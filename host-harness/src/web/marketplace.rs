@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -60,9 +60,19 @@ async fn installed_configs(
     }
 }
 
+/// `?done=` after a redirect: a fixed message, never text from the URL.
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
 /// `/marketplace/okta`: what the plugin is, what it may reach, its configs.
-pub async fn plugin_page(State(console): State<Console>) -> Response {
+pub async fn plugin_page(State(console): State<Console>, Query(done): Query<Done>) -> Response {
     let m = Manifest::shipped();
+    let top = match done.done.as_deref() {
+        Some("uninstalled") => notice("ok", "status", "Uninstalled."),
+        _ => String::new(),
+    };
     let configs = installed_configs(&console).await;
     let rows: String = configs
         .iter()
@@ -96,7 +106,7 @@ pub async fn plugin_page(State(console): State<Console>) -> Response {
         })
         .collect();
     let body = format!(
-        "<section><p><span class=\"logo\">ok</span><strong>{name}</strong> v{version} by {publisher}</p>\
+        "{top}<section><p><span class=\"logo\">ok</span><strong>{name}</strong> v{version} by {publisher}</p>\
          <p>{description}</p>\
          <a class=\"button\" id=\"install\" href=\"/marketplace/okta/install\">Install</a></section>\
          <section><h2>Installed configs</h2>{installed}</section>\

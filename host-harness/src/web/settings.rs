@@ -158,9 +158,15 @@ async fn render(
         "{top}<section><p>Okta <code>{origin}</code> → Infraon <strong>{target}</strong>. Installed {installed}{verified}.</p>\
          <a class=\"button secondary\" href=\"/configs/{c}/mapping\" id=\"open-mapping\">Okta – Infraon Configuration</a>\
          <a class=\"button secondary\" href=\"/configs/{c}/unsynced.csv\" id=\"export\">Export Unsynced Data</a>\
-         <a class=\"button secondary\" href=\"/people/{people}\">Synced {people}</a></section>\
+         <a class=\"button secondary\" href=\"/people/{people}\">Synced {people}</a>\
+         <form method=\"post\" action=\"/configs/{c}/verify\" style=\"display:inline\">\
+         <button type=\"submit\" class=\"secondary\" id=\"verify-again\">Verify again</button></form></section>\
          <section id=\"sync\"><h2>Sync Now</h2>{sync}</section>\
-         {history}{schedule}{sso}",
+         {history}{schedule}{sso}\
+         <section id=\"uninstall\"><h2>Uninstall</h2><form method=\"post\" action=\"/configs/{c}/uninstall\">\
+         <label><input type=\"checkbox\" name=\"confirm\" id=\"uninstall-confirm\"> Remove this config, its API token, \
+         schedule, mapping and run history. People already synced stay in Infraon as they are.</label>\
+         <button type=\"submit\" class=\"secondary\" id=\"uninstall-button\">Uninstall</button></form></section>",
         origin = escape(&summary.okta_origin),
         installed = escape(&summary.installed_at),
         verified = summary
@@ -714,5 +720,80 @@ pub async fn sso_settings(
             .await
         }
         Err(e) => host_failure("Sign-in settings", &e),
+    }
+}
+
+/// `POST /configs/{config}/verify`: verify the installed config with its
+/// stored token, as the admin checks a token still works.
+pub async fn verify_again(State(console): State<Console>, Path(config): Path<String>) -> Response {
+    let message = match console.runtime.verify_installed(&config).await {
+        Ok(Ok(report)) => (
+            "ok",
+            format!(
+                "Verified: {} answered {} requests in {} ms.",
+                report.okta_origin, report.requests, report.elapsed_ms
+            ),
+        ),
+        Ok(Err(e)) => ("bad", render::verify_error(&e)),
+        Err(e) => return host_failure("Verify", &e),
+    };
+    render(&console, &config, Some(message), StatusCode::OK).await
+}
+
+/// `POST /configs/{config}/uninstall`.
+#[derive(Deserialize)]
+pub struct UninstallForm {
+    confirm: Option<String>,
+}
+
+/// `POST /configs/{config}/uninstall`: only with the box ticked.
+pub async fn uninstall(
+    State(console): State<Console>,
+    Path(config): Path<String>,
+    Form(form): Form<UninstallForm>,
+) -> Response {
+    if form.confirm.is_none() {
+        return render(
+            &console,
+            &config,
+            Some((
+                "bad",
+                "Not uninstalled: tick the box to confirm first.".into(),
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    if console.scheduler.is_running(&config) {
+        return render(
+            &console,
+            &config,
+            Some((
+                "bad",
+                "Not uninstalled: a run of this config is in progress.".into(),
+            )),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
+    match console.runtime.uninstall(&config).await {
+        Ok(Ok(())) => {
+            console
+                .live
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&config);
+            Redirect::to("/marketplace/okta?done=uninstalled").into_response()
+        }
+        Ok(Err(e)) => {
+            render(
+                &console,
+                &config,
+                Some(("bad", render::install_error(&e))),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => host_failure("Uninstall", &e),
     }
 }
