@@ -9,13 +9,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::config::SyncTarget;
 use crate::directory::{Directory, DirectoryError, Person, PersonStatus, Role, UpsertOutcome};
 use crate::mapping::Compiled;
 use crate::sync::mapping::{Identity, identity, map_user};
 use crate::sync::memberships::Memberships;
+use crate::sync::records::OktaUser;
 use crate::sync::types::{Counts, ReasonCode, SyncError, UnsyncedRecord};
 
 /// What a users page leaves for later steps (stored per page).
@@ -66,7 +66,7 @@ impl Ctx<'_> {
 pub fn apply_users(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
-    users: &[Value],
+    users: &[OktaUser],
     memberships: &mut Memberships,
     emails: &mut HashMap<String, String>,
     counts: &mut Counts,

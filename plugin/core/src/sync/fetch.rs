@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::okta_client::{OktaClient, OktaResponse};
-use crate::okta_error::{OktaFailure, RateLimit};
+use crate::okta_error::{JsonBody, OktaFailure, RateLimit};
 use crate::ports::Clock;
 
 /// Retries of a 5xx, timeout or connection failure, each after twice the
@@ -76,14 +76,18 @@ impl<'a> Fetcher<'a> {
     }
 
     /// GET `next` (a `Link` URL) when given, else the first page `path`.
-    pub fn get(&mut self, path: &str, next: Option<&str>) -> Result<OktaResponse, OktaFailure> {
+    pub fn get<B: JsonBody>(
+        &mut self,
+        path: &str,
+        next: Option<&str>,
+    ) -> Result<OktaResponse<B>, OktaFailure> {
         let mut transient = 0;
         let mut limited = 0;
         loop {
             self.wait_for_budget();
             let result = match next {
-                Some(url) => self.client.get_url(url),
-                None => self.client.get(path),
+                Some(url) => self.client.get_url_as(url),
+                None => self.client.get_as(path),
             };
             // Unchanged after a transport failure, so this only ever learns.
             self.rate.update(self.client.last_rate_limit());
