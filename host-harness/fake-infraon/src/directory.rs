@@ -1,7 +1,7 @@
 //! WIT `directory`: Infraon's Users and Requesters. The rules enforced here
 //! are listed in the crate docs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use rusqlite::types::Type;
@@ -77,11 +77,49 @@ fn check_email(email: &str) -> Result<(), DirectoryError> {
     Ok(())
 }
 
+/// The seeded rules a person is checked against: the fields each population
+/// has and the populations each role name belongs to. Read once per call, so
+/// a batch does not query them again for every person.
+struct Rules {
+    /// Field names by kind (`users`, `requesters`).
+    fields: HashMap<String, HashSet<String>>,
+    /// The kinds having a role of this name, sorted.
+    role_kinds: HashMap<String, Vec<String>>,
+}
+
+impl Rules {
+    fn load(conn: &Connection) -> rusqlite::Result<Rules> {
+        let mut fields: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut stmt = conn.prepare_cached("SELECT kind, name FROM field_specs")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            fields.entry(r.get(0)?).or_default().insert(r.get(1)?);
+        }
+        let mut role_kinds: HashMap<String, Vec<String>> = HashMap::new();
+        let mut stmt = conn.prepare_cached("SELECT name, kind FROM roles ORDER BY kind")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            role_kinds.entry(r.get(0)?).or_default().push(r.get(1)?);
+        }
+        Ok(Rules { fields, role_kinds })
+    }
+
+    fn has_field(&self, kind: SyncTarget, name: &str) -> bool {
+        self.fields
+            .get(kind.as_str())
+            .is_some_and(|names| names.contains(name))
+    }
+
+    fn kinds_of_role(&self, role: &str) -> &[String] {
+        self.role_kinds.get(role).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Validate `p` against Infraon's rules and bring it to the form Infraon
 /// stores: display name built if empty, fields sorted by name, roles sorted
 /// and deduplicated. Comparing two normalised persons then decides
 /// Updated vs Unchanged.
-fn normalise(conn: &Connection, p: &Person) -> Result<Person, DirectoryError> {
+fn normalise(rules: &Rules, p: &Person) -> Result<Person, DirectoryError> {
     if p.external_id.trim().is_empty() {
         return Err(rejected("external_id", "must not be empty"));
     }
@@ -94,10 +132,6 @@ fn normalise(conn: &Connection, p: &Person) -> Result<Person, DirectoryError> {
     person.config = p.config.clone();
     person.status = p.status;
 
-    let known: HashSet<String> = conn
-        .prepare_cached("SELECT name FROM field_specs WHERE kind = ?1")?
-        .query_map([p.kind.as_str()], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
     let mut seen = HashSet::new();
     let mut fields = Vec::with_capacity(p.fields.len());
     for (name, value) in &p.fields {
@@ -110,7 +144,7 @@ fn normalise(conn: &Connection, p: &Person) -> Result<Person, DirectoryError> {
         let custom = name
             .strip_prefix(CUSTOM_FIELD_PREFIX)
             .is_some_and(|rest| !rest.is_empty());
-        if !custom && !known.contains(name) {
+        if !custom && !rules.has_field(p.kind, name) {
             return Err(rejected(
                 name,
                 format!(
@@ -131,12 +165,8 @@ fn normalise(conn: &Connection, p: &Person) -> Result<Person, DirectoryError> {
     let mut roles = p.roles.clone();
     roles.sort();
     roles.dedup();
-    let mut kinds_of_role =
-        conn.prepare_cached("SELECT kind FROM roles WHERE name = ?1 ORDER BY kind")?;
     for role in &roles {
-        let kinds: Vec<String> = kinds_of_role
-            .query_map([role], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let kinds = rules.kinds_of_role(role);
         if kinds.iter().any(|k| k == p.kind.as_str()) {
             continue;
         }
@@ -303,9 +333,15 @@ fn replace_fields_and_roles(conn: &Connection, id: i64, p: &Person) -> rusqlite:
     Ok(())
 }
 
-/// One upsert inside whatever transaction or savepoint `conn` is in.
-fn upsert_in(conn: &Connection, p: &Person) -> Result<UpsertOutcome, DirectoryError> {
-    let person = normalise(conn, p)?;
+/// One upsert inside whatever transaction or savepoint `conn` is in, at
+/// time `at`.
+fn upsert_in(
+    conn: &Connection,
+    rules: &Rules,
+    p: &Person,
+    at: &str,
+) -> Result<UpsertOutcome, DirectoryError> {
+    let person = normalise(rules, p)?;
     let linked: Option<i64> = conn
         .prepare_cached("SELECT id FROM people WHERE kind = ?1 AND external_id = ?2")?
         .query_row(params![p.kind.as_str(), p.external_id], |r| r.get(0))
@@ -313,7 +349,6 @@ fn upsert_in(conn: &Connection, p: &Person) -> Result<UpsertOutcome, DirectoryEr
     if let Some(conflict) = identity_conflict(conn, p.kind, &person.email, &person.login, linked)? {
         return Err(conflict);
     }
-    let at = now();
     match linked {
         Some(id) => {
             let stored = load_person(conn, id)?;
@@ -349,7 +384,7 @@ fn upsert_in(conn: &Connection, p: &Person) -> Result<UpsertOutcome, DirectoryEr
             Ok(UpsertOutcome::Updated)
         }
         None => {
-            let id = insert_person(conn, &person, true, &at)?;
+            let id = insert_person(conn, &person, true, at)?;
             replace_fields_and_roles(conn, id, &person)?;
             Ok(UpsertOutcome::Created)
         }
@@ -390,7 +425,8 @@ impl Infraon {
     pub fn upsert(&self, p: &Person) -> Result<UpsertOutcome, DirectoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let outcome = upsert_in(&tx, p)?;
+        let rules = Rules::load(&tx)?;
+        let outcome = upsert_in(&tx, &rules, p, &now())?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -398,15 +434,18 @@ impl Infraon {
     /// Create or update a page of people in one transaction. Each person runs
     /// in its own savepoint, so one that is rejected or conflicts is undone
     /// alone and the others land. If the transaction itself cannot commit,
-    /// every person reports that error: none of them landed.
+    /// every person reports that error: none of them landed. The people a
+    /// batch creates or changes share one `updated_at`, the batch's.
     pub fn upsert_batch(&self, people: &[Person]) -> Vec<Result<UpsertOutcome, DirectoryError>> {
         let mut conn = self.conn();
         let run = |conn: &mut Connection| -> Result<_, DirectoryError> {
             let mut tx = conn.transaction()?;
+            let rules = Rules::load(&tx)?;
+            let at = now();
             let mut results = Vec::with_capacity(people.len());
             for p in people {
                 let sp = tx.savepoint()?;
-                let result = upsert_in(&sp, p);
+                let result = upsert_in(&sp, &rules, p, &at);
                 if result.is_ok() {
                     sp.commit()?;
                 }
@@ -459,6 +498,27 @@ impl Infraon {
             .query_row(params![kind.as_str(), external_id], |r| r.get(0))
             .optional()?;
         Ok(id.map(|id| load_person(&conn, id)).transpose()?)
+    }
+
+    /// The people linked to several Okta user ids, one answer per id in
+    /// order, under one lock: what [`Infraon::find_by_external_id`] gives for
+    /// each.
+    pub fn find_by_external_ids(
+        &self,
+        kind: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<Vec<Option<Person>>, DirectoryError> {
+        let conn = self.conn();
+        let mut find =
+            conn.prepare_cached("SELECT id FROM people WHERE kind = ?1 AND external_id = ?2")?;
+        let mut found = Vec::with_capacity(external_ids.len());
+        for external_id in external_ids {
+            let id: Option<i64> = find
+                .query_row(params![kind.as_str(), external_id], |r| r.get(0))
+                .optional()?;
+            found.push(id.map(|id| load_person(&conn, id)).transpose()?);
+        }
+        Ok(found)
     }
 
     /// The person (linked or not) with this email, compared case-insensitively.
@@ -966,6 +1026,34 @@ mod tests {
             i.set_status(SyncTarget::Requesters, "00u1alice", PersonStatus::Active),
             Err(DirectoryError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn find_by_external_ids_answers_each_id_in_order() {
+        let i = infraon();
+        i.upsert(&alice()).unwrap();
+        i.upsert(&person(1)).unwrap();
+        let requester = Person {
+            kind: SyncTarget::Requesters,
+            roles: vec![],
+            fields: vec![],
+            ..person(2)
+        };
+        i.upsert(&requester).unwrap();
+        let ids: Vec<String> = ["00u1", "00u-nobody", "00u1alice", "00u2", "00u1"]
+            .map(String::from)
+            .to_vec();
+        let found = i.find_by_external_ids(SyncTarget::Users, &ids).unwrap();
+        let one = |id: &str| i.find_by_external_id(SyncTarget::Users, id).unwrap();
+        assert_eq!(found, ids.iter().map(|id| one(id)).collect::<Vec<_>>());
+        assert!(found[0].is_some() && found[2].is_some() && found[4].is_some());
+        // Kinds are separate: 00u2 is a requester only.
+        assert!(found[1].is_none() && found[3].is_none());
+        assert!(
+            i.find_by_external_ids(SyncTarget::Users, &[])
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
