@@ -1,10 +1,13 @@
 //! `plugin_core::Http` over the `wasi:http/outgoing-handler` import.
 
+use std::cell::RefCell;
+
 use plugin_core::{HttpRequest, HttpResponse, TransportError};
 
 use crate::wasi::http::outgoing_handler;
 use crate::wasi::http::types::{
-    ErrorCode, Fields, Method, OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
 };
 use crate::wasi::io::streams::StreamError;
 
@@ -18,9 +21,31 @@ const BETWEEN_BYTES_TIMEOUT_NS: u64 = 30_000_000_000;
 /// The host's outgoing HTTP.
 pub struct WasiHttp;
 
+thread_local! {
+    /// The request started by `prefetch` and its answer on the way, until
+    /// the next request: kept across the calls of one instance (the steps
+    /// of a sync run), dropped with it.
+    static PREFETCHED: RefCell<Option<(HttpRequest, FutureIncomingResponse)>> =
+        const { RefCell::new(None) };
+}
+
 impl plugin_core::Http for WasiHttp {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        // Any other request drops (and so cancels) the early one.
+        if let Some((early, pending)) = PREFETCHED.take()
+            && early == *req
+        {
+            return receive(pending);
+        }
         send(req, None)
+    }
+
+    fn prefetch(&mut self, req: &HttpRequest) {
+        // A request that cannot even start is simply sent, and fails, later.
+        let started = start(req, false)
+            .ok()
+            .map(|(pending, _)| (req.clone(), pending));
+        PREFETCHED.set(started);
     }
 }
 
@@ -42,6 +67,19 @@ impl plugin_sso::FormPost for WasiHttp {
 
 /// One request; `body` is written when given (the OIDC token exchange).
 fn send(req: &HttpRequest, body: Option<&[u8]>) -> Result<HttpResponse, TransportError> {
+    let (pending, outgoing_body) = start(req, body.is_some())?;
+    if let (Some(outgoing), Some(bytes)) = (outgoing_body, body) {
+        write_body(outgoing, bytes)?;
+    }
+    receive(pending)
+}
+
+/// Hand a request to the host, which starts sending it at once; its body,
+/// if it has one, is written to the outgoing body returned.
+fn start(
+    req: &HttpRequest,
+    with_body: bool,
+) -> Result<(FutureIncomingResponse, Option<OutgoingBody>), TransportError> {
     let (scheme, authority, path) = split_url(&req.url).ok_or_else(|| {
         TransportError::Other(format!("not an absolute http(s) URL: {}", req.url))
     })?;
@@ -82,14 +120,17 @@ fn send(req: &HttpRequest, body: Option<&[u8]>) -> Result<HttpResponse, Transpor
     let _ = options.set_first_byte_timeout(Some(FIRST_BYTE_TIMEOUT_NS));
     let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
 
-    let outgoing_body = match body {
-        Some(_) => Some(request.body().map_err(|_| bad("body"))?),
-        None => None,
+    let outgoing_body = if with_body {
+        Some(request.body().map_err(|_| bad("body"))?)
+    } else {
+        None
     };
     let pending = outgoing_handler::handle(request, Some(options)).map_err(transport_error)?;
-    if let (Some(outgoing), Some(bytes)) = (outgoing_body, body) {
-        write_body(outgoing, bytes)?;
-    }
+    Ok((pending, outgoing_body))
+}
+
+/// Wait for the answer to a request handed to the host and read it whole.
+fn receive(pending: FutureIncomingResponse) -> Result<HttpResponse, TransportError> {
     pending.subscribe().block();
     let response = match pending.get() {
         Some(Ok(Ok(response))) => response,
@@ -115,10 +156,7 @@ fn send(req: &HttpRequest, body: Option<&[u8]>) -> Result<HttpResponse, Transpor
     })
 }
 
-fn write_body(
-    outgoing: crate::wasi::http::types::OutgoingBody,
-    bytes: &[u8],
-) -> Result<(), TransportError> {
+fn write_body(outgoing: OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
     let failed = |what: &str| {
         TransportError::Connection(format!("could not send the request body ({what})"))
     };
@@ -131,7 +169,7 @@ fn write_body(
                 .map_err(|_| failed("write"))?;
         }
     }
-    crate::wasi::http::types::OutgoingBody::finish(outgoing, None).map_err(|_| failed("finish"))
+    OutgoingBody::finish(outgoing, None).map_err(|_| failed("finish"))
 }
 
 fn read_body(

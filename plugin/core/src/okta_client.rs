@@ -87,6 +87,24 @@ impl<'a> OktaClient<'a> {
         self.send(url.to_owned())
     }
 
+    /// Start the GET of a path early (see [`Http::prefetch`]): a later
+    /// [`OktaClient::get_as`] of the same path takes its answer.
+    pub fn prefetch(&mut self, path_and_query: &str) {
+        if path_and_query.starts_with('/') {
+            let req = self.request(self.origin.url(path_and_query));
+            self.http.prefetch(&req);
+        }
+    }
+
+    /// Start the GET of a `next` link early, if it is on the config's origin
+    /// (see [`OktaClient::prefetch`]).
+    pub fn prefetch_url(&mut self, url: &str) {
+        if self.origin.is_same_origin(url) {
+            let req = self.request(url.to_owned());
+            self.http.prefetch(&req);
+        }
+    }
+
     /// Requests sent so far, failed ones included.
     pub fn requests(&self) -> u32 {
         self.requests
@@ -107,8 +125,9 @@ impl<'a> OktaClient<'a> {
         &self.origin
     }
 
-    fn send<B: JsonBody>(&mut self, url: String) -> Result<OktaResponse<B>, OktaFailure> {
-        let req = HttpRequest {
+    /// The authenticated GET of `url`.
+    fn request(&self, url: String) -> HttpRequest {
+        HttpRequest {
             method: "GET".into(),
             url,
             headers: vec![
@@ -119,7 +138,11 @@ impl<'a> OktaClient<'a> {
                     format!("infraon-okta-plugin/{}", crate::VERSION),
                 ),
             ],
-        };
+        }
+    }
+
+    fn send<B: JsonBody>(&mut self, url: String) -> Result<OktaResponse<B>, OktaFailure> {
+        let req = self.request(url);
         self.requests += 1;
         let resp = self
             .http

@@ -73,6 +73,15 @@ pub enum TransportError {
 pub trait Http {
     /// Send one request and read the whole answer.
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Start sending a request the caller will [`Http::send`] next, without
+    /// waiting for it, so that the answer is on its way while the caller
+    /// works. A `send` of an identical request then takes that answer (or
+    /// that failure) instead of sending again; any other request drops it.
+    /// A hint: the default sends nothing early.
+    fn prefetch(&mut self, req: &HttpRequest) {
+        let _ = req;
+    }
 }
 
 /// Mirrors WIT `storage-error`.

@@ -267,14 +267,15 @@ impl SyncRun {
                     })
                     .filter(|g| !g.id.is_empty())
                     .collect::<Vec<_>>();
-                let key = keys::work_page(&config, id, "groups", cp.seq.groups);
-                keys::put_json(host.storage, &key, &page)?;
-                cp.seq.groups += 1;
-                cache.memberships.add_groups(page);
+                cache.memberships.add_groups(page.clone());
                 cp.phase = match resp.next_link {
                     Some(n) => Phase::Groups { next: Some(n) },
                     None => after_groups(&cache.memberships, 0),
                 };
+                prefetch(host, cache, cp);
+                let key = keys::work_page(&config, id, "groups", cp.seq.groups);
+                keys::put_json(host.storage, &key, &page)?;
+                cp.seq.groups += 1;
             }
             Phase::Members { group, next } => {
                 let gid = cache.memberships.listed[group].id.clone();
@@ -288,10 +289,6 @@ impl SyncRun {
                         .filter(|u| !u.is_empty())
                         .collect(),
                 };
-                let key = keys::work_page(&config, id, "members", cp.seq.members);
-                keys::put_json(host.storage, &key, &page)?;
-                cp.seq.members += 1;
-                cache.memberships.add_members(&page);
                 cp.phase = match resp.next_link {
                     Some(n) => Phase::Members {
                         group,
@@ -299,26 +296,31 @@ impl SyncRun {
                     },
                     None => after_groups(&cache.memberships, group + 1),
                 };
+                prefetch(host, cache, cp);
+                let key = keys::work_page(&config, id, "members", cp.seq.members);
+                keys::put_json(host.storage, &key, &page)?;
+                cp.seq.members += 1;
+                cache.memberships.add_members(&page);
             }
             Phase::Users { next } => {
                 let since = cp.since.clone();
                 let resp = fetch(host, cache, cp, &paths::users(since.as_deref()), next)?;
-                let next = resp.next_link.clone();
-                apply_page(host, cache, cp, resp)?;
-                cp.phase = match (next, cp.is_full()) {
+                cp.phase = match (resp.next_link.clone(), cp.is_full()) {
                     (Some(n), _) => Phase::Users { next: Some(n) },
                     (None, true) => Phase::Deprovisioned { next: None },
                     (None, false) => Phase::Memberships { done: 0 },
                 };
+                prefetch(host, cache, cp);
+                apply_page(host, cache, cp, resp)?;
             }
             Phase::Deprovisioned { next } => {
                 let resp = fetch(host, cache, cp, &paths::deprovisioned(), next)?;
-                let next = resp.next_link.clone();
-                apply_page(host, cache, cp, resp)?;
-                cp.phase = match next {
+                cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::Deprovisioned { next: Some(n) },
                     None => Phase::Finish,
                 };
+                prefetch(host, cache, cp);
+                apply_page(host, cache, cp, resp)?;
             }
             Phase::Memberships { done } => {
                 let todo: Vec<String> = cache
@@ -450,6 +452,35 @@ fn fetch<B: JsonBody>(
     cp.record.requests += fetcher.requests();
     cp.rate = fetcher.rate;
     result.map_err(Stop::Okta)
+}
+
+/// Start the GET the next step will send first, so that Okta prepares the
+/// next page while this step applies the current one (see
+/// [`crate::ports::Http::prefetch`]). `cp.phase` is the next step's phase.
+/// Nothing is sent that the next step would not send: not a link the paging
+/// guard refuses, nor while the rate-limit reserve would make it wait.
+fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
+    let (path, next) = match &cp.phase {
+        Phase::Groups { next } => (paths::groups(cp.since.as_deref()), next),
+        Phase::Members { group, next } => match cache.memberships.listed.get(*group) {
+            Some(g) => (paths::members(&g.id), next),
+            None => return,
+        },
+        Phase::Users { next } => (paths::users(cp.since.as_deref()), next),
+        Phase::Deprovisioned { next } => (paths::deprovisioned(), next),
+        Phase::Memberships { .. } | Phase::Finish | Phase::Done => return,
+    };
+    if !cp.links_followed.allows(next.as_deref()) {
+        return;
+    }
+    let client = OktaClient::new(&mut *host.http, &cache.origin, &cache.token);
+    Fetcher::new(
+        client,
+        host.clock,
+        cp.rate,
+        cp.settings.rate_limit_reserve_percent,
+    )
+    .prefetch(&path, next.as_deref());
 }
 
 /// The records of a listing, which must be a JSON list.

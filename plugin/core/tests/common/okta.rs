@@ -63,6 +63,12 @@ pub struct FakeOkta {
     pub sticky: Option<(String, Fault)>,
     /// Custom attributes of the profile schema: (name, JSON type).
     pub custom_schema: Vec<(String, String)>,
+    /// The request announced by `prefetch`, until the next `send`.
+    pub prefetched: Option<HttpRequest>,
+    /// Sends that were the request prefetched just before.
+    pub prefetch_used: u32,
+    /// Prefetched requests that were not what was sent next.
+    pub prefetch_dropped: u32,
 }
 
 impl FakeOkta {
@@ -83,6 +89,9 @@ impl FakeOkta {
                 ("officeLocation".into(), "string".into()),
                 ("badgeNumber".into(), "integer".into()),
             ],
+            prefetched: None,
+            prefetch_used: 0,
+            prefetch_dropped: 0,
         }
     }
 
@@ -430,7 +439,18 @@ fn decode(s: &str) -> String {
 }
 
 impl Http for FakeOkta {
+    fn prefetch(&mut self, req: &HttpRequest) {
+        if self.prefetched.replace(req.clone()).is_some() {
+            self.prefetch_dropped += 1;
+        }
+    }
+
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        match self.prefetched.take() {
+            Some(p) if p == *req => self.prefetch_used += 1,
+            Some(_) => self.prefetch_dropped += 1,
+            None => {}
+        }
         self.roll();
         let at_ms = self.t();
         if self.told_zero == Some(self.window) {
