@@ -320,6 +320,11 @@ fn replace_fields_and_roles(conn: &Connection, id: i64, p: &Person) -> rusqlite:
         .execute([id])?;
     conn.prepare_cached("DELETE FROM person_roles WHERE person_id = ?1")?
         .execute([id])?;
+    insert_fields_and_roles(conn, id, p)
+}
+
+/// The fields and roles of a person who has none yet.
+fn insert_fields_and_roles(conn: &Connection, id: i64, p: &Person) -> rusqlite::Result<()> {
     let mut field = conn
         .prepare_cached("INSERT INTO person_fields (person_id, name, value) VALUES (?1, ?2, ?3)")?;
     for (name, value) in &p.fields {
@@ -385,7 +390,9 @@ fn upsert_in(
         }
         None => {
             let id = insert_person(conn, &person, true, at)?;
-            replace_fields_and_roles(conn, id, &person)?;
+            // A new row has no fields or roles: a deleted person's went with
+            // it (ON DELETE CASCADE).
+            insert_fields_and_roles(conn, id, &person)?;
             Ok(UpsertOutcome::Created)
         }
     }
@@ -439,17 +446,19 @@ impl Infraon {
     pub fn upsert_batch(&self, people: &[Person]) -> Vec<Result<UpsertOutcome, DirectoryError>> {
         let mut conn = self.conn();
         let run = |conn: &mut Connection| -> Result<_, DirectoryError> {
-            let mut tx = conn.transaction()?;
+            let tx = conn.transaction()?;
             let rules = Rules::load(&tx)?;
             let at = now();
             let mut results = Vec::with_capacity(people.len());
+            // Savepoints by hand: rusqlite's parse their SQL every time.
+            let savepoint = |sql: &str| tx.prepare_cached(sql)?.execute([]).map(|_| ());
             for p in people {
-                let sp = tx.savepoint()?;
-                let result = upsert_in(&sp, &rules, p, &at);
-                if result.is_ok() {
-                    sp.commit()?;
+                savepoint("SAVEPOINT person")?;
+                let result = upsert_in(&tx, &rules, p, &at);
+                if result.is_err() {
+                    savepoint("ROLLBACK TO person")?;
                 }
-                // A savepoint dropped without commit rolls back.
+                savepoint("RELEASE person")?;
                 results.push(result);
             }
             tx.commit()?;
