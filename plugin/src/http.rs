@@ -142,13 +142,20 @@ fn receive(pending: FutureIncomingResponse) -> Result<HttpResponse, TransportErr
         }
     };
     let status = response.status();
-    let headers = response
+    let headers: Vec<(String, String)> = response
         .headers()
         .entries()
         .into_iter()
         .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
         .collect();
-    let body = read_body(&response)?;
+    // Room for the whole body at once when its length is announced: a page
+    // is a few hundred KiB, which growing by doubling copies over and over.
+    let announced = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .map_or(0, |n| n.min(MAX_BODY_BYTES + 1));
+    let body = read_body(&response, announced)?;
     Ok(HttpResponse {
         status,
         headers,
@@ -174,6 +181,7 @@ fn write_body(outgoing: OutgoingBody, bytes: &[u8]) -> Result<(), TransportError
 
 fn read_body(
     response: &crate::wasi::http::types::IncomingResponse,
+    capacity: usize,
 ) -> Result<Vec<u8>, TransportError> {
     let incoming = response
         .consume()
@@ -181,7 +189,7 @@ fn read_body(
     let stream = incoming
         .stream()
         .map_err(|_| TransportError::Other("the body stream was already taken".into()))?;
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(capacity);
     loop {
         match stream.blocking_read(64 * 1024) {
             Ok(chunk) => {

@@ -73,20 +73,20 @@ pub fn apply_users(
 ) -> Result<(UsersPage, Vec<UnsyncedRecord>), SyncError> {
     let mut page = UsersPage::default();
     // Users mapped and not refused yet, and the unsynced ones, in page order.
-    let mut entries: Vec<Result<(Identity, Person), UnsyncedRecord>> = Vec::new();
+    // Who a user is (for unsynced records) is worked out only when needed.
+    let mut entries: Vec<Result<(&OktaUser, Person), UnsyncedRecord>> = Vec::new();
     for user in users {
         counts.fetched += 1;
-        let who = identity(user);
-        let groups = memberships.groups_of(&who.okta_id);
+        let groups = memberships.groups_of(&user.id);
         let roles = ctx.mapping.roles(ctx.kind, &groups, ctx.roles);
         let person = match map_user(user, ctx.config, ctx.kind, ctx.mapping, roles) {
             Ok(p) => p,
             Err((code, text)) => {
                 // Still listed by Okta: not absent, so never deactivated for it.
-                if !who.okta_id.is_empty() {
-                    page.seen.push((who.okta_id.clone(), String::new()));
+                if !user.id.is_empty() {
+                    page.seen.push((user.id.clone(), String::new()));
                 }
-                entries.push(Err(ctx.unsynced(&who, code, text)));
+                entries.push(Err(ctx.unsynced(&identity(user), code, text)));
                 continue;
             }
         };
@@ -95,14 +95,18 @@ pub fn apply_users(
         match emails.get(&email) {
             Some(other) if *other != person.external_id => {
                 let text = format!("Okta user `{other}` of this run already has this email");
-                entries.push(Err(ctx.unsynced(&who, ReasonCode::DuplicateEmail, text)));
+                entries.push(Err(ctx.unsynced(
+                    &identity(user),
+                    ReasonCode::DuplicateEmail,
+                    text,
+                )));
                 continue;
             }
             _ => {
                 emails.insert(email, person.external_id.clone());
             }
         }
-        entries.push(Ok((who, person)));
+        entries.push(Ok((user, person)));
     }
     // What Infraon has for each of them, in one directory call.
     let ids: Vec<String> = entries
@@ -111,7 +115,9 @@ pub fn apply_users(
         .collect();
     let mut found = find_all(dir, ctx.kind, &ids)?.into_iter();
     let mut unsynced = Vec::new();
-    let mut batch: Vec<(Identity, Option<Person>, Person)> = Vec::new();
+    // Who each person of the batch is and what Infraon had, beside the batch.
+    let mut batch: Vec<(&OktaUser, Option<Person>)> = Vec::new();
+    let mut people: Vec<Person> = Vec::new();
     for entry in entries {
         let (who, mut person) = match entry {
             Ok(mapped) => mapped,
@@ -133,14 +139,14 @@ pub fn apply_users(
         if ctx.dry_run {
             match preview(dir, ctx.kind, prior.as_ref(), &person)? {
                 Ok(outcome) => tally(counts, prior.as_ref(), &person, outcome),
-                Err(e) => unsynced.push(refusal(ctx, &who, e)?),
+                Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
             }
         } else {
-            batch.push((who, prior, person));
+            batch.push((who, prior));
+            people.push(person);
         }
     }
     if !batch.is_empty() {
-        let people: Vec<Person> = batch.iter().map(|(_, _, p)| p.clone()).collect();
         let results = dir.upsert_batch(&people);
         if results.len() != people.len() {
             return Err(SyncError::Host(format!(
@@ -149,10 +155,10 @@ pub fn apply_users(
                 people.len()
             )));
         }
-        for ((who, prior, person), result) in batch.iter().zip(results) {
+        for (((who, prior), person), result) in batch.iter().zip(&people).zip(results) {
             match result {
                 Ok(outcome) => tally(counts, prior.as_ref(), person, outcome),
-                Err(e) => unsynced.push(refusal(ctx, who, e)?),
+                Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
             }
         }
     }
