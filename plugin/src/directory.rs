@@ -113,23 +113,6 @@ impl plugin_core::directory::Directory for HostDirectory {
             .map_err(error)
     }
 
-    fn find_by_external_ids(
-        &mut self,
-        kind: SyncTarget,
-        external_ids: &[String],
-    ) -> Result<Vec<Option<Person>>, DirectoryError> {
-        let found =
-            wit::find_by_external_ids(wit_sync_target(kind), external_ids).map_err(error)?;
-        if found.len() != external_ids.len() {
-            return Err(DirectoryError::Other(format!(
-                "the directory answered {} lookups for {} ids",
-                found.len(),
-                external_ids.len()
-            )));
-        }
-        Ok(found.into_iter().map(|p| p.map(person)).collect())
-    }
-
     fn find_by_email(
         &mut self,
         kind: SyncTarget,

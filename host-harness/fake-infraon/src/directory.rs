@@ -509,27 +509,6 @@ impl Infraon {
         Ok(id.map(|id| load_person(&conn, id)).transpose()?)
     }
 
-    /// The people linked to several Okta user ids, one answer per id in
-    /// order, under one lock: what [`Infraon::find_by_external_id`] gives for
-    /// each.
-    pub fn find_by_external_ids(
-        &self,
-        kind: SyncTarget,
-        external_ids: &[String],
-    ) -> Result<Vec<Option<Person>>, DirectoryError> {
-        let conn = self.conn();
-        let mut find =
-            conn.prepare_cached("SELECT id FROM people WHERE kind = ?1 AND external_id = ?2")?;
-        let mut found = Vec::with_capacity(external_ids.len());
-        for external_id in external_ids {
-            let id: Option<i64> = find
-                .query_row(params![kind.as_str(), external_id], |r| r.get(0))
-                .optional()?;
-            found.push(id.map(|id| load_person(&conn, id)).transpose()?);
-        }
-        Ok(found)
-    }
-
     /// The person (linked or not) with this email, compared case-insensitively.
     pub fn find_by_email(
         &self,
@@ -1035,34 +1014,6 @@ mod tests {
             i.set_status(SyncTarget::Requesters, "00u1alice", PersonStatus::Active),
             Err(DirectoryError::NotFound(_))
         ));
-    }
-
-    #[test]
-    fn find_by_external_ids_answers_each_id_in_order() {
-        let i = infraon();
-        i.upsert(&alice()).unwrap();
-        i.upsert(&person(1)).unwrap();
-        let requester = Person {
-            kind: SyncTarget::Requesters,
-            roles: vec![],
-            fields: vec![],
-            ..person(2)
-        };
-        i.upsert(&requester).unwrap();
-        let ids: Vec<String> = ["00u1", "00u-nobody", "00u1alice", "00u2", "00u1"]
-            .map(String::from)
-            .to_vec();
-        let found = i.find_by_external_ids(SyncTarget::Users, &ids).unwrap();
-        let one = |id: &str| i.find_by_external_id(SyncTarget::Users, id).unwrap();
-        assert_eq!(found, ids.iter().map(|id| one(id)).collect::<Vec<_>>());
-        assert!(found[0].is_some() && found[2].is_some() && found[4].is_some());
-        // Kinds are separate: 00u2 is a requester only.
-        assert!(found[1].is_none() && found[3].is_none());
-        assert!(
-            i.find_by_external_ids(SyncTarget::Users, &[])
-                .unwrap()
-                .is_empty()
-        );
     }
 
     #[test]

@@ -145,19 +145,6 @@ impl Host for PluginState {
             .map(Into::into))
     }
 
-    fn find_by_external_ids(
-        &mut self,
-        kind: SyncTarget,
-        external_ids: Vec<String>,
-    ) -> Result<Vec<Option<Person>>, DirectoryError> {
-        Ok(self
-            .infraon
-            .find_by_external_ids(kind.into(), &external_ids)?
-            .into_iter()
-            .map(|p| p.map(Into::into))
-            .collect())
-    }
-
     fn find_by_email(
         &mut self,
         kind: SyncTarget,
