@@ -21,31 +21,44 @@ const BETWEEN_BYTES_TIMEOUT_NS: u64 = 30_000_000_000;
 /// The host's outgoing HTTP.
 pub struct WasiHttp;
 
+/// Early requests on their way at once, at most; starting one more drops
+/// (and so cancels) the oldest.
+const MAX_EARLY: usize = plugin_core::ports::MAX_EARLY_REQUESTS;
+
 thread_local! {
-    /// The request started by `prefetch` and its answer on the way, until
-    /// the next request: kept across the calls of one instance (the steps
-    /// of a sync run), dropped with it.
-    static PREFETCHED: RefCell<Option<(HttpRequest, FutureIncomingResponse)>> =
-        const { RefCell::new(None) };
+    /// The requests started by `prefetch`, their answers on the way, until
+    /// sent: kept across the calls of one instance (the steps of a sync
+    /// run), dropped with it.
+    static PREFETCHED: RefCell<Vec<(HttpRequest, FutureIncomingResponse)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
 impl plugin_core::Http for WasiHttp {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        // Any other request drops (and so cancels) the early one.
-        if let Some((early, pending)) = PREFETCHED.take()
-            && early == *req
-        {
-            return receive(pending);
+        let early = PREFETCHED.with_borrow_mut(|early| {
+            let i = early.iter().position(|(r, _)| r == req)?;
+            Some(early.remove(i).1)
+        });
+        match early {
+            Some(pending) => receive(pending),
+            None => send(req, None),
         }
-        send(req, None)
     }
 
     fn prefetch(&mut self, req: &HttpRequest) {
+        if PREFETCHED.with_borrow(|early| early.iter().any(|(r, _)| r == req)) {
+            return;
+        }
         // A request that cannot even start is simply sent, and fails, later.
-        let started = start(req, false)
-            .ok()
-            .map(|(pending, _)| (req.clone(), pending));
-        PREFETCHED.set(started);
+        let Ok((pending, _)) = start(req, false) else {
+            return;
+        };
+        PREFETCHED.with_borrow_mut(|early| {
+            early.push((req.clone(), pending));
+            if early.len() > MAX_EARLY {
+                early.remove(0);
+            }
+        });
     }
 }
 

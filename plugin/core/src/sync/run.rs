@@ -457,8 +457,11 @@ fn fetch<B: JsonBody>(
 /// Start the GET the next step will send first, so that Okta prepares the
 /// next page while this step applies the current one (see
 /// [`crate::ports::Http::prefetch`]). `cp.phase` is the next step's phase.
-/// Nothing is sent that the next step would not send: not a link the paging
-/// guard refuses, nor while the rate-limit reserve would make it wait.
+/// While members are listed, the first page of the group after the next
+/// step's is asked for too: its URL is known before the next step's answer,
+/// so Okta prepares two pages at once. Nothing is sent that a later step
+/// would not send: not a link the paging guard refuses, nor while the
+/// rate-limit reserve would make it wait.
 fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
     let (path, next) = match &cp.phase {
         Phase::Groups { next } => (paths::groups(cp.since.as_deref()), next),
@@ -473,14 +476,25 @@ fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
     if !cp.links_followed.allows(next.as_deref()) {
         return;
     }
+    let following = match &cp.phase {
+        Phase::Members { group, .. } => cache
+            .memberships
+            .listed
+            .get(group + 1)
+            .map(|g| paths::members(&g.id)),
+        _ => None,
+    };
     let client = OktaClient::new(&mut *host.http, &cache.origin, &cache.token);
-    Fetcher::new(
+    let mut fetcher = Fetcher::new(
         client,
         host.clock,
         cp.rate,
         cp.settings.rate_limit_reserve_percent,
-    )
-    .prefetch(&path, next.as_deref());
+    );
+    fetcher.prefetch(&path, next.as_deref());
+    if let Some(first_page) = following {
+        fetcher.prefetch(&first_page, None);
+    }
 }
 
 /// The records of a listing, which must be a JSON list.

@@ -63,11 +63,11 @@ pub struct FakeOkta {
     pub sticky: Option<(String, Fault)>,
     /// Custom attributes of the profile schema: (name, JSON type).
     pub custom_schema: Vec<(String, String)>,
-    /// The request announced by `prefetch`, until the next `send`.
-    pub prefetched: Option<HttpRequest>,
-    /// Sends that were the request prefetched just before.
+    /// The requests announced by `prefetch`, until sent.
+    pub prefetched: Vec<HttpRequest>,
+    /// Sends of a request prefetched before.
     pub prefetch_used: u32,
-    /// Prefetched requests that were not what was sent next.
+    /// Prefetched requests dropped unsent, the oldest beyond the limit.
     pub prefetch_dropped: u32,
 }
 
@@ -89,7 +89,7 @@ impl FakeOkta {
                 ("officeLocation".into(), "string".into()),
                 ("badgeNumber".into(), "integer".into()),
             ],
-            prefetched: None,
+            prefetched: Vec::new(),
             prefetch_used: 0,
             prefetch_dropped: 0,
         }
@@ -440,16 +440,20 @@ fn decode(s: &str) -> String {
 
 impl Http for FakeOkta {
     fn prefetch(&mut self, req: &HttpRequest) {
-        if self.prefetched.replace(req.clone()).is_some() {
+        if self.prefetched.contains(req) {
+            return;
+        }
+        self.prefetched.push(req.clone());
+        if self.prefetched.len() > plugin_core::ports::MAX_EARLY_REQUESTS {
+            self.prefetched.remove(0);
             self.prefetch_dropped += 1;
         }
     }
 
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        match self.prefetched.take() {
-            Some(p) if p == *req => self.prefetch_used += 1,
-            Some(_) => self.prefetch_dropped += 1,
-            None => {}
+        if let Some(i) = self.prefetched.iter().position(|p| p == req) {
+            self.prefetched.remove(i);
+            self.prefetch_used += 1;
         }
         self.roll();
         let at_ms = self.t();
