@@ -1,10 +1,13 @@
 //! `plugin_core::Http` over the `wasi:http/outgoing-handler` import.
 
+use std::cell::RefCell;
+
 use plugin_core::{HttpRequest, HttpResponse, TransportError};
 
 use crate::wasi::http::outgoing_handler;
 use crate::wasi::http::types::{
-    ErrorCode, Fields, Method, OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
 };
 use crate::wasi::io::streams::StreamError;
 
@@ -18,9 +21,44 @@ const BETWEEN_BYTES_TIMEOUT_NS: u64 = 30_000_000_000;
 /// The host's outgoing HTTP.
 pub struct WasiHttp;
 
+/// Early requests on their way at once, at most; starting one more drops
+/// (and so cancels) the oldest.
+const MAX_EARLY: usize = plugin_core::ports::MAX_EARLY_REQUESTS;
+
+thread_local! {
+    /// The requests started by `prefetch`, their answers on the way, until
+    /// sent: kept across the calls of one instance (the steps of a sync
+    /// run), dropped with it.
+    static PREFETCHED: RefCell<Vec<(HttpRequest, FutureIncomingResponse)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
 impl plugin_core::Http for WasiHttp {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        send(req, None)
+        let early = PREFETCHED.with_borrow_mut(|early| {
+            let i = early.iter().position(|(r, _)| r == req)?;
+            Some(early.remove(i).1)
+        });
+        match early {
+            Some(pending) => receive(pending),
+            None => send(req, None),
+        }
+    }
+
+    fn prefetch(&mut self, req: &HttpRequest) {
+        if PREFETCHED.with_borrow(|early| early.iter().any(|(r, _)| r == req)) {
+            return;
+        }
+        // A request that cannot even start is simply sent, and fails, later.
+        let Ok((pending, _)) = start(req, false) else {
+            return;
+        };
+        PREFETCHED.with_borrow_mut(|early| {
+            early.push((req.clone(), pending));
+            if early.len() > MAX_EARLY {
+                early.remove(0);
+            }
+        });
     }
 }
 
@@ -42,6 +80,19 @@ impl plugin_sso::FormPost for WasiHttp {
 
 /// One request; `body` is written when given (the OIDC token exchange).
 fn send(req: &HttpRequest, body: Option<&[u8]>) -> Result<HttpResponse, TransportError> {
+    let (pending, outgoing_body) = start(req, body.is_some())?;
+    if let (Some(outgoing), Some(bytes)) = (outgoing_body, body) {
+        write_body(outgoing, bytes)?;
+    }
+    receive(pending)
+}
+
+/// Hand a request to the host, which starts sending it at once; its body,
+/// if it has one, is written to the outgoing body returned.
+fn start(
+    req: &HttpRequest,
+    with_body: bool,
+) -> Result<(FutureIncomingResponse, Option<OutgoingBody>), TransportError> {
     let (scheme, authority, path) = split_url(&req.url).ok_or_else(|| {
         TransportError::Other(format!("not an absolute http(s) URL: {}", req.url))
     })?;
@@ -82,14 +133,17 @@ fn send(req: &HttpRequest, body: Option<&[u8]>) -> Result<HttpResponse, Transpor
     let _ = options.set_first_byte_timeout(Some(FIRST_BYTE_TIMEOUT_NS));
     let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
 
-    let outgoing_body = match body {
-        Some(_) => Some(request.body().map_err(|_| bad("body"))?),
-        None => None,
+    let outgoing_body = if with_body {
+        Some(request.body().map_err(|_| bad("body"))?)
+    } else {
+        None
     };
     let pending = outgoing_handler::handle(request, Some(options)).map_err(transport_error)?;
-    if let (Some(outgoing), Some(bytes)) = (outgoing_body, body) {
-        write_body(outgoing, bytes)?;
-    }
+    Ok((pending, outgoing_body))
+}
+
+/// Wait for the answer to a request handed to the host and read it whole.
+fn receive(pending: FutureIncomingResponse) -> Result<HttpResponse, TransportError> {
     pending.subscribe().block();
     let response = match pending.get() {
         Some(Ok(Ok(response))) => response,
@@ -101,13 +155,20 @@ fn send(req: &HttpRequest, body: Option<&[u8]>) -> Result<HttpResponse, Transpor
         }
     };
     let status = response.status();
-    let headers = response
+    let headers: Vec<(String, String)> = response
         .headers()
         .entries()
         .into_iter()
         .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
         .collect();
-    let body = read_body(&response)?;
+    // Room for the whole body at once when its length is announced: a page
+    // is a few hundred KiB, which growing by doubling copies over and over.
+    let announced = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .map_or(0, |n| n.min(MAX_BODY_BYTES + 1));
+    let body = read_body(&response, announced)?;
     Ok(HttpResponse {
         status,
         headers,
@@ -115,10 +176,7 @@ fn send(req: &HttpRequest, body: Option<&[u8]>) -> Result<HttpResponse, Transpor
     })
 }
 
-fn write_body(
-    outgoing: crate::wasi::http::types::OutgoingBody,
-    bytes: &[u8],
-) -> Result<(), TransportError> {
+fn write_body(outgoing: OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
     let failed = |what: &str| {
         TransportError::Connection(format!("could not send the request body ({what})"))
     };
@@ -131,11 +189,12 @@ fn write_body(
                 .map_err(|_| failed("write"))?;
         }
     }
-    crate::wasi::http::types::OutgoingBody::finish(outgoing, None).map_err(|_| failed("finish"))
+    OutgoingBody::finish(outgoing, None).map_err(|_| failed("finish"))
 }
 
 fn read_body(
     response: &crate::wasi::http::types::IncomingResponse,
+    capacity: usize,
 ) -> Result<Vec<u8>, TransportError> {
     let incoming = response
         .consume()
@@ -143,7 +202,7 @@ fn read_body(
     let stream = incoming
         .stream()
         .map_err(|_| TransportError::Other("the body stream was already taken".into()))?;
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(capacity);
     loop {
         match stream.blocking_read(64 * 1024) {
             Ok(chunk) => {

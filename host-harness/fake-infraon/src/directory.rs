@@ -1,7 +1,7 @@
 //! WIT `directory`: Infraon's Users and Requesters. The rules enforced here
 //! are listed in the crate docs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use rusqlite::types::Type;
@@ -77,11 +77,49 @@ fn check_email(email: &str) -> Result<(), DirectoryError> {
     Ok(())
 }
 
+/// The seeded rules a person is checked against: the fields each population
+/// has and the populations each role name belongs to. Read once per call, so
+/// a batch does not query them again for every person.
+struct Rules {
+    /// Field names by kind (`users`, `requesters`).
+    fields: HashMap<String, HashSet<String>>,
+    /// The kinds having a role of this name, sorted.
+    role_kinds: HashMap<String, Vec<String>>,
+}
+
+impl Rules {
+    fn load(conn: &Connection) -> rusqlite::Result<Rules> {
+        let mut fields: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut stmt = conn.prepare_cached("SELECT kind, name FROM field_specs")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            fields.entry(r.get(0)?).or_default().insert(r.get(1)?);
+        }
+        let mut role_kinds: HashMap<String, Vec<String>> = HashMap::new();
+        let mut stmt = conn.prepare_cached("SELECT name, kind FROM roles ORDER BY kind")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            role_kinds.entry(r.get(0)?).or_default().push(r.get(1)?);
+        }
+        Ok(Rules { fields, role_kinds })
+    }
+
+    fn has_field(&self, kind: SyncTarget, name: &str) -> bool {
+        self.fields
+            .get(kind.as_str())
+            .is_some_and(|names| names.contains(name))
+    }
+
+    fn kinds_of_role(&self, role: &str) -> &[String] {
+        self.role_kinds.get(role).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Validate `p` against Infraon's rules and bring it to the form Infraon
 /// stores: display name built if empty, fields sorted by name, roles sorted
 /// and deduplicated. Comparing two normalised persons then decides
 /// Updated vs Unchanged.
-fn normalise(conn: &Connection, p: &Person) -> Result<Person, DirectoryError> {
+fn normalise(rules: &Rules, p: &Person) -> Result<Person, DirectoryError> {
     if p.external_id.trim().is_empty() {
         return Err(rejected("external_id", "must not be empty"));
     }
@@ -94,10 +132,6 @@ fn normalise(conn: &Connection, p: &Person) -> Result<Person, DirectoryError> {
     person.config = p.config.clone();
     person.status = p.status;
 
-    let known: HashSet<String> = conn
-        .prepare_cached("SELECT name FROM field_specs WHERE kind = ?1")?
-        .query_map([p.kind.as_str()], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
     let mut seen = HashSet::new();
     let mut fields = Vec::with_capacity(p.fields.len());
     for (name, value) in &p.fields {
@@ -110,7 +144,7 @@ fn normalise(conn: &Connection, p: &Person) -> Result<Person, DirectoryError> {
         let custom = name
             .strip_prefix(CUSTOM_FIELD_PREFIX)
             .is_some_and(|rest| !rest.is_empty());
-        if !custom && !known.contains(name) {
+        if !custom && !rules.has_field(p.kind, name) {
             return Err(rejected(
                 name,
                 format!(
@@ -131,12 +165,8 @@ fn normalise(conn: &Connection, p: &Person) -> Result<Person, DirectoryError> {
     let mut roles = p.roles.clone();
     roles.sort();
     roles.dedup();
-    let mut kinds_of_role =
-        conn.prepare_cached("SELECT kind FROM roles WHERE name = ?1 ORDER BY kind")?;
     for role in &roles {
-        let kinds: Vec<String> = kinds_of_role
-            .query_map([role], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let kinds = rules.kinds_of_role(role);
         if kinds.iter().any(|k| k == p.kind.as_str()) {
             continue;
         }
@@ -290,6 +320,11 @@ fn replace_fields_and_roles(conn: &Connection, id: i64, p: &Person) -> rusqlite:
         .execute([id])?;
     conn.prepare_cached("DELETE FROM person_roles WHERE person_id = ?1")?
         .execute([id])?;
+    insert_fields_and_roles(conn, id, p)
+}
+
+/// The fields and roles of a person who has none yet.
+fn insert_fields_and_roles(conn: &Connection, id: i64, p: &Person) -> rusqlite::Result<()> {
     let mut field = conn
         .prepare_cached("INSERT INTO person_fields (person_id, name, value) VALUES (?1, ?2, ?3)")?;
     for (name, value) in &p.fields {
@@ -303,9 +338,15 @@ fn replace_fields_and_roles(conn: &Connection, id: i64, p: &Person) -> rusqlite:
     Ok(())
 }
 
-/// One upsert inside whatever transaction or savepoint `conn` is in.
-fn upsert_in(conn: &Connection, p: &Person) -> Result<UpsertOutcome, DirectoryError> {
-    let person = normalise(conn, p)?;
+/// One upsert inside whatever transaction or savepoint `conn` is in, at
+/// time `at`.
+fn upsert_in(
+    conn: &Connection,
+    rules: &Rules,
+    p: &Person,
+    at: &str,
+) -> Result<UpsertOutcome, DirectoryError> {
+    let person = normalise(rules, p)?;
     let linked: Option<i64> = conn
         .prepare_cached("SELECT id FROM people WHERE kind = ?1 AND external_id = ?2")?
         .query_row(params![p.kind.as_str(), p.external_id], |r| r.get(0))
@@ -313,7 +354,6 @@ fn upsert_in(conn: &Connection, p: &Person) -> Result<UpsertOutcome, DirectoryEr
     if let Some(conflict) = identity_conflict(conn, p.kind, &person.email, &person.login, linked)? {
         return Err(conflict);
     }
-    let at = now();
     match linked {
         Some(id) => {
             let stored = load_person(conn, id)?;
@@ -349,8 +389,10 @@ fn upsert_in(conn: &Connection, p: &Person) -> Result<UpsertOutcome, DirectoryEr
             Ok(UpsertOutcome::Updated)
         }
         None => {
-            let id = insert_person(conn, &person, true, &at)?;
-            replace_fields_and_roles(conn, id, &person)?;
+            let id = insert_person(conn, &person, true, at)?;
+            // A new row has no fields or roles: a deleted person's went with
+            // it (ON DELETE CASCADE).
+            insert_fields_and_roles(conn, id, &person)?;
             Ok(UpsertOutcome::Created)
         }
     }
@@ -390,7 +432,8 @@ impl Infraon {
     pub fn upsert(&self, p: &Person) -> Result<UpsertOutcome, DirectoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let outcome = upsert_in(&tx, p)?;
+        let rules = Rules::load(&tx)?;
+        let outcome = upsert_in(&tx, &rules, p, &now())?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -398,19 +441,24 @@ impl Infraon {
     /// Create or update a page of people in one transaction. Each person runs
     /// in its own savepoint, so one that is rejected or conflicts is undone
     /// alone and the others land. If the transaction itself cannot commit,
-    /// every person reports that error: none of them landed.
+    /// every person reports that error: none of them landed. The people a
+    /// batch creates or changes share one `updated_at`, the batch's.
     pub fn upsert_batch(&self, people: &[Person]) -> Vec<Result<UpsertOutcome, DirectoryError>> {
         let mut conn = self.conn();
         let run = |conn: &mut Connection| -> Result<_, DirectoryError> {
-            let mut tx = conn.transaction()?;
+            let tx = conn.transaction()?;
+            let rules = Rules::load(&tx)?;
+            let at = now();
             let mut results = Vec::with_capacity(people.len());
+            // Savepoints by hand: rusqlite's parse their SQL every time.
+            let savepoint = |sql: &str| tx.prepare_cached(sql)?.execute([]).map(|_| ());
             for p in people {
-                let sp = tx.savepoint()?;
-                let result = upsert_in(&sp, p);
-                if result.is_ok() {
-                    sp.commit()?;
+                savepoint("SAVEPOINT person")?;
+                let result = upsert_in(&tx, &rules, p, &at);
+                if result.is_err() {
+                    savepoint("ROLLBACK TO person")?;
                 }
-                // A savepoint dropped without commit rolls back.
+                savepoint("RELEASE person")?;
                 results.push(result);
             }
             tx.commit()?;

@@ -4,19 +4,20 @@
 use serde_json::Value;
 
 use crate::link::next_link;
-use crate::okta_error::{OktaFailure, RateLimit, classify_json};
+use crate::okta_error::{JsonBody, OktaFailure, RateLimit, classify_json_as};
 use crate::origin::OktaOrigin;
 use crate::ports::{Http, HttpRequest};
 
-/// One successful (2xx, JSON) Okta answer.
+/// One successful (2xx, JSON) Okta answer, its body parsed as `B` (a whole
+/// [`Value`] unless the caller asks for less).
 #[derive(Debug, Clone, PartialEq)]
-pub struct OktaResponse {
+pub struct OktaResponse<B = Value> {
     /// HTTP status.
     pub status: u16,
     /// Response headers.
     pub headers: Vec<(String, String)>,
     /// The parsed body (an object or a list).
-    pub body_json: Value,
+    pub body_json: B,
     /// `X-Rate-Limit-*` of this answer.
     pub rate_limit: RateLimit,
     /// `X-Okta-Request-Id` of this answer.
@@ -51,6 +52,14 @@ impl<'a> OktaClient<'a> {
 
     /// GET a path (starting with `/`, query included) on the org.
     pub fn get(&mut self, path_and_query: &str) -> Result<OktaResponse, OktaFailure> {
+        self.get_as(path_and_query)
+    }
+
+    /// [`OktaClient::get`], the body parsed as `B`.
+    pub fn get_as<B: JsonBody>(
+        &mut self,
+        path_and_query: &str,
+    ) -> Result<OktaResponse<B>, OktaFailure> {
         if !path_and_query.starts_with('/') {
             return Err(OktaFailure::Other(format!(
                 "internal error: `{path_and_query}` is not an absolute path"
@@ -63,6 +72,11 @@ impl<'a> OktaClient<'a> {
     /// GET an absolute URL, typically a `next` link. Refused unless it is on
     /// the config's origin: the token must never be sent anywhere else.
     pub fn get_url(&mut self, url: &str) -> Result<OktaResponse, OktaFailure> {
+        self.get_url_as(url)
+    }
+
+    /// [`OktaClient::get_url`], the body parsed as `B`.
+    pub fn get_url_as<B: JsonBody>(&mut self, url: &str) -> Result<OktaResponse<B>, OktaFailure> {
         if !self.origin.is_same_origin(url) {
             return Err(OktaFailure::Other(format!(
                 "refusing to follow a link outside {} ({}); the API token is only ever sent to the configured Okta origin",
@@ -71,6 +85,24 @@ impl<'a> OktaClient<'a> {
             )));
         }
         self.send(url.to_owned())
+    }
+
+    /// Start the GET of a path early (see [`Http::prefetch`]): a later
+    /// [`OktaClient::get_as`] of the same path takes its answer.
+    pub fn prefetch(&mut self, path_and_query: &str) {
+        if path_and_query.starts_with('/') {
+            let req = self.request(self.origin.url(path_and_query));
+            self.http.prefetch(&req);
+        }
+    }
+
+    /// Start the GET of a `next` link early, if it is on the config's origin
+    /// (see [`OktaClient::prefetch`]).
+    pub fn prefetch_url(&mut self, url: &str) {
+        if self.origin.is_same_origin(url) {
+            let req = self.request(url.to_owned());
+            self.http.prefetch(&req);
+        }
     }
 
     /// Requests sent so far, failed ones included.
@@ -93,8 +125,9 @@ impl<'a> OktaClient<'a> {
         &self.origin
     }
 
-    fn send(&mut self, url: String) -> Result<OktaResponse, OktaFailure> {
-        let req = HttpRequest {
+    /// The authenticated GET of `url`.
+    fn request(&self, url: String) -> HttpRequest {
+        HttpRequest {
             method: "GET".into(),
             url,
             headers: vec![
@@ -105,7 +138,11 @@ impl<'a> OktaClient<'a> {
                     format!("infraon-okta-plugin/{}", crate::VERSION),
                 ),
             ],
-        };
+        }
+    }
+
+    fn send<B: JsonBody>(&mut self, url: String) -> Result<OktaResponse<B>, OktaFailure> {
+        let req = self.request(url);
         self.requests += 1;
         let resp = self
             .http
@@ -114,7 +151,7 @@ impl<'a> OktaClient<'a> {
         // Kept even for failures: a 429's headers are exactly what matters.
         self.last_rate_limit = RateLimit::from_headers(&resp);
         self.last_request_id = resp.header("X-Okta-Request-Id").map(str::to_owned);
-        let body_json = classify_json(&resp).map_err(|f| f.redact(self.token))?;
+        let body_json = classify_json_as(&resp).map_err(|f| f.redact(self.token))?;
         let next_link = next_link(&resp.headers_all("Link"));
         Ok(OktaResponse {
             status: resp.status,

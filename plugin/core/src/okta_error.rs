@@ -180,9 +180,31 @@ impl OktaFailure {
     }
 }
 
+/// A 2xx JSON body as a caller wants it parsed: a whole [`Value`], or only
+/// what the caller reads (see [`crate::sync::records`]).
+pub trait JsonBody: Sized {
+    /// Parse a body; `Ok(None)` for valid JSON that is neither an object
+    /// nor a list, which no Okta answer is.
+    fn parse(body: &[u8]) -> serde_json::Result<Option<Self>>;
+}
+
+impl JsonBody for Value {
+    fn parse(body: &[u8]) -> serde_json::Result<Option<Self>> {
+        Ok(match serde_json::from_slice::<Value>(body)? {
+            v @ (Value::Array(_) | Value::Object(_)) => Some(v),
+            _ => None,
+        })
+    }
+}
+
 /// Check a response's status and, for 2xx, that it is JSON; the body is
 /// returned parsed so callers do not parse it twice.
 pub fn classify_json(resp: &HttpResponse) -> Result<Value, OktaFailure> {
+    classify_json_as(resp)
+}
+
+/// [`classify_json`], the body parsed as `B`.
+pub fn classify_json_as<B: JsonBody>(resp: &HttpResponse) -> Result<B, OktaFailure> {
     match resp.status {
         200..=299 => parse_json_body(resp),
         401 => Err(OktaFailure::InvalidToken(OktaError::from_response(resp))),
@@ -216,7 +238,7 @@ pub fn classify(resp: &HttpResponse) -> Result<(), OktaFailure> {
     classify_json(resp).map(|_| ())
 }
 
-fn parse_json_body(resp: &HttpResponse) -> Result<Value, OktaFailure> {
+fn parse_json_body<B: JsonBody>(resp: &HttpResponse) -> Result<B, OktaFailure> {
     let ctype = resp.header("Content-Type").unwrap_or("");
     let mime = ctype
         .split(';')
@@ -231,9 +253,9 @@ fn parse_json_body(resp: &HttpResponse) -> Result<Value, OktaFailure> {
             describe_body(resp)
         )));
     }
-    match serde_json::from_slice::<Value>(&resp.body) {
-        Ok(v @ (Value::Array(_) | Value::Object(_))) => Ok(v),
-        Ok(_) => Err(OktaFailure::UnexpectedResponse(
+    match B::parse(&resp.body) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(OktaFailure::UnexpectedResponse(
             "the JSON body is neither an object nor a list".into(),
         )),
         Err(e) if e.is_eof() => Err(OktaFailure::UnexpectedResponse(format!(

@@ -18,6 +18,11 @@ fn fingerprint(url: &str) -> u64 {
 }
 
 impl LinksFollowed {
+    /// Whether [`LinksFollowed::follow`] would accept `next`.
+    pub fn allows(&self, next: Option<&str>) -> bool {
+        next.is_none_or(|url| !self.0.contains(&fingerprint(url)))
+    }
+
     /// Records the page about to be read: `None` starts a listing afresh.
     /// Fails with the repeated URL when `next` was followed before.
     pub fn follow(&mut self, next: Option<&str>) -> Result<(), String> {
@@ -44,6 +49,9 @@ mod tests {
         seen.follow(None).unwrap();
         seen.follow(Some("https://o/api/v1/users?after=a")).unwrap();
         seen.follow(Some("https://o/api/v1/users?after=b")).unwrap();
+        assert!(!seen.allows(Some("https://o/api/v1/users?after=a")));
+        assert!(seen.allows(Some("https://o/api/v1/users?after=c")));
+        assert!(seen.allows(None));
         assert_eq!(
             seen.follow(Some("https://o/api/v1/users?after=a")),
             Err("https://o/api/v1/users?after=a".to_owned())

@@ -73,7 +73,21 @@ pub enum TransportError {
 pub trait Http {
     /// Send one request and read the whole answer.
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Start sending a request the caller will [`Http::send`] later, without
+    /// waiting for it, so that the answer is on its way while the caller
+    /// works. A `send` of an identical request then takes that answer (or
+    /// that failure) instead of sending again. An identical request already
+    /// on its way is not started twice; at most [`MAX_EARLY_REQUESTS`] are
+    /// on their way, starting one more drops the oldest. A hint: the
+    /// default sends nothing early.
+    fn prefetch(&mut self, req: &HttpRequest) {
+        let _ = req;
+    }
 }
+
+/// How many early requests ([`Http::prefetch`]) may be on their way at once.
+pub const MAX_EARLY_REQUESTS: usize = 2;
 
 /// Mirrors WIT `storage-error`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

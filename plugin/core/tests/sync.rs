@@ -47,6 +47,10 @@ fn first_full_sync_lands_everyone_and_a_second_changes_nothing() {
     assert_eq!((r.counts.unsynced, r.counts.deactivated), (0, 0));
     assert_eq!(r.counts.role_changes, 8);
     assert_eq!(r.requests, 1 + 3 + 1 + 1);
+    // Every page after the first was asked for early, and each of those
+    // early requests was sent: nothing extra.
+    assert_eq!((w.okta.prefetch_used, w.okta.prefetch_dropped), (5, 0));
+    assert!(w.okta.prefetched.is_empty());
     assert_eq!(r.mode, SyncMode::Full);
     assert!(r.ended_at.is_some());
 
@@ -89,9 +93,11 @@ fn first_full_sync_lands_everyone_and_a_second_changes_nothing() {
     assert_eq!(p0.roles, vec!["Change Manager"]);
     assert_eq!(w.person(&uid(1)).roles, vec!["Service Desk Agent"]);
     assert_eq!(w.person(&uid(7)).roles, vec!["Technician"]);
-    // One batch per users page: the visible page and the deprovisioned page.
+    // One batch per users page: the visible page and the deprovisioned page,
+    // each looked up in one call too.
     assert_eq!(w.dir.calls.upsert_batch, 2);
     assert_eq!(w.dir.calls.upsert, 0);
+    assert_eq!(w.dir.calls.find_batch, 2);
 
     let before = w.people();
     let again = w.run(SyncMode::Full);

@@ -14,6 +14,7 @@ use crate::sync::keys;
 use crate::sync::mapping::map_user;
 use crate::sync::memberships::GroupRef;
 use crate::sync::paths::encode;
+use crate::sync::records::OktaUser;
 use crate::sync::types::SyncError;
 
 /// Pages of a user's groups a preview follows: far more groups than any
@@ -144,6 +145,7 @@ pub fn preview(host: &mut Host<'_>, config_name: &str, login: &str) -> Result<Pe
     groups.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     let roles = host.directory.list_roles().map_err(other)?;
     let granted = compiled.roles(cfg.sync_target, &groups, &roles);
+    let user = OktaUser::from_value(&user);
     map_user(&user, &cfg.name, cfg.sync_target, &compiled, granted)
         .map_err(|(code, why)| MapError::Other(format!("this user would not sync ({code}): {why}")))
 }

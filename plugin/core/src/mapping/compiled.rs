@@ -23,6 +23,8 @@ pub const MAX_PATTERN_CHARS: usize = 512;
 #[derive(Debug, Clone)]
 pub struct Compiled {
     fields: Vec<Field>,
+    /// The targets fields name explicitly (`custom.*` expansion skips them).
+    explicit: BTreeSet<String>,
     rules: Vec<Rule>,
     default_user_role: Option<String>,
     default_requester_role: Option<String>,
@@ -190,6 +192,7 @@ impl Compiled {
             return Err(errors);
         }
         Ok(Compiled {
+            explicit: fields.iter().map(|f| f.target.clone()).collect(),
             fields,
             rules,
             default_user_role: m.default_user_role.clone(),
@@ -201,13 +204,13 @@ impl Compiled {
     /// field whose value is not empty, `custom.*` expanded, sorted by target.
     pub fn values(&self, profile: &Map<String, Value>) -> Vec<(String, String)> {
         let mut out: BTreeMap<String, String> = BTreeMap::new();
-        let explicit: BTreeSet<&str> = self.fields.iter().map(|f| f.target.as_str()).collect();
+        let explicit = &self.explicit;
         for f in &self.fields {
             match &f.source {
                 Source::AllCustom => {
                     for k in profile.keys().filter(|k| !is_base_attribute(k)) {
                         let target = format!("custom.{k}");
-                        if !explicit.contains(target.as_str()) {
+                        if !explicit.contains(&target) {
                             out.insert(target, self.apply(f, template::text(profile, k), profile));
                         }
                     }

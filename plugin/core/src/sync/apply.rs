@@ -9,13 +9,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::config::SyncTarget;
 use crate::directory::{Directory, DirectoryError, Person, PersonStatus, Role, UpsertOutcome};
 use crate::mapping::Compiled;
 use crate::sync::mapping::{Identity, identity, map_user};
 use crate::sync::memberships::Memberships;
+use crate::sync::records::OktaUser;
 use crate::sync::types::{Counts, ReasonCode, SyncError, UnsyncedRecord};
 
 /// What a users page leaves for later steps (stored per page).
@@ -66,27 +66,27 @@ impl Ctx<'_> {
 pub fn apply_users(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
-    users: &[Value],
+    users: &[OktaUser],
     memberships: &mut Memberships,
     emails: &mut HashMap<String, String>,
     counts: &mut Counts,
 ) -> Result<(UsersPage, Vec<UnsyncedRecord>), SyncError> {
     let mut page = UsersPage::default();
-    let mut unsynced = Vec::new();
-    let mut batch: Vec<(Identity, Option<Person>, Person)> = Vec::new();
+    // Users mapped and not refused yet, and the unsynced ones, in page order.
+    // Who a user is (for unsynced records) is worked out only when needed.
+    let mut entries: Vec<Result<(&OktaUser, Person), UnsyncedRecord>> = Vec::new();
     for user in users {
         counts.fetched += 1;
-        let who = identity(user);
-        let groups = memberships.groups_of(&who.okta_id);
+        let groups = memberships.groups_of(&user.id);
         let roles = ctx.mapping.roles(ctx.kind, &groups, ctx.roles);
-        let mut person = match map_user(user, ctx.config, ctx.kind, ctx.mapping, roles) {
+        let person = match map_user(user, ctx.config, ctx.kind, ctx.mapping, roles) {
             Ok(p) => p,
             Err((code, text)) => {
                 // Still listed by Okta: not absent, so never deactivated for it.
-                if !who.okta_id.is_empty() {
-                    page.seen.push((who.okta_id.clone(), String::new()));
+                if !user.id.is_empty() {
+                    page.seen.push((user.id.clone(), String::new()));
                 }
-                unsynced.push(ctx.unsynced(&who, code, text));
+                entries.push(Err(ctx.unsynced(&identity(user), code, text)));
                 continue;
             }
         };
@@ -95,16 +95,38 @@ pub fn apply_users(
         match emails.get(&email) {
             Some(other) if *other != person.external_id => {
                 let text = format!("Okta user `{other}` of this run already has this email");
-                unsynced.push(ctx.unsynced(&who, ReasonCode::DuplicateEmail, text));
+                entries.push(Err(ctx.unsynced(
+                    &identity(user),
+                    ReasonCode::DuplicateEmail,
+                    text,
+                )));
                 continue;
             }
             _ => {
                 emails.insert(email, person.external_id.clone());
             }
         }
-        let prior = dir
-            .find_by_external_id(ctx.kind, &person.external_id)
-            .map_err(SyncError::host)?;
+        entries.push(Ok((user, person)));
+    }
+    // What Infraon has for each of them, in one directory call.
+    let ids: Vec<String> = entries
+        .iter()
+        .filter_map(|e| e.as_ref().ok().map(|(_, p)| p.external_id.clone()))
+        .collect();
+    let mut found = find_all(dir, ctx.kind, &ids)?.into_iter();
+    let mut unsynced = Vec::new();
+    // Who each person of the batch is and what Infraon had, beside the batch.
+    let mut batch: Vec<(&OktaUser, Option<Person>)> = Vec::new();
+    let mut people: Vec<Person> = Vec::new();
+    for entry in entries {
+        let (who, mut person) = match entry {
+            Ok(mapped) => mapped,
+            Err(record) => {
+                unsynced.push(record);
+                continue;
+            }
+        };
+        let prior = found.next().flatten();
         if let Some(p) = &prior
             && person.status == PersonStatus::Deactivated
             && p.status != PersonStatus::Deactivated
@@ -117,14 +139,14 @@ pub fn apply_users(
         if ctx.dry_run {
             match preview(dir, ctx.kind, prior.as_ref(), &person)? {
                 Ok(outcome) => tally(counts, prior.as_ref(), &person, outcome),
-                Err(e) => unsynced.push(refusal(ctx, &who, e)?),
+                Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
             }
         } else {
-            batch.push((who, prior, person));
+            batch.push((who, prior));
+            people.push(person);
         }
     }
     if !batch.is_empty() {
-        let people: Vec<Person> = batch.iter().map(|(_, _, p)| p.clone()).collect();
         let results = dir.upsert_batch(&people);
         if results.len() != people.len() {
             return Err(SyncError::Host(format!(
@@ -133,10 +155,10 @@ pub fn apply_users(
                 people.len()
             )));
         }
-        for ((who, prior, person), result) in batch.iter().zip(results) {
+        for (((who, prior), person), result) in batch.iter().zip(&people).zip(results) {
             match result {
                 Ok(outcome) => tally(counts, prior.as_ref(), person, outcome),
-                Err(e) => unsynced.push(refusal(ctx, who, e)?),
+                Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
             }
         }
     }
@@ -154,12 +176,8 @@ pub fn apply_role_changes(
     counts: &mut Counts,
 ) -> Result<Vec<UnsyncedRecord>, SyncError> {
     let mut batch = Vec::new();
-    for id in ids {
-        let Some(prior) = dir
-            .find_by_external_id(ctx.kind, id)
-            .map_err(SyncError::host)?
-            .filter(|p| p.config == ctx.config)
-        else {
+    for (id, prior) in ids.iter().zip(find_all(dir, ctx.kind, ids)?) {
+        let Some(prior) = prior.filter(|p| p.config == ctx.config) else {
             // Never synced (or unsynced): the next full run decides.
             continue;
         };
@@ -198,6 +216,29 @@ pub fn apply_role_changes(
     }
     counts.unsynced += unsynced.len() as u32;
     Ok(unsynced)
+}
+
+/// The people linked to `ids`, one answer per id, in one directory call
+/// (none for no ids).
+fn find_all(
+    dir: &mut dyn Directory,
+    kind: SyncTarget,
+    ids: &[String],
+) -> Result<Vec<Option<Person>>, SyncError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = dir
+        .find_by_external_ids(kind, ids)
+        .map_err(SyncError::host)?;
+    if found.len() != ids.len() {
+        return Err(SyncError::Host(format!(
+            "the directory answered {} lookups for {} ids",
+            found.len(),
+            ids.len()
+        )));
+    }
+    Ok(found)
 }
 
 fn role_set(roles: &[String]) -> BTreeSet<&str> {

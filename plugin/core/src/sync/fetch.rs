@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::okta_client::{OktaClient, OktaResponse};
-use crate::okta_error::{OktaFailure, RateLimit};
+use crate::okta_error::{JsonBody, OktaFailure, RateLimit};
 use crate::ports::Clock;
 
 /// Retries of a 5xx, timeout or connection failure, each after twice the
@@ -76,14 +76,18 @@ impl<'a> Fetcher<'a> {
     }
 
     /// GET `next` (a `Link` URL) when given, else the first page `path`.
-    pub fn get(&mut self, path: &str, next: Option<&str>) -> Result<OktaResponse, OktaFailure> {
+    pub fn get<B: JsonBody>(
+        &mut self,
+        path: &str,
+        next: Option<&str>,
+    ) -> Result<OktaResponse<B>, OktaFailure> {
         let mut transient = 0;
         let mut limited = 0;
         loop {
             self.wait_for_budget();
             let result = match next {
-                Some(url) => self.client.get_url(url),
-                None => self.client.get(path),
+                Some(url) => self.client.get_url_as(url),
+                None => self.client.get_as(path),
             };
             // Unchanged after a transport failure, so this only ever learns.
             self.rate.update(self.client.last_rate_limit());
@@ -107,6 +111,29 @@ impl<'a> Fetcher<'a> {
         }
     }
 
+    /// Start the GET [`Fetcher::get`] would send first for `path` / `next`
+    /// without waiting for it (see [`crate::ports::Http::prefetch`]); nothing
+    /// when the rate-limit reserve would make that GET wait first.
+    pub fn prefetch(&mut self, path: &str, next: Option<&str>) {
+        if self.must_wait() {
+            return;
+        }
+        match next {
+            Some(url) => self.client.prefetch_url(url),
+            None => self.client.prefetch(path),
+        }
+    }
+
+    /// Whether what is left of the window is the reserve.
+    fn must_wait(&self) -> bool {
+        let (Some(remaining), Some(_)) = (self.rate.remaining, self.rate.reset_at) else {
+            return false;
+        };
+        let limit = u64::from(self.rate.limit.unwrap_or(0));
+        let reserve = (limit * u64::from(self.reserve_percent)).div_ceil(100);
+        u64::from(remaining) <= reserve
+    }
+
     /// Milliseconds until just after `reset` (Unix seconds).
     fn until(&self, reset: u64) -> u64 {
         (reset * 1000 + RESET_MARGIN_MS).saturating_sub(self.clock.now_unix_ms())
@@ -114,12 +141,10 @@ impl<'a> Fetcher<'a> {
 
     /// Sleep until the window resets when what is left is the reserve.
     fn wait_for_budget(&mut self) {
-        let (Some(remaining), Some(reset)) = (self.rate.remaining, self.rate.reset_at) else {
+        let Some(reset) = self.rate.reset_at else {
             return;
         };
-        let limit = u64::from(self.rate.limit.unwrap_or(0));
-        let reserve = (limit * u64::from(self.reserve_percent)).div_ceil(100);
-        if u64::from(remaining) <= reserve {
+        if self.must_wait() {
             let wait = self.until(reset);
             if wait > 0 {
                 self.clock.sleep_ms(wait);

@@ -8,13 +8,12 @@
 //! unsynced as `missing-required-field`; an Okta status this plugin does not
 //! know as `unknown-status` (see [`lifecycle`](super::lifecycle)).
 
-use serde_json::{Map, Value};
-
 use crate::config::SyncTarget;
 use crate::directory::{Person, PersonStatus};
 use crate::mapping::Compiled;
 use crate::mapping::template::text;
 use crate::sync::lifecycle::status_of;
+use crate::sync::records::OktaUser;
 use crate::sync::types::ReasonCode;
 
 /// Okta's base user profile schema: everything else is a custom attribute.
@@ -66,19 +65,10 @@ pub struct Identity {
 }
 
 /// Read the identity of an Okta user record, whatever its shape.
-pub fn identity(user: &Value) -> Identity {
-    let profile = user.get("profile").and_then(Value::as_object);
-    let p = |k: &str| {
-        profile
-            .map(|m| text(m, k).trim().to_owned())
-            .unwrap_or_default()
-    };
+pub fn identity(user: &OktaUser) -> Identity {
+    let p = |k: &str| text(&user.profile, k).trim().to_owned();
     Identity {
-        okta_id: user
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
+        okta_id: user.id.clone(),
         login: p("login"),
         email: p("email"),
         display_name: display_name(&p("displayName"), &p("firstName"), &p("lastName")),
@@ -102,7 +92,7 @@ pub fn is_base_attribute(name: &str) -> bool {
 /// Infraon (with `roles`, from [`Compiled::roles`]), or the reason it
 /// cannot be.
 pub fn map_user(
-    user: &Value,
+    user: &OktaUser,
     config: &str,
     kind: SyncTarget,
     mapping: &Compiled,
@@ -114,16 +104,11 @@ pub fn map_user(
             format!("the Okta user has no {what}"),
         )
     };
-    let okta_id = user.get("id").and_then(Value::as_str).unwrap_or("");
+    let okta_id = user.id.as_str();
     if okta_id.is_empty() {
         return Err(missing("id"));
     }
-    let empty = Map::new();
-    let profile = user
-        .get("profile")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let mut fields = mapping.values(profile);
+    let mut fields = mapping.values(&user.profile);
     let mut take = |name: &str| {
         fields
             .iter()
@@ -140,7 +125,7 @@ pub fn map_user(
     if email.is_empty() {
         return Err(missing("email"));
     }
-    let okta_status = user.get("status").and_then(Value::as_str).unwrap_or("");
+    let okta_status = user.status.as_str();
     let status: PersonStatus = status_of(okta_status).ok_or_else(|| {
         (
             ReasonCode::UnknownStatus,
@@ -177,6 +162,7 @@ mod tests {
             "badgeNumber": 12, "isContractor": false, "skills": ["rust", "go"], "nested": {"a": 1}
         }});
         let m = Compiled::new(&defaults(SyncTarget::Users)).unwrap();
+        let user = OktaUser::from_value(&user);
         let p = map_user(&user, "c", SyncTarget::Users, &m, vec![]).unwrap();
         assert_eq!(p.login, "a@x.io");
         assert_eq!(p.display_name, "Ada L");
@@ -191,6 +177,7 @@ mod tests {
             ]
         );
         let no_email = json!({"id": "00u2", "status": "ACTIVE", "profile": {"login": "b"}});
+        let no_email = OktaUser::from_value(&no_email);
         let err = map_user(&no_email, "c", SyncTarget::Users, &m, vec![]).unwrap_err();
         assert_eq!(err.0, ReasonCode::MissingRequiredField);
     }

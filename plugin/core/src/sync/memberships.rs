@@ -45,7 +45,16 @@ pub struct Memberships {
     names: HashMap<String, String>,
     members: BTreeMap<String, BTreeSet<String>>,
     before: BTreeMap<String, GroupSnapshot>,
-    by_user: Option<HashMap<String, Vec<GroupRef>>>,
+    by_user: Option<ByUser>,
+}
+
+/// Each user's groups, built once from `members` when first asked: groups
+/// are kept once, sorted by name then id, and a user's are their positions
+/// in that order (a user is in a few groups, a group has many users).
+#[derive(Debug)]
+struct ByUser {
+    groups: Vec<GroupRef>,
+    of_user: HashMap<String, Vec<u32>>,
 }
 
 impl Memberships {
@@ -110,21 +119,39 @@ impl Memberships {
     pub fn groups_of(&mut self, user: &str) -> Vec<GroupRef> {
         let (members, names) = (&self.members, &self.names);
         let index = self.by_user.get_or_insert_with(|| {
-            let mut idx: HashMap<String, Vec<GroupRef>> = HashMap::new();
-            for (g, users) in members {
-                let group = GroupRef {
-                    id: g.clone(),
-                    name: names.get(g).cloned().unwrap_or_default(),
-                };
-                for u in users {
-                    idx.entry(u.clone()).or_default().push(group.clone());
+            let mut groups: Vec<(&String, &BTreeSet<String>, GroupRef)> = members
+                .iter()
+                .map(|(g, users)| {
+                    let group = GroupRef {
+                        id: g.clone(),
+                        name: names.get(g).cloned().unwrap_or_default(),
+                    };
+                    (g, users, group)
+                })
+                .collect();
+            groups.sort_by(|(_, _, a), (_, _, b)| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+            let mut of_user: HashMap<String, Vec<u32>> = HashMap::new();
+            for (position, (_, users, _)) in groups.iter().enumerate() {
+                for u in *users {
+                    match of_user.get_mut(u.as_str()) {
+                        Some(v) => v.push(position as u32),
+                        None => {
+                            of_user.insert(u.clone(), vec![position as u32]);
+                        }
+                    }
                 }
             }
-            idx.values_mut()
-                .for_each(|v| v.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id))));
-            idx
+            ByUser {
+                groups: groups.into_iter().map(|(_, _, g)| g).collect(),
+                of_user,
+            }
         });
-        index.get(user).cloned().unwrap_or_default()
+        index.of_user.get(user).map_or_else(Vec::new, |positions| {
+            positions
+                .iter()
+                .map(|&p| index.groups[p as usize].clone())
+                .collect()
+        })
     }
 
     /// Names of the groups `user` is in, sorted.

@@ -38,6 +38,7 @@ pub mod lifecycle;
 pub mod mapping;
 pub mod memberships;
 pub mod paths;
+pub mod records;
 pub mod run;
 pub mod settings;
 pub mod types;

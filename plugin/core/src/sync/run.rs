@@ -3,12 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
-
 use crate::directory::Role;
 use crate::mapping::{self, Compiled};
 use crate::okta_client::{OktaClient, OktaResponse};
-use crate::okta_error::OktaFailure;
+use crate::okta_error::{JsonBody, OktaFailure};
 use crate::origin::OktaOrigin;
 use crate::ports::{Host, Level};
 use crate::store::{find_config, token_key};
@@ -19,6 +17,7 @@ use crate::sync::finish::{complete, finish};
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, MembersPage, Memberships};
 use crate::sync::paths;
+use crate::sync::records::{Listing, OktaGroup, OktaMember, OktaUser};
 use crate::sync::settings::load_settings;
 use crate::sync::types::{
     Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger, UnsyncedRecord,
@@ -258,39 +257,38 @@ impl SyncRun {
         match cp.phase.clone() {
             Phase::Groups { next } => {
                 let since = cp.since.clone();
-                let resp = fetch(host, cache, cp, &paths::groups(since.as_deref()), next)?;
-                let page = list(&resp, "groups")?
-                    .iter()
+                let resp: OktaResponse<Listing<OktaGroup>> =
+                    fetch(host, cache, cp, &paths::groups(since.as_deref()), next)?;
+                let page = list(resp.body_json, "groups")?
+                    .into_iter()
                     .map(|g| GroupRef {
-                        id: str_at(g, &["id"]),
-                        name: str_at(g, &["profile", "name"]),
+                        id: g.id,
+                        name: g.name,
                     })
                     .filter(|g| !g.id.is_empty())
                     .collect::<Vec<_>>();
-                let key = keys::work_page(&config, id, "groups", cp.seq.groups);
-                keys::put_json(host.storage, &key, &page)?;
-                cp.seq.groups += 1;
-                cache.memberships.add_groups(page);
+                cache.memberships.add_groups(page.clone());
                 cp.phase = match resp.next_link {
                     Some(n) => Phase::Groups { next: Some(n) },
                     None => after_groups(&cache.memberships, 0),
                 };
+                prefetch(host, cache, cp);
+                let key = keys::work_page(&config, id, "groups", cp.seq.groups);
+                keys::put_json(host.storage, &key, &page)?;
+                cp.seq.groups += 1;
             }
             Phase::Members { group, next } => {
                 let gid = cache.memberships.listed[group].id.clone();
-                let resp = fetch(host, cache, cp, &paths::members(&gid), next)?;
+                let resp: OktaResponse<Listing<OktaMember>> =
+                    fetch(host, cache, cp, &paths::members(&gid), next)?;
                 let page = MembersPage {
                     group: gid,
-                    members: list(&resp, "group members")?
-                        .iter()
-                        .map(|u| str_at(u, &["id"]))
+                    members: list(resp.body_json, "group members")?
+                        .into_iter()
+                        .map(|u| u.id)
                         .filter(|u| !u.is_empty())
                         .collect(),
                 };
-                let key = keys::work_page(&config, id, "members", cp.seq.members);
-                keys::put_json(host.storage, &key, &page)?;
-                cp.seq.members += 1;
-                cache.memberships.add_members(&page);
                 cp.phase = match resp.next_link {
                     Some(n) => Phase::Members {
                         group,
@@ -298,24 +296,31 @@ impl SyncRun {
                     },
                     None => after_groups(&cache.memberships, group + 1),
                 };
+                prefetch(host, cache, cp);
+                let key = keys::work_page(&config, id, "members", cp.seq.members);
+                keys::put_json(host.storage, &key, &page)?;
+                cp.seq.members += 1;
+                cache.memberships.add_members(&page);
             }
             Phase::Users { next } => {
                 let since = cp.since.clone();
                 let resp = fetch(host, cache, cp, &paths::users(since.as_deref()), next)?;
-                apply_page(host, cache, cp, &resp)?;
-                cp.phase = match (resp.next_link, cp.is_full()) {
+                cp.phase = match (resp.next_link.clone(), cp.is_full()) {
                     (Some(n), _) => Phase::Users { next: Some(n) },
                     (None, true) => Phase::Deprovisioned { next: None },
                     (None, false) => Phase::Memberships { done: 0 },
                 };
+                prefetch(host, cache, cp);
+                apply_page(host, cache, cp, resp)?;
             }
             Phase::Deprovisioned { next } => {
                 let resp = fetch(host, cache, cp, &paths::deprovisioned(), next)?;
-                apply_page(host, cache, cp, &resp)?;
-                cp.phase = match resp.next_link {
+                cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::Deprovisioned { next: Some(n) },
                     None => Phase::Finish,
                 };
+                prefetch(host, cache, cp);
+                apply_page(host, cache, cp, resp)?;
             }
             Phase::Memberships { done } => {
                 let todo: Vec<String> = cache
@@ -379,9 +384,9 @@ fn apply_page(
     host: &mut Host<'_>,
     cache: &mut Cache,
     cp: &mut Checkpoint,
-    resp: &OktaResponse,
+    resp: OktaResponse<Listing<OktaUser>>,
 ) -> Result<(), Stop> {
-    let users = list(resp, "users")?;
+    let users = list(resp.body_json, "users")?;
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let mut counts = cp.record.counts;
     let (page, unsynced) = {
@@ -389,7 +394,7 @@ fn apply_page(
         apply::apply_users(
             host.directory,
             &ctx,
-            users,
+            &users,
             &mut cache.memberships,
             &mut cache.emails,
             &mut counts,
@@ -424,13 +429,13 @@ fn save_unsynced(
 
 /// One GET through the pacing, retrying fetcher; requests are counted in the
 /// record whether or not the GET succeeded.
-fn fetch(
+fn fetch<B: JsonBody>(
     host: &mut Host<'_>,
     cache: &Cache,
     cp: &mut Checkpoint,
     path: &str,
     next: Option<String>,
-) -> Result<OktaResponse, Stop> {
+) -> Result<OktaResponse<B>, Stop> {
     cp.links_followed.follow(next.as_deref()).map_err(|url| {
         Stop::Okta(OktaFailure::UnexpectedResponse(format!(
             "Okta's paging loops: the next link {url} points back at a page already read"
@@ -449,21 +454,57 @@ fn fetch(
     result.map_err(Stop::Okta)
 }
 
-/// The body of a listing, which must be a JSON list.
-fn list<'r>(resp: &'r OktaResponse, what: &str) -> Result<&'r Vec<Value>, Stop> {
-    resp.body_json.as_array().ok_or_else(|| {
-        Stop::Okta(OktaFailure::UnexpectedResponse(format!(
-            "the {what} listing is not a JSON list"
-        )))
-    })
+/// Start the GET the next step will send first, so that Okta prepares the
+/// next page while this step applies the current one (see
+/// [`crate::ports::Http::prefetch`]). `cp.phase` is the next step's phase.
+/// While members are listed, the first page of the group after the next
+/// step's is asked for too: its URL is known before the next step's answer,
+/// so Okta prepares two pages at once. Nothing is sent that a later step
+/// would not send: not a link the paging guard refuses, nor while the
+/// rate-limit reserve would make it wait.
+fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
+    let (path, next) = match &cp.phase {
+        Phase::Groups { next } => (paths::groups(cp.since.as_deref()), next),
+        Phase::Members { group, next } => match cache.memberships.listed.get(*group) {
+            Some(g) => (paths::members(&g.id), next),
+            None => return,
+        },
+        Phase::Users { next } => (paths::users(cp.since.as_deref()), next),
+        Phase::Deprovisioned { next } => (paths::deprovisioned(), next),
+        Phase::Memberships { .. } | Phase::Finish | Phase::Done => return,
+    };
+    if !cp.links_followed.allows(next.as_deref()) {
+        return;
+    }
+    let following = match &cp.phase {
+        Phase::Members { group, .. } => cache
+            .memberships
+            .listed
+            .get(group + 1)
+            .map(|g| paths::members(&g.id)),
+        _ => None,
+    };
+    let client = OktaClient::new(&mut *host.http, &cache.origin, &cache.token);
+    let mut fetcher = Fetcher::new(
+        client,
+        host.clock,
+        cp.rate,
+        cp.settings.rate_limit_reserve_percent,
+    );
+    fetcher.prefetch(&path, next.as_deref());
+    if let Some(first_page) = following {
+        fetcher.prefetch(&first_page, None);
+    }
 }
 
-fn str_at(v: &Value, path: &[&str]) -> String {
-    path.iter()
-        .try_fold(v, |v, k| v.get(k))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned()
+/// The records of a listing, which must be a JSON list.
+fn list<T>(body: Listing<T>, what: &str) -> Result<Vec<T>, Stop> {
+    match body {
+        Listing::List(items) => Ok(items),
+        Listing::NotAList => Err(Stop::Okta(OktaFailure::UnexpectedResponse(format!(
+            "the {what} listing is not a JSON list"
+        )))),
+    }
 }
 
 fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> {

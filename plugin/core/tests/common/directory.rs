@@ -17,6 +17,8 @@ pub struct Calls {
     pub upsert_batch: u32,
     pub set_status: u32,
     pub find: u32,
+    /// Calls of `find_by_external_ids` (each also counts its ids in `find`).
+    pub find_batch: u32,
 }
 
 pub struct MemDirectory {
@@ -199,6 +201,20 @@ impl Directory for MemDirectory {
         self.calls.find += 1;
         self.check()?;
         Ok(self.people.get(&key(kind, external_id)).cloned())
+    }
+
+    fn find_by_external_ids(
+        &mut self,
+        kind: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<Vec<Option<Person>>, DirectoryError> {
+        self.calls.find_batch += 1;
+        self.calls.find += external_ids.len() as u32;
+        self.check()?;
+        Ok(external_ids
+            .iter()
+            .map(|id| self.people.get(&key(kind, id)).cloned())
+            .collect())
     }
 
     fn find_by_email(

@@ -63,6 +63,12 @@ pub struct FakeOkta {
     pub sticky: Option<(String, Fault)>,
     /// Custom attributes of the profile schema: (name, JSON type).
     pub custom_schema: Vec<(String, String)>,
+    /// The requests announced by `prefetch`, until sent.
+    pub prefetched: Vec<HttpRequest>,
+    /// Sends of a request prefetched before.
+    pub prefetch_used: u32,
+    /// Prefetched requests dropped unsent, the oldest beyond the limit.
+    pub prefetch_dropped: u32,
 }
 
 impl FakeOkta {
@@ -83,6 +89,9 @@ impl FakeOkta {
                 ("officeLocation".into(), "string".into()),
                 ("badgeNumber".into(), "integer".into()),
             ],
+            prefetched: Vec::new(),
+            prefetch_used: 0,
+            prefetch_dropped: 0,
         }
     }
 
@@ -430,7 +439,22 @@ fn decode(s: &str) -> String {
 }
 
 impl Http for FakeOkta {
+    fn prefetch(&mut self, req: &HttpRequest) {
+        if self.prefetched.contains(req) {
+            return;
+        }
+        self.prefetched.push(req.clone());
+        if self.prefetched.len() > plugin_core::ports::MAX_EARLY_REQUESTS {
+            self.prefetched.remove(0);
+            self.prefetch_dropped += 1;
+        }
+    }
+
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        if let Some(i) = self.prefetched.iter().position(|p| p == req) {
+            self.prefetched.remove(i);
+            self.prefetch_used += 1;
+        }
         self.roll();
         let at_ms = self.t();
         if self.told_zero == Some(self.window) {
