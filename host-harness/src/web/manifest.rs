@@ -101,10 +101,13 @@ pub struct Choice {
 pub const MANIFEST_JSON: &str = include_str!("../../../manifest.json");
 
 impl Manifest {
-    /// The shipped manifest. It is checked by a test, so this cannot fail
-    /// in a released harness.
-    pub fn shipped() -> Manifest {
-        serde_json::from_str(MANIFEST_JSON).expect("manifest.json is valid (tested)")
+    /// The shipped manifest, parsed once. It is checked by a test, so this
+    /// cannot fail in a released harness.
+    pub fn shipped() -> &'static Manifest {
+        static SHIPPED: std::sync::LazyLock<Manifest> = std::sync::LazyLock::new(|| {
+            serde_json::from_str(MANIFEST_JSON).expect("manifest.json is valid (tested)")
+        });
+        &SHIPPED
     }
 
     /// The plugin's field id for a field the plugin names in a `field-error`

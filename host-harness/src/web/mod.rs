@@ -96,11 +96,6 @@ impl Console {
         self
     }
 
-    /// The address the browser reaches this console at.
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// Every route of the console.
     pub fn router(self) -> axum::Router {
         axum::Router::new()

@@ -40,20 +40,8 @@ pub async fn list(
     let infraon = console.runtime.infraon().clone();
     let people = match tokio::task::spawn_blocking(move || infraon.people(kind)).await {
         Ok(Ok(people)) => people,
-        Ok(Err(e)) => {
-            return page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                title,
-                &notice("bad", "error", &e.to_string()),
-            );
-        }
-        Err(e) => {
-            return page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                title,
-                &notice("bad", "error", &e.to_string()),
-            );
-        }
+        Ok(Err(e)) => return failed(title, &e),
+        Err(e) => return failed(title, &e),
     };
     let needle = query.q.trim().to_lowercase();
     let matching: Vec<_> = people
@@ -107,4 +95,12 @@ pub async fn list(
         page = query.page + 1,
     );
     page(StatusCode::OK, title, &body)
+}
+
+fn failed(title: &str, e: &dyn std::fmt::Display) -> Response {
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        title,
+        &notice("bad", "error", &e.to_string()),
+    )
 }

@@ -15,20 +15,6 @@ use plugin_sso::SsoError;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-/// A world with SSO on (public client, org server) and one linked technician.
-fn world() -> (World, fake_okta::UserInfo) {
-    let mut w = World::new();
-    w.configure_public();
-    let user = w.active(0);
-    w.link(
-        &user,
-        SyncTarget::Users,
-        &["Technician"],
-        PersonStatus::Active,
-    );
-    (w, user)
-}
-
 /// Asserts the refusal names `check`, and never quotes the token.
 fn refused(result: Result<plugin_sso::SignedIn, SsoError>, token: &str, check: &str) {
     match result {
@@ -86,7 +72,7 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_correct_forged_token_signs_in_so_the_checks_below_are_meaningful() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let (result, _) = attempt(&mut w, &user, signed);
     assert_eq!(result.expect("accepted").external_id, user.id);
     // `aud` may be a list containing us; `azp` equal to us is fine.
@@ -106,7 +92,7 @@ fn a_correct_forged_token_signs_in_so_the_checks_below_are_meaningful() {
 
 #[test]
 fn alg_none_is_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let kid = w.okta.signing_kid(None).unwrap();
     let (result, token) = attempt(&mut w, &user, |_, c| {
         format!(
@@ -129,7 +115,7 @@ fn alg_none_is_refused() {
 
 #[test]
 fn hs256_signed_with_the_public_key_is_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let jwks: Value = reqwest::blocking::get(format!("{}/oauth2/v1/keys", w.okta.url()))
         .unwrap()
         .json()
@@ -158,7 +144,7 @@ fn hs256_signed_with_the_public_key_is_refused() {
 
 #[test]
 fn a_tampered_payload_is_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let other = w.active(1);
     w.link(
         &other,
@@ -188,7 +174,7 @@ fn a_tampered_payload_is_refused() {
 
 #[test]
 fn a_wrong_issuer_is_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let (result, token) = attempt(&mut w, &user, |w, mut c| {
         c["iss"] = json!("https://evil.example.com");
         signed(w, c)
@@ -205,7 +191,7 @@ fn a_wrong_issuer_is_refused() {
 
 #[test]
 fn a_wrong_audience_is_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let (result, token) = attempt(&mut w, &user, |w, mut c| {
         c["aud"] = json!("0oasomeoneelse00000");
         signed(w, c)
@@ -226,7 +212,7 @@ fn a_wrong_audience_is_refused() {
 
 #[test]
 fn a_wrong_or_missing_nonce_is_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let (result, token) = attempt(&mut w, &user, |w, mut c| {
         c["nonce"] = json!("a-nonce-of-another-login");
         signed(w, c)
@@ -241,7 +227,7 @@ fn a_wrong_or_missing_nonce_is_refused() {
 
 #[test]
 fn expired_and_future_tokens_are_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let (result, token) = attempt(&mut w, &user, |w, mut c| {
         c["iat"] = json!(now_secs() - 4200);
         c["exp"] = json!(now_secs() - 600);
@@ -263,7 +249,7 @@ fn expired_and_future_tokens_are_refused() {
 
 #[test]
 fn an_unknown_kid_is_refused_after_one_refetch() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     // Cache the keys with a good sign-in first.
     w.sign_in(SyncTarget::Users, &user.login)
         .expect("signed in");
@@ -278,7 +264,7 @@ fn an_unknown_kid_is_refused_after_one_refetch() {
 
 #[test]
 fn garbage_is_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     for junk in ["", "a.b", "not.a.jwt", "a.b.c.d.e"] {
         let (result, _) = attempt(&mut w, &user, |_, _| junk.to_owned());
         match result {

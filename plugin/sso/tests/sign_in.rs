@@ -254,15 +254,7 @@ fn an_inactive_okta_user_never_gets_a_code() {
 #[test]
 fn a_gateway_error_at_the_token_endpoint_is_retried() {
     use fake_okta::{FaultKind, FaultRule};
-    let mut w = World::new();
-    w.configure_public();
-    let user = w.active(0);
-    w.link(
-        &user,
-        SyncTarget::Users,
-        &["Technician"],
-        PersonStatus::Active,
-    );
+    let (mut w, user) = World::with_technician();
     let start = w.begin(SyncTarget::Users).expect("begins");
     let code = w.authorize(&start, &user.login)["code"].clone();
     w.okta.faults().set(
@@ -280,15 +272,7 @@ fn a_gateway_error_at_the_token_endpoint_is_retried() {
 #[test]
 fn a_token_endpoint_that_stays_down_is_a_typed_error_after_three_tries() {
     use fake_okta::{FaultKind, FaultRule};
-    let mut w = World::new();
-    w.configure_public();
-    let user = w.active(0);
-    w.link(
-        &user,
-        SyncTarget::Users,
-        &["Technician"],
-        PersonStatus::Active,
-    );
+    let (mut w, user) = World::with_technician();
     let start = w.begin(SyncTarget::Users).expect("begins");
     let code = w.authorize(&start, &user.login)["code"].clone();
     w.okta

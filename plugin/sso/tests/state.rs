@@ -4,26 +4,13 @@
 mod common;
 
 use common::*;
-use plugin_core::{PersonStatus, SyncTarget};
+use plugin_core::SyncTarget;
 use plugin_sso::settings::{login_key, logins_prefix};
 use plugin_sso::{LOGIN_TTL_MS, SsoError};
 
-fn world() -> (World, fake_okta::UserInfo) {
-    let mut w = World::new();
-    w.configure_public();
-    let user = w.active(0);
-    w.link(
-        &user,
-        SyncTarget::Users,
-        &["Technician"],
-        PersonStatus::Active,
-    );
-    (w, user)
-}
-
 #[test]
 fn a_replayed_state_is_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let start = w.begin(SyncTarget::Users).unwrap();
     let back = w.authorize(&start, &user.login);
     w.complete(&start.state, &back["code"]).expect("first use");
@@ -41,7 +28,7 @@ fn a_replayed_state_is_refused() {
 
 #[test]
 fn a_failed_completion_spends_the_state_too() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let start = w.begin(SyncTarget::Users).unwrap();
     let back = w.authorize(&start, &user.login);
     let err = w.complete(&start.state, "not-the-code").unwrap_err();
@@ -55,7 +42,7 @@ fn a_failed_completion_spends_the_state_too() {
 
 #[test]
 fn an_unknown_state_is_refused() {
-    let (mut w, _) = world();
+    let (mut w, _) = World::with_technician();
     w.begin(SyncTarget::Users).unwrap();
     for state in [
         "kX9f3kX9f3kX9f3kX9f3kX9f3kX9f3kX9f3kX9f3abc",
@@ -75,7 +62,7 @@ fn an_unknown_state_is_refused() {
 
 #[test]
 fn an_expired_login_is_refused() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let start = w.begin(SyncTarget::Users).unwrap();
     let back = w.authorize(&start, &user.login);
     w.clock.advance_ms(LOGIN_TTL_MS + 1_000);
@@ -92,7 +79,7 @@ fn an_expired_login_is_refused() {
 
 #[test]
 fn a_slow_but_timely_login_completes() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let start = w.begin(SyncTarget::Users).unwrap();
     let back = w.authorize(&start, &user.login);
     w.clock.advance_ms(LOGIN_TTL_MS - 30_000);
@@ -101,7 +88,7 @@ fn a_slow_but_timely_login_completes() {
 
 #[test]
 fn beginning_a_login_prunes_expired_ones() {
-    let (mut w, _) = world();
+    let (mut w, _) = World::with_technician();
     let old = w.begin(SyncTarget::Users).unwrap();
     w.clock.advance_ms(LOGIN_TTL_MS + 1);
     let new = w.begin(SyncTarget::Users).unwrap();
@@ -114,7 +101,7 @@ fn beginning_a_login_prunes_expired_ones() {
 
 #[test]
 fn code_exchange_failures_are_typed_and_redacted() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     // Okta expired the code (60 seconds) before the callback came.
     let start = w.begin(SyncTarget::Users).unwrap();
     let back = w.authorize(&start, &user.login);
@@ -151,7 +138,7 @@ fn code_exchange_failures_are_typed_and_redacted() {
 
 #[test]
 fn okta_unreachable_is_an_okta_failure() {
-    let (mut w, user) = world();
+    let (mut w, user) = World::with_technician();
     let start = w.begin(SyncTarget::Users).unwrap();
     let back = w.authorize(&start, &user.login);
     let code = back["code"].clone();

@@ -326,6 +326,21 @@ pub struct World {
 }
 
 impl World {
+    /// A world with SSO on (public client, org server) and one linked,
+    /// active technician.
+    pub fn with_technician() -> (World, UserInfo) {
+        let mut w = World::new();
+        w.configure_public();
+        let user = w.active(0);
+        w.link(
+            &user,
+            SyncTarget::Users,
+            &["Technician"],
+            PersonStatus::Active,
+        );
+        (w, user)
+    }
+
     pub fn new() -> World {
         let okta = BlockingFakeOkta::start(FakeOktaOptions {
             org: OrgSpec {
