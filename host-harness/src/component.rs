@@ -5,7 +5,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine, OptLevel};
+use wasmtime::{Config, Engine, OptLevel, ProfilingStrategy};
 
 use crate::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION};
 use crate::runtime::HostError;
@@ -18,6 +18,10 @@ pub fn engine() -> Result<Engine, HostError> {
     config.epoch_interruption(true);
     config.cranelift_opt_level(OptLevel::Speed);
     config.max_wasm_stack(1 << 20);
+    // For `perf`: names the plugin's functions in /tmp/perf-<pid>.map.
+    if std::env::var_os("HARNESS_PERF_MAP").is_some() {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config).map_err(|e| HostError::Load(format!("cannot configure wasmtime: {e:#}")))
 }
 

@@ -30,6 +30,9 @@ pub struct PluginState {
     pub(crate) memory: MemoryCap,
     pub(crate) infraon: Arc<Infraon>,
     pub(crate) scope: Scope,
+    /// Table reps of the directory batches started and not yet finished
+    /// or dropped (see `interfaces::directory`).
+    pub(crate) pending_batches: Vec<u32>,
 }
 
 impl PluginState {
@@ -63,6 +66,7 @@ impl PluginState {
             },
             infraon,
             scope,
+            pending_batches: Vec::new(),
         }
     }
 

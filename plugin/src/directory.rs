@@ -2,7 +2,7 @@
 
 use plugin_core::SyncTarget;
 use plugin_core::directory::{
-    DirectoryError, FieldSpec, Person, PersonStatus, Role, UpsertOutcome,
+    DirectoryError, FieldSpec, PendingUpserts, Person, PersonStatus, Role, UpsertOutcome,
 };
 
 use crate::convert::{sync_target, wit_sync_target};
@@ -92,6 +92,17 @@ impl plugin_core::directory::Directory for HostDirectory {
             .into_iter()
             .map(|r| r.map(outcome).map_err(error))
             .collect()
+    }
+
+    fn start_upsert_batch(&mut self, people: &[Person]) -> Result<PendingUpserts, DirectoryError> {
+        let batch: Vec<wit::Person> = people.iter().map(wit_person).collect();
+        let pending = wit::start_upsert_batch(&batch).map_err(error)?;
+        Ok(PendingUpserts::waiting(move || {
+            wit::PendingUpserts::finish(pending)
+                .into_iter()
+                .map(|r| r.map(outcome).map_err(error))
+                .collect()
+        }))
     }
 
     fn set_status(

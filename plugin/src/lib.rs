@@ -11,6 +11,12 @@ wit_bindgen::generate!({
     generate_all,
 });
 
+/// Talc instead of the default dlmalloc: freeing is the plugin's single
+/// largest cost in a sync otherwise (see README, Benchmarks).
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 mod convert;
 mod directory;
 mod host;

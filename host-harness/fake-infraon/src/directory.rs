@@ -236,36 +236,37 @@ fn parse_column<T: FromStr<Err = String>>(index: usize, text: String) -> rusqlit
 }
 
 fn load_person(conn: &Connection, id: i64) -> rusqlite::Result<Person> {
-    let mut person = conn
-        .prepare_cached(
-            "SELECT external_id, config, kind, login, email, first_name, last_name,
-                    display_name, status
-             FROM people WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok(Person {
-                external_id: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                config: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                kind: parse_column(2, r.get(2)?)?,
-                login: r.get(3)?,
-                email: r.get(4)?,
-                first_name: r.get(5)?,
-                last_name: r.get(6)?,
-                display_name: r.get(7)?,
-                fields: Vec::new(),
-                roles: Vec::new(),
-                status: parse_column(8, r.get(8)?)?,
-            })
-        })?;
-    person.fields = conn
-        .prepare_cached("SELECT name, value FROM person_fields WHERE person_id = ?1 ORDER BY name")?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    person.roles = conn
-        .prepare_cached("SELECT name FROM person_roles WHERE person_id = ?1 ORDER BY name")?
-        .query_map([id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(person)
+    conn.prepare_cached(
+        "SELECT external_id, config, kind, login, email, first_name, last_name,
+                display_name, status, fields_json, roles_json
+         FROM people WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok(Person {
+            external_id: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+            config: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            kind: parse_column(2, r.get(2)?)?,
+            login: r.get(3)?,
+            email: r.get(4)?,
+            first_name: r.get(5)?,
+            last_name: r.get(6)?,
+            display_name: r.get(7)?,
+            fields: json_column(9, &r.get::<_, String>(9)?)?,
+            roles: json_column(10, &r.get::<_, String>(10)?)?,
+            status: parse_column(8, r.get(8)?)?,
+        })
+    })
+}
+
+/// A person's fields or roles, stored as a JSON array in their row.
+fn json_column<T: serde::de::DeserializeOwned>(index: usize, text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, Type::Text, e.into()))
+}
+
+/// The JSON a person's fields or roles are stored as.
+fn to_json_column<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
 }
 
 /// Another person of `kind` holding this email or login, as a conflict
@@ -315,29 +316,6 @@ fn identity_conflict(
     }))
 }
 
-fn replace_fields_and_roles(conn: &Connection, id: i64, p: &Person) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM person_fields WHERE person_id = ?1")?
-        .execute([id])?;
-    conn.prepare_cached("DELETE FROM person_roles WHERE person_id = ?1")?
-        .execute([id])?;
-    insert_fields_and_roles(conn, id, p)
-}
-
-/// The fields and roles of a person who has none yet.
-fn insert_fields_and_roles(conn: &Connection, id: i64, p: &Person) -> rusqlite::Result<()> {
-    let mut field = conn
-        .prepare_cached("INSERT INTO person_fields (person_id, name, value) VALUES (?1, ?2, ?3)")?;
-    for (name, value) in &p.fields {
-        field.execute(params![id, name, value])?;
-    }
-    let mut role = conn
-        .prepare_cached("INSERT INTO person_roles (person_id, kind, name) VALUES (?1, ?2, ?3)")?;
-    for name in &p.roles {
-        role.execute(params![id, p.kind.as_str(), name])?;
-    }
-    Ok(())
-}
-
 /// One upsert inside whatever transaction or savepoint `conn` is in, at
 /// time `at`.
 fn upsert_in(
@@ -370,7 +348,7 @@ fn upsert_in(
             conn.prepare_cached(
                 "UPDATE people SET login = ?2, login_norm = ?3, email = ?4, email_norm = ?5,
                      first_name = ?6, last_name = ?7, display_name = ?8, status = ?9,
-                     updated_at = ?10
+                     updated_at = ?10, fields_json = ?11, roles_json = ?12
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -384,15 +362,13 @@ fn upsert_in(
                 person.display_name,
                 person.status.as_str(),
                 at,
+                to_json_column(&person.fields)?,
+                to_json_column(&person.roles)?,
             ])?;
-            replace_fields_and_roles(conn, id, &person)?;
             Ok(UpsertOutcome::Updated)
         }
         None => {
-            let id = insert_person(conn, &person, true, at)?;
-            // A new row has no fields or roles: a deleted person's went with
-            // it (ON DELETE CASCADE).
-            insert_fields_and_roles(conn, id, &person)?;
+            insert_person(conn, &person, true, at)?;
             Ok(UpsertOutcome::Created)
         }
     }
@@ -406,8 +382,9 @@ fn insert_person(conn: &Connection, p: &Person, linked: bool, at: &str) -> rusql
     };
     conn.prepare_cached(
         "INSERT INTO people (kind, external_id, config, login, login_norm, email, email_norm,
-             first_name, last_name, display_name, status, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+             first_name, last_name, display_name, status, created_at, updated_at,
+             fields_json, roles_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
     )?
     .execute(params![
         p.kind.as_str(),
@@ -422,6 +399,8 @@ fn insert_person(conn: &Connection, p: &Person, linked: bool, at: &str) -> rusql
         p.display_name,
         p.status.as_str(),
         at,
+        to_json_column(&p.fields)?,
+        to_json_column(&p.roles)?,
     ])?;
     Ok(conn.last_insert_rowid())
 }

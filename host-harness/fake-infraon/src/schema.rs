@@ -170,6 +170,23 @@ const MIGRATIONS: &[&str] = &[
         UPDATE storage_usage SET bytes = bytes - length(OLD.value) WHERE plugin = OLD.plugin;
     END;
     "#,
+    // A person's fields and roles move into two JSON columns of their row: a
+    // sync wrote a row per field and per role, most of the directory's time
+    // in a large sync. Roles are still checked against `roles` on every
+    // write (see directory.rs), as the foreign key did.
+    r#"
+    ALTER TABLE people ADD COLUMN fields_json TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE people ADD COLUMN roles_json TEXT NOT NULL DEFAULT '[]';
+
+    UPDATE people SET
+        fields_json = (SELECT json_group_array(json_array(name, value) ORDER BY name)
+                       FROM person_fields WHERE person_id = people.id),
+        roles_json = (SELECT json_group_array(name ORDER BY name)
+                      FROM person_roles WHERE person_id = people.id);
+
+    DROP TABLE person_fields;
+    DROP TABLE person_roles;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -193,4 +210,63 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), InfraonError> {
         tracing::debug!(version, "fake Infraon schema migrated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written by a build before migration 3 (fields and roles
+    /// in their own tables) keeps every person's fields and roles, sorted.
+    #[test]
+    fn fields_and_roles_move_into_the_person_row() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO people (id, kind, external_id, config, login, login_norm, email,
+                 email_norm, first_name, last_name, display_name, status, created_at, updated_at)
+             VALUES (1, 'users', '00u1', 'acme', 'a@x.io', 'a@x.io', 'a@x.io', 'a@x.io',
+                     'A', 'B', 'A B', 'active', 't', 't'),
+                    (2, 'users', NULL, NULL, 'b@x.io', 'b@x.io', 'b@x.io', 'b@x.io',
+                     'C', 'D', 'C D', 'active', 't', 't');
+             INSERT INTO person_fields VALUES (1, 'title', 'Dr \"Q\"'), (1, 'department', 'IT');
+             INSERT INTO person_roles VALUES (1, 'users', 'Technician'),
+                                             (1, 'users', 'Administrator');",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let row = |id: i64| -> (String, String) {
+            conn.query_row(
+                "SELECT fields_json, roles_json FROM people WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        let (fields, roles) = row(1);
+        let fields: Vec<(String, String)> = serde_json::from_str(&fields).unwrap();
+        let roles: Vec<String> = serde_json::from_str(&roles).unwrap();
+        assert_eq!(
+            fields,
+            [
+                ("department".to_string(), "IT".to_string()),
+                ("title".to_string(), "Dr \"Q\"".to_string())
+            ]
+        );
+        assert_eq!(roles, ["Administrator", "Technician"]);
+        assert_eq!(row(2), ("[]".to_string(), "[]".to_string()));
+        let old_tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name IN ('person_fields', 'person_roles')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old_tables, 0);
+    }
 }

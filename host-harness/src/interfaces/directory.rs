@@ -1,10 +1,14 @@
 //! `infraon:okta/directory`: Infraon's Users and Requesters in the fake
 //! Infraon. Conversions between the WIT records and the store's types.
 
+use std::thread::JoinHandle;
+
 use fake_infraon as fi;
+use wasmtime::component::Resource;
 
 use crate::bindings::infraon::okta::directory::{
-    DirectoryError, FieldSpec, Host, Person, PersonStatus, Role, UpsertOutcome,
+    self as wit, DirectoryError, FieldSpec, Host, HostPendingUpserts, Person, PersonStatus, Role,
+    UpsertOutcome,
 };
 use crate::bindings::infraon::okta::types::SyncTarget;
 use crate::state::PluginState;
@@ -109,18 +113,126 @@ impl From<fi::DirectoryError> for DirectoryError {
     }
 }
 
+/// Unfinished batches one plugin instance may hold (WIT `start-upsert-batch`).
+pub const MAX_PENDING_BATCHES: usize = 8;
+
+type BatchResults = Vec<Result<fi::UpsertOutcome, fi::DirectoryError>>;
+
+/// A batch applied on its own thread (WIT `pending-upserts`, whose table
+/// entries these are), so that the plugin parses its next page while SQLite
+/// writes this one.
+pub enum PendingUpserts {
+    /// The writer thread is still at it.
+    Writing {
+        /// The thread applying the batch.
+        writer: JoinHandle<BatchResults>,
+        /// People in the batch, for the answer if the writer failed.
+        size: usize,
+    },
+    /// Applied: the results, waiting for `finish`.
+    Done(BatchResults),
+}
+
+impl PendingUpserts {
+    /// Wait for the writer (if still writing) and keep its results.
+    fn settle(&mut self) {
+        if let PendingUpserts::Writing { .. } = self {
+            let PendingUpserts::Writing { writer, size } =
+                std::mem::replace(self, PendingUpserts::Done(Vec::new()))
+            else {
+                return;
+            };
+            *self = PendingUpserts::Done(writer.join().unwrap_or_else(|_| {
+                let failed = fi::DirectoryError::Unavailable(
+                    "the directory failed while applying the batch; none of it is known to have landed"
+                        .into(),
+                );
+                vec![Err(failed); size]
+            }));
+        }
+    }
+}
+
+/// The table entry behind a WIT handle.
+fn entry(batch: &Resource<wit::PendingUpserts>) -> Resource<PendingUpserts> {
+    Resource::new_own(batch.rep())
+}
+
+fn batch_results(results: BatchResults) -> Vec<Result<UpsertOutcome, DirectoryError>> {
+    results
+        .into_iter()
+        .map(|r| r.map(Into::into).map_err(Into::into))
+        .collect()
+}
+
+impl HostPendingUpserts for PluginState {
+    fn finish(
+        &mut self,
+        batch: Resource<wit::PendingUpserts>,
+    ) -> Vec<Result<UpsertOutcome, DirectoryError>> {
+        self.pending_batches.retain(|rep| *rep != batch.rep());
+        match self.table.delete(entry(&batch)) {
+            Ok(mut pending) => {
+                pending.settle();
+                match pending {
+                    PendingUpserts::Done(results) => batch_results(results),
+                    PendingUpserts::Writing { .. } => Vec::new(),
+                }
+            }
+            // wasmtime checks the handle before this runs.
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn drop(&mut self, batch: Resource<wit::PendingUpserts>) -> wasmtime::Result<()> {
+        // Unfinished: the batch still lands, before anything started later.
+        self.pending_batches.retain(|rep| *rep != batch.rep());
+        self.table.delete(entry(&batch))?.settle();
+        Ok(())
+    }
+}
+
 impl Host for PluginState {
+    fn start_upsert_batch(
+        &mut self,
+        people: Vec<Person>,
+    ) -> Result<Resource<wit::PendingUpserts>, DirectoryError> {
+        if self.pending_batches.len() >= MAX_PENDING_BATCHES {
+            return Err(DirectoryError::Unavailable(format!(
+                "{MAX_PENDING_BATCHES} batches are unfinished: finish one first"
+            )));
+        }
+        // One writer at a time: batches land in the order they were started.
+        for rep in &self.pending_batches {
+            if let Ok(earlier) = self
+                .table
+                .get_mut(&Resource::<PendingUpserts>::new_own(*rep))
+            {
+                earlier.settle();
+            }
+        }
+        let people: Vec<fi::Person> = people.into_iter().map(Into::into).collect();
+        let size = people.len();
+        let infraon = self.infraon.clone();
+        let writer = std::thread::Builder::new()
+            .name("directory-writer".into())
+            .spawn(move || infraon.upsert_batch(&people))
+            .map_err(|e| DirectoryError::Unavailable(format!("cannot start the writer: {e}")))?;
+        let batch = self
+            .table
+            .push(PendingUpserts::Writing { writer, size })
+            .map_err(|e| DirectoryError::Unavailable(format!("cannot hold the batch: {e}")))?;
+        self.pending_batches.push(batch.rep());
+        Ok(Resource::new_own(batch.rep()))
+    }
+
     fn upsert(&mut self, person: Person) -> Result<UpsertOutcome, DirectoryError> {
         Ok(self.infraon.upsert(&person.into())?.into())
     }
 
     fn upsert_batch(&mut self, people: Vec<Person>) -> Vec<Result<UpsertOutcome, DirectoryError>> {
         let people: Vec<fi::Person> = people.into_iter().map(Into::into).collect();
-        self.infraon
-            .upsert_batch(&people)
-            .into_iter()
-            .map(|r| r.map(Into::into).map_err(Into::into))
-            .collect()
+        batch_results(self.infraon.upsert_batch(&people))
     }
 
     fn set_status(
@@ -184,5 +296,114 @@ impl Host for PluginState {
                 required: f.required,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::state::Scope;
+
+    fn state(dir: &std::path::Path) -> PluginState {
+        let infraon = Arc::new(fi::Infraon::open(dir).unwrap());
+        let scope = Scope {
+            config: Some("acme".into()),
+            allowed_origin: None,
+        };
+        PluginState::new(infraon, scope, 64 << 20, Duration::from_secs(5))
+    }
+
+    fn person(n: u32, email: &str) -> Person {
+        Person {
+            external_id: format!("00u{n}"),
+            config: "acme".into(),
+            kind: SyncTarget::Users,
+            login: email.into(),
+            email: email.into(),
+            first_name: format!("P{n}"),
+            last_name: "Q".into(),
+            display_name: String::new(),
+            fields: vec![("title".into(), "Engineer".into())],
+            roles: vec!["Technician".into()],
+            status: PersonStatus::Active,
+        }
+    }
+
+    fn outcomes(results: &[Result<UpsertOutcome, DirectoryError>]) -> Vec<String> {
+        results
+            .iter()
+            .map(|r| match r {
+                Ok(UpsertOutcome::Created) => "Created".into(),
+                Ok(UpsertOutcome::Updated) => "Updated".into(),
+                Ok(UpsertOutcome::Unchanged) => "Unchanged".into(),
+                Err(DirectoryError::Conflict(_)) => "conflict".into(),
+                Err(e) => format!("{e:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_started_batch_answers_what_upsert_batch_answers_and_lands_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = state(dir.path());
+        let first = s
+            .start_upsert_batch(vec![person(1, "a@x.io"), person(2, "b@x.io")])
+            .unwrap();
+        // Started before the first is finished: applied after it, so the
+        // email the first batch gave 00u1 conflicts.
+        let second = s
+            .start_upsert_batch(vec![person(3, "a@x.io"), person(1, "a@x.io")])
+            .unwrap();
+        assert_eq!(
+            outcomes(&HostPendingUpserts::finish(&mut s, second)),
+            ["conflict", "Unchanged"]
+        );
+        assert_eq!(
+            outcomes(&HostPendingUpserts::finish(&mut s, first)),
+            ["Created", "Created"]
+        );
+        let synchronous = s.upsert_batch(vec![person(2, "b@x.io"), person(4, "a@x.io")]);
+        assert_eq!(outcomes(&synchronous), ["Unchanged", "conflict"]);
+        assert!(s.pending_batches.is_empty());
+    }
+
+    #[test]
+    fn unfinished_batches_are_capped_and_a_dropped_one_still_lands() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = state(dir.path());
+        let mut held = Vec::new();
+        for n in 0..MAX_PENDING_BATCHES as u32 {
+            held.push(
+                s.start_upsert_batch(vec![person(n, &format!("p{n}@x.io"))])
+                    .unwrap(),
+            );
+        }
+        match s.start_upsert_batch(vec![person(99, "late@x.io")]) {
+            Err(DirectoryError::Unavailable(m)) => assert!(m.contains("unfinished"), "{m}"),
+            Err(e) => panic!("expected unavailable, got {e:?}"),
+            Ok(_) => panic!("a ninth unfinished batch was accepted"),
+        }
+        let dropped = held.pop().unwrap();
+        HostPendingUpserts::drop(&mut s, dropped).unwrap();
+        let late = s.start_upsert_batch(vec![person(99, "late@x.io")]).unwrap();
+        assert_eq!(
+            outcomes(&HostPendingUpserts::finish(&mut s, late)),
+            ["Created"]
+        );
+        let last = MAX_PENDING_BATCHES as u32 - 1;
+        let found = s
+            .find_by_external_id(SyncTarget::Users, format!("00u{last}"))
+            .unwrap();
+        assert!(found.is_some(), "the dropped batch did not land");
+        for batch in held {
+            assert_eq!(
+                outcomes(&HostPendingUpserts::finish(&mut s, batch)),
+                ["Created"]
+            );
+        }
+        assert!(s.pending_batches.is_empty());
     }
 }

@@ -116,6 +116,29 @@ pub enum DirectoryError {
     Other(String),
 }
 
+/// What [`Directory::upsert_batch`] answers: one result per person, in order.
+pub type BatchResults = Vec<Result<UpsertOutcome, DirectoryError>>;
+
+/// A batch Infraon is applying (see [`Directory::start_upsert_batch`]).
+pub struct PendingUpserts(Box<dyn FnOnce() -> BatchResults>);
+
+impl PendingUpserts {
+    /// A batch already applied.
+    pub fn ready(results: BatchResults) -> Self {
+        PendingUpserts(Box::new(move || results))
+    }
+
+    /// A batch whose results `wait` blocks for.
+    pub fn waiting(wait: impl FnOnce() -> BatchResults + 'static) -> Self {
+        PendingUpserts(Box::new(wait))
+    }
+
+    /// Wait until the batch is applied and take its results.
+    pub fn finish(self) -> BatchResults {
+        (self.0)()
+    }
+}
+
 /// Infraon's directory of Users and Requesters (WIT `directory`).
 pub trait Directory {
     /// Create or update the person linked to `person.external_id`.
@@ -123,6 +146,13 @@ pub trait Directory {
     /// Create or update a page of people in one call and one transaction;
     /// one result per person, in order.
     fn upsert_batch(&mut self, people: &[Person]) -> Vec<Result<UpsertOutcome, DirectoryError>>;
+    /// Start [`Directory::upsert_batch`] and return before Infraon has
+    /// applied it, so the plugin can work meanwhile;
+    /// [`PendingUpserts::finish`] takes the results. Until then other calls
+    /// may not see the batch. By default the batch is applied at once.
+    fn start_upsert_batch(&mut self, people: &[Person]) -> Result<PendingUpserts, DirectoryError> {
+        Ok(PendingUpserts::ready(self.upsert_batch(people)))
+    }
     /// Change a linked person's lifecycle state.
     fn set_status(
         &mut self,

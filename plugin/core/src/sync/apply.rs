@@ -62,7 +62,10 @@ impl Ctx<'_> {
 }
 
 /// Apply a users page. `emails` maps the lower-cased emails seen so far in
-/// the run to their Okta id. Unsynced records are returned.
+/// the run to their Okta id. `meanwhile` runs while Infraon applies the
+/// batch (see [`Directory::start_upsert_batch`]): the sync reads its next
+/// page there. Unsynced records are returned.
+#[allow(clippy::too_many_arguments)]
 pub fn apply_users(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
@@ -70,6 +73,7 @@ pub fn apply_users(
     memberships: &mut Memberships,
     emails: &mut HashMap<String, String>,
     counts: &mut Counts,
+    meanwhile: &mut dyn FnMut(),
 ) -> Result<(UsersPage, Vec<UnsyncedRecord>), SyncError> {
     let mut page = UsersPage::default();
     // Users mapped and not refused yet, and the unsynced ones, in page order.
@@ -146,8 +150,13 @@ pub fn apply_users(
             people.push(person);
         }
     }
-    if !batch.is_empty() {
-        let results = dir.upsert_batch(&people);
+    let pending = match batch.is_empty() {
+        true => None,
+        false => Some(dir.start_upsert_batch(&people).map_err(SyncError::host)?),
+    };
+    meanwhile();
+    if let Some(pending) = pending {
+        let results = pending.finish();
         if results.len() != people.len() {
             return Err(SyncError::Host(format!(
                 "the directory answered {} results for {} people",

@@ -45,6 +45,16 @@ impl RateState {
     }
 }
 
+/// One try of a GET and the rate-limit headers it came with, sent ahead of
+/// the step that handles it (see [`Fetcher::attempt`]).
+#[derive(Debug)]
+pub struct Attempt<B> {
+    /// The answer, or why there is none.
+    pub result: Result<OktaResponse<B>, OktaFailure>,
+    /// The rate-limit headers of that answer.
+    pub rate_limit: RateLimit,
+}
+
 /// Sends the sync's GETs through one [`OktaClient`], pacing and retrying.
 pub struct Fetcher<'a> {
     client: OktaClient<'a>,
@@ -81,16 +91,30 @@ impl<'a> Fetcher<'a> {
         path: &str,
         next: Option<&str>,
     ) -> Result<OktaResponse<B>, OktaFailure> {
+        self.get_after(path, next, None)
+    }
+
+    /// [`Fetcher::get`] whose first try was sent earlier ([`Fetcher::attempt`]):
+    /// its answer is handled as if it had just come, then retried as usual.
+    pub fn get_after<B: JsonBody>(
+        &mut self,
+        path: &str,
+        next: Option<&str>,
+        mut first: Option<Attempt<B>>,
+    ) -> Result<OktaResponse<B>, OktaFailure> {
         let mut transient = 0;
         let mut limited = 0;
         loop {
-            self.wait_for_budget();
-            let result = match next {
-                Some(url) => self.client.get_url_as(url),
-                None => self.client.get_as(path),
+            let (result, rate_limit) = match first.take() {
+                Some(early) => (early.result, early.rate_limit),
+                None => {
+                    self.wait_for_budget();
+                    let result = self.send(path, next);
+                    (result, self.client.last_rate_limit())
+                }
             };
             // Unchanged after a transport failure, so this only ever learns.
-            self.rate.update(self.client.last_rate_limit());
+            self.rate.update(rate_limit);
             match result {
                 Ok(resp) => return Ok(resp),
                 Err(OktaFailure::RateLimited(rl)) if limited < RATE_LIMIT_RETRIES => {
@@ -108,6 +132,31 @@ impl<'a> Fetcher<'a> {
                 }
                 Err(f) => return Err(f),
             }
+        }
+    }
+
+    /// The first try of [`Fetcher::get`], sent now and handled later by
+    /// [`Fetcher::get_after`]; `None` (nothing sent) when the rate-limit
+    /// reserve would make that GET wait first.
+    pub fn attempt<B: JsonBody>(&mut self, path: &str, next: Option<&str>) -> Option<Attempt<B>> {
+        if self.must_wait() {
+            return None;
+        }
+        let result = self.send(path, next);
+        Some(Attempt {
+            result,
+            rate_limit: self.client.last_rate_limit(),
+        })
+    }
+
+    fn send<B: JsonBody>(
+        &mut self,
+        path: &str,
+        next: Option<&str>,
+    ) -> Result<OktaResponse<B>, OktaFailure> {
+        match next {
+            Some(url) => self.client.get_url_as(url),
+            None => self.client.get_as(path),
         }
     }
 

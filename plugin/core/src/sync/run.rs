@@ -1,5 +1,6 @@
-//! [`SyncRun`]: the run the WIT `run` resource wraps. Each step fetches at
-//! most one Okta page, applies it, and checkpoints.
+//! [`SyncRun`]: the run the WIT `run` resource wraps. Each step applies at
+//! most one Okta page and checkpoints; while Infraon writes a users page, the
+//! step reads the next one ahead for the step after it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,11 +9,11 @@ use crate::mapping::{self, Compiled};
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::{JsonBody, OktaFailure};
 use crate::origin::OktaOrigin;
-use crate::ports::{Host, Level};
+use crate::ports::{Clock, Host, Http, Level};
 use crate::store::{find_config, token_key};
 use crate::sync::apply::{self, Ctx, UsersPage};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
-use crate::sync::fetch::{Fetcher, RateState};
+use crate::sync::fetch::{Attempt, Fetcher, RateState};
 use crate::sync::finish::{complete, finish};
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, MembersPage, Memberships};
@@ -55,6 +56,16 @@ struct Cache {
     memberships: Memberships,
     emails: HashMap<String, String>,
     seen: HashSet<String>,
+    /// The next step's first GET of a users page, sent while Infraon applied
+    /// this step's page (see [`read_ahead`]); only the next step uses it.
+    ahead: Option<Ahead>,
+}
+
+/// A users page read ahead: which GET it answers, and the answer.
+struct Ahead {
+    path: String,
+    next: Option<String>,
+    attempt: Attempt<Listing<OktaUser>>,
 }
 
 /// Why a step stopped: Okta failures end the run; host failures leave it
@@ -252,6 +263,7 @@ impl SyncRun {
         let Some(cache) = self.cache.as_mut() else {
             return Ok(());
         };
+        let ahead = cache.ahead.take();
         let config = cp.record.config.clone();
         let id = cp.record.id;
         match cp.phase.clone() {
@@ -304,7 +316,8 @@ impl SyncRun {
             }
             Phase::Users { next } => {
                 let since = cp.since.clone();
-                let resp = fetch(host, cache, cp, &paths::users(since.as_deref()), next)?;
+                let path = paths::users(since.as_deref());
+                let resp = fetch_after(host, cache, cp, &path, next, ahead)?;
                 cp.phase = match (resp.next_link.clone(), cp.is_full()) {
                     (Some(n), _) => Phase::Users { next: Some(n) },
                     (None, true) => Phase::Deprovisioned { next: None },
@@ -314,7 +327,7 @@ impl SyncRun {
                 apply_page(host, cache, cp, resp)?;
             }
             Phase::Deprovisioned { next } => {
-                let resp = fetch(host, cache, cp, &paths::deprovisioned(), next)?;
+                let resp = fetch_after(host, cache, cp, &paths::deprovisioned(), next, ahead)?;
                 cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::Deprovisioned { next: Some(n) },
                     None => Phase::Finish,
@@ -389,18 +402,28 @@ fn apply_page(
     let users = list(resp.body_json, "users")?;
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let mut counts = cp.record.counts;
+    let mut ahead = None;
     let (page, unsynced) = {
         let ctx = ctx(cp, &cache.roles, &cache.mapping, &now);
+        let Host {
+            http,
+            clock,
+            directory,
+            ..
+        } = host;
+        let (origin, token) = (&cache.origin, &cache.token);
         apply::apply_users(
-            host.directory,
+            *directory,
             &ctx,
             &users,
             &mut cache.memberships,
             &mut cache.emails,
             &mut counts,
+            &mut || ahead = read_ahead(&mut **http, *clock, origin, token, cp),
         )?
     };
     cp.record.counts = counts;
+    cache.ahead = ahead;
     let key = keys::work_page(&cp.record.config, cp.record.id, "users", cp.seq.users);
     keys::put_json(host.storage, &key, &page)?;
     cp.seq.users += 1;
@@ -427,6 +450,56 @@ fn save_unsynced(
     Ok(())
 }
 
+/// The first GET of the next step, when that step reads a users page: sent
+/// while Infraon applies this step's page, so that Okta's answer is read and
+/// parsed meanwhile. `cp.phase` is the next step's phase. Nothing is sent
+/// that the next step would not send first.
+fn read_ahead(
+    http: &mut dyn Http,
+    clock: &dyn Clock,
+    origin: &OktaOrigin,
+    token: &str,
+    cp: &Checkpoint,
+) -> Option<Ahead> {
+    let (path, next) = match &cp.phase {
+        Phase::Users { next } => (paths::users(cp.since.as_deref()), next.clone()),
+        Phase::Deprovisioned { next } => (paths::deprovisioned(), next.clone()),
+        _ => return None,
+    };
+    if !cp.links_followed.allows(next.as_deref()) {
+        return None;
+    }
+    let client = OktaClient::new(http, origin, token);
+    let mut fetcher = Fetcher::new(
+        client,
+        clock,
+        cp.rate,
+        cp.settings.rate_limit_reserve_percent,
+    );
+    let attempt = fetcher.attempt(&path, next.as_deref())?;
+    Some(Ahead {
+        path,
+        next,
+        attempt,
+    })
+}
+
+/// [`fetch`] of a users page, whose first try may have been read ahead by
+/// the previous step (used only if it answers this very GET).
+fn fetch_after(
+    host: &mut Host<'_>,
+    cache: &Cache,
+    cp: &mut Checkpoint,
+    path: &str,
+    next: Option<String>,
+    ahead: Option<Ahead>,
+) -> Result<OktaResponse<Listing<OktaUser>>, Stop> {
+    let first = ahead
+        .filter(|a| a.path == path && a.next == next)
+        .map(|a| a.attempt);
+    fetch_first(host, cache, cp, path, next, first)
+}
+
 /// One GET through the pacing, retrying fetcher; requests are counted in the
 /// record whether or not the GET succeeded.
 fn fetch<B: JsonBody>(
@@ -435,6 +508,17 @@ fn fetch<B: JsonBody>(
     cp: &mut Checkpoint,
     path: &str,
     next: Option<String>,
+) -> Result<OktaResponse<B>, Stop> {
+    fetch_first(host, cache, cp, path, next, None)
+}
+
+fn fetch_first<B: JsonBody>(
+    host: &mut Host<'_>,
+    cache: &Cache,
+    cp: &mut Checkpoint,
+    path: &str,
+    next: Option<String>,
+    first: Option<Attempt<B>>,
 ) -> Result<OktaResponse<B>, Stop> {
     cp.links_followed.follow(next.as_deref()).map_err(|url| {
         Stop::Okta(OktaFailure::UnexpectedResponse(format!(
@@ -448,8 +532,11 @@ fn fetch<B: JsonBody>(
         cp.rate,
         cp.settings.rate_limit_reserve_percent,
     );
-    let result = fetcher.get(path, next.as_deref());
-    cp.record.requests += fetcher.requests();
+    // A try read ahead counts here, where it is used, as a prefetch does: a
+    // run cut short re-reads that page and counts it once.
+    let early = u32::from(first.is_some());
+    let result = fetcher.get_after(path, next.as_deref(), first);
+    cp.record.requests += fetcher.requests() + early;
     cp.rate = fetcher.rate;
     result.map_err(Stop::Okta)
 }
@@ -554,6 +641,7 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         memberships,
         emails,
         seen,
+        ahead: None,
     })
 }
 
