@@ -47,6 +47,23 @@ pub fn wit_person(p: &Person) -> wit::Person {
     }
 }
 
+/// [`wit_person`], taking the person.
+fn into_wit_person(p: Person) -> wit::Person {
+    wit::Person {
+        external_id: p.external_id,
+        config: p.config,
+        kind: wit_sync_target(p.kind),
+        login: p.login,
+        email: p.email,
+        first_name: p.first_name,
+        last_name: p.last_name,
+        display_name: p.display_name,
+        fields: p.fields,
+        roles: p.roles,
+        status: wit_status(p.status),
+    }
+}
+
 fn person(p: wit::Person) -> Person {
     Person {
         external_id: p.external_id,
@@ -94,8 +111,12 @@ impl plugin_core::directory::Directory for HostDirectory {
             .collect()
     }
 
-    fn start_upsert_batch(&mut self, people: &[Person]) -> Result<PendingUpserts, DirectoryError> {
-        let batch: Vec<wit::Person> = people.iter().map(wit_person).collect();
+    fn start_upsert_batch(
+        &mut self,
+        people: Vec<Person>,
+    ) -> Result<PendingUpserts, DirectoryError> {
+        // Moved, not cloned: a page is 200 people of some 30 strings each.
+        let batch: Vec<wit::Person> = people.into_iter().map(into_wit_person).collect();
         let pending = wit::start_upsert_batch(&batch).map_err(error)?;
         Ok(PendingUpserts::waiting(move || {
             wit::PendingUpserts::finish(pending)

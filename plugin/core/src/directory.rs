@@ -150,8 +150,11 @@ pub trait Directory {
     /// applied it, so the plugin can work meanwhile;
     /// [`PendingUpserts::finish`] takes the results. Until then other calls
     /// may not see the batch. By default the batch is applied at once.
-    fn start_upsert_batch(&mut self, people: &[Person]) -> Result<PendingUpserts, DirectoryError> {
-        Ok(PendingUpserts::ready(self.upsert_batch(people)))
+    fn start_upsert_batch(
+        &mut self,
+        people: Vec<Person>,
+    ) -> Result<PendingUpserts, DirectoryError> {
+        Ok(PendingUpserts::ready(self.upsert_batch(&people)))
     }
     /// Change a linked person's lifecycle state.
     fn set_status(

@@ -81,8 +81,9 @@ pub fn apply_users(
     let mut entries: Vec<Result<(&OktaUser, Person), UnsyncedRecord>> = Vec::new();
     for user in users {
         counts.fetched += 1;
-        let groups = memberships.groups_of(&user.id);
-        let roles = ctx.mapping.roles(ctx.kind, &groups, ctx.roles);
+        let roles = memberships.roles_of(&user.id, |groups| {
+            ctx.mapping.roles(ctx.kind, groups, ctx.roles)
+        });
         let person = match map_user(user, ctx.config, ctx.kind, ctx.mapping, roles) {
             Ok(p) => p,
             Err((code, text)) => {
@@ -120,7 +121,8 @@ pub fn apply_users(
     let mut found = find_all(dir, ctx.kind, &ids)?.into_iter();
     let mut unsynced = Vec::new();
     // Who each person of the batch is and what Infraon had, beside the batch.
-    let mut batch: Vec<(&OktaUser, Option<Person>)> = Vec::new();
+    // The person itself goes to Infraon; its status and roles stay, to count.
+    let mut batch: Vec<(&OktaUser, Option<Person>, PersonStatus, Vec<String>)> = Vec::new();
     let mut people: Vec<Person> = Vec::new();
     for entry in entries {
         let (who, mut person) = match entry {
@@ -146,27 +148,27 @@ pub fn apply_users(
                 Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
             }
         } else {
-            batch.push((who, prior));
+            batch.push((who, prior, person.status, person.roles.clone()));
             people.push(person);
         }
     }
     let pending = match batch.is_empty() {
         true => None,
-        false => Some(dir.start_upsert_batch(&people).map_err(SyncError::host)?),
+        false => Some(dir.start_upsert_batch(people).map_err(SyncError::host)?),
     };
     meanwhile();
     if let Some(pending) = pending {
         let results = pending.finish();
-        if results.len() != people.len() {
+        if results.len() != batch.len() {
             return Err(SyncError::Host(format!(
                 "the directory answered {} results for {} people",
                 results.len(),
-                people.len()
+                batch.len()
             )));
         }
-        for (((who, prior), person), result) in batch.iter().zip(&people).zip(results) {
+        for ((who, prior, status, roles), result) in batch.iter().zip(results) {
             match result {
-                Ok(outcome) => tally(counts, prior.as_ref(), person, outcome),
+                Ok(outcome) => tally_as(counts, prior.as_ref(), *status, roles, outcome),
                 Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
             }
         }
@@ -256,19 +258,30 @@ fn role_set(roles: &[String]) -> BTreeSet<&str> {
 
 /// Count one applied person.
 fn tally(counts: &mut Counts, prior: Option<&Person>, new: &Person, outcome: UpsertOutcome) {
+    tally_as(counts, prior, new.status, &new.roles, outcome);
+}
+
+/// [`tally`] of a person who has the status and roles given.
+fn tally_as(
+    counts: &mut Counts,
+    prior: Option<&Person>,
+    status: PersonStatus,
+    roles: &[String],
+    outcome: UpsertOutcome,
+) {
     match (outcome, prior) {
         (UpsertOutcome::Created, _) | (UpsertOutcome::Updated, None) => {
             counts.created += u32::from(outcome == UpsertOutcome::Created);
             counts.updated += u32::from(outcome == UpsertOutcome::Updated);
-            counts.role_changes += new.roles.len() as u32;
+            counts.role_changes += roles.len() as u32;
         }
         (UpsertOutcome::Updated, Some(p)) => {
-            if p.status == PersonStatus::Deactivated && new.status != PersonStatus::Deactivated {
+            if p.status == PersonStatus::Deactivated && status != PersonStatus::Deactivated {
                 counts.reactivated += 1;
             } else {
                 counts.updated += 1;
             }
-            let (a, b) = (role_set(&p.roles), role_set(&new.roles));
+            let (a, b) = (role_set(&p.roles), role_set(roles));
             counts.role_changes += a.symmetric_difference(&b).count() as u32;
         }
         (UpsertOutcome::Unchanged, _) => counts.unchanged += 1,

@@ -55,6 +55,9 @@ pub struct Memberships {
 struct ByUser {
     groups: Vec<GroupRef>,
     of_user: HashMap<String, Vec<u32>>,
+    /// [`Memberships::roles_of`]'s answers by set of groups: many users
+    /// share one, and deriving roles folds every rule and role name.
+    roles: HashMap<Vec<u32>, Vec<String>>,
 }
 
 impl Memberships {
@@ -115,10 +118,42 @@ impl Memberships {
         self.by_user = None;
     }
 
+    /// The roles of `user`: `derive` of the groups they are in (sorted by
+    /// name then id), asked once per distinct set of groups. `derive` must
+    /// depend on nothing but the groups for the whole life of `self`.
+    pub fn roles_of(
+        &mut self,
+        user: &str,
+        derive: impl FnOnce(&[GroupRef]) -> Vec<String>,
+    ) -> Vec<String> {
+        let index = self.index();
+        let positions = index.of_user.get(user).cloned().unwrap_or_default();
+        if let Some(roles) = index.roles.get(&positions) {
+            return roles.clone();
+        }
+        let groups: Vec<GroupRef> = positions
+            .iter()
+            .map(|&p| index.groups[p as usize].clone())
+            .collect();
+        let roles = derive(&groups);
+        index.roles.insert(positions, roles.clone());
+        roles
+    }
+
     /// The groups `user` is in, sorted by name then id.
     pub fn groups_of(&mut self, user: &str) -> Vec<GroupRef> {
+        let index = self.index();
+        index.of_user.get(user).map_or_else(Vec::new, |positions| {
+            positions
+                .iter()
+                .map(|&p| index.groups[p as usize].clone())
+                .collect()
+        })
+    }
+
+    fn index(&mut self) -> &mut ByUser {
         let (members, names) = (&self.members, &self.names);
-        let index = self.by_user.get_or_insert_with(|| {
+        self.by_user.get_or_insert_with(|| {
             let mut groups: Vec<(&String, &BTreeSet<String>, GroupRef)> = members
                 .iter()
                 .map(|(g, users)| {
@@ -144,13 +179,8 @@ impl Memberships {
             ByUser {
                 groups: groups.into_iter().map(|(_, _, g)| g).collect(),
                 of_user,
+                roles: HashMap::new(),
             }
-        });
-        index.of_user.get(user).map_or_else(Vec::new, |positions| {
-            positions
-                .iter()
-                .map(|&p| index.groups[p as usize].clone())
-                .collect()
         })
     }
 
@@ -212,5 +242,48 @@ impl Memberships {
             keys::put_json(s, &keys::snapshot(config, &g.id), &snap)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(id: &str, name: &str) -> GroupRef {
+        GroupRef {
+            id: id.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn roles_are_derived_once_per_set_of_groups_and_follow_changes() {
+        let mut m = Memberships::default();
+        m.add_groups(vec![group("00g2", "Ops"), group("00g1", "Admins")]);
+        for (g, users) in [("00g1", ["u1", "u2"]), ("00g2", ["u2", "u3"])] {
+            m.add_members(&MembersPage {
+                group: g.into(),
+                members: users.iter().map(|u| u.to_string()).collect(),
+            });
+        }
+        let mut asked = Vec::new();
+        let mut roles_of = |m: &mut Memberships, user: &str| {
+            m.roles_of(user, |groups| {
+                let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+                asked.push(names.join("+"));
+                names
+            })
+        };
+        assert_eq!(roles_of(&mut m, "u2"), ["Admins", "Ops"]);
+        assert_eq!(roles_of(&mut m, "u1"), ["Admins"]);
+        assert_eq!(roles_of(&mut m, "u2"), ["Admins", "Ops"]);
+        assert_eq!(roles_of(&mut m, "nobody"), Vec::<String>::new());
+        // A new members page rebuilds the index, and the answers with it.
+        m.add_members(&MembersPage {
+            group: "00g2".into(),
+            members: vec!["u1".into()],
+        });
+        assert_eq!(roles_of(&mut m, "u1"), ["Admins", "Ops"]);
+        assert_eq!(asked, ["Admins+Ops", "Admins", "", "Admins+Ops"]);
     }
 }
