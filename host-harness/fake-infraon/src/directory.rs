@@ -316,8 +316,8 @@ fn identity_conflict(
     }))
 }
 
-/// One upsert inside whatever transaction or savepoint `conn` is in, at
-/// time `at`.
+/// One upsert inside whatever transaction `conn` is in, at time `at`: every
+/// check first, then at most one write.
 fn upsert_in(
     conn: &Connection,
     rules: &Rules,
@@ -417,9 +417,11 @@ impl Infraon {
         Ok(outcome)
     }
 
-    /// Create or update a page of people in one transaction. Each person runs
-    /// in its own savepoint, so one that is rejected or conflicts is undone
-    /// alone and the others land. If the transaction itself cannot commit,
+    /// Create or update a page of people in one transaction. A person is
+    /// checked first and then written by one statement (fields and roles are
+    /// columns of the row), so one that is rejected or conflicts leaves
+    /// nothing behind and the others land: no savepoint per person is
+    /// needed. If the transaction itself cannot commit,
     /// every person reports that error: none of them landed. The people a
     /// batch creates or changes share one `updated_at`, the batch's.
     pub fn upsert_batch(&self, people: &[Person]) -> Vec<Result<UpsertOutcome, DirectoryError>> {
@@ -428,18 +430,10 @@ impl Infraon {
             let tx = conn.transaction()?;
             let rules = Rules::load(&tx)?;
             let at = now();
-            let mut results = Vec::with_capacity(people.len());
-            // Savepoints by hand: rusqlite's parse their SQL every time.
-            let savepoint = |sql: &str| tx.prepare_cached(sql)?.execute([]).map(|_| ());
-            for p in people {
-                savepoint("SAVEPOINT person")?;
-                let result = upsert_in(&tx, &rules, p, &at);
-                if result.is_err() {
-                    savepoint("ROLLBACK TO person")?;
-                }
-                savepoint("RELEASE person")?;
-                results.push(result);
-            }
+            let results = people
+                .iter()
+                .map(|p| upsert_in(&tx, &rules, p, &at))
+                .collect();
             tx.commit()?;
             Ok(results)
         };
