@@ -32,22 +32,10 @@ pub fn wit_status(s: PersonStatus) -> wit::PersonStatus {
 
 /// A core person as the WIT record.
 pub fn wit_person(p: &Person) -> wit::Person {
-    wit::Person {
-        external_id: p.external_id.clone(),
-        config: p.config.clone(),
-        kind: wit_sync_target(p.kind),
-        login: p.login.clone(),
-        email: p.email.clone(),
-        first_name: p.first_name.clone(),
-        last_name: p.last_name.clone(),
-        display_name: p.display_name.clone(),
-        fields: p.fields.clone(),
-        roles: p.roles.clone(),
-        status: wit_status(p.status),
-    }
+    into_wit_person(p.clone())
 }
 
-/// [`wit_person`], taking the person.
+/// [`wit_person`], taking the person: a batch's people are moved, not cloned.
 fn into_wit_person(p: Person) -> wit::Person {
     wit::Person {
         external_id: p.external_id,

@@ -134,28 +134,32 @@ pub enum PendingUpserts {
 }
 
 impl PendingUpserts {
-    /// Wait for the writer (if still writing) and keep its results.
-    fn settle(&mut self) {
-        if let PendingUpserts::Writing { .. } = self {
-            let PendingUpserts::Writing { writer, size } =
-                std::mem::replace(self, PendingUpserts::Done(Vec::new()))
-            else {
-                return;
-            };
-            *self = PendingUpserts::Done(writer.join().unwrap_or_else(|_| {
+    /// Wait for the writer, if still writing, and take the results.
+    fn wait(self) -> BatchResults {
+        match self {
+            PendingUpserts::Done(results) => results,
+            PendingUpserts::Writing { writer, size } => writer.join().unwrap_or_else(|_| {
                 let failed = fi::DirectoryError::Unavailable(
                     "the directory failed while applying the batch; none of it is known to have landed"
                         .into(),
                 );
                 vec![Err(failed); size]
-            }));
+            }),
+        }
+    }
+
+    /// [`PendingUpserts::wait`] in place, keeping the results for `finish`.
+    fn settle(&mut self) {
+        if matches!(self, PendingUpserts::Writing { .. }) {
+            let writing = std::mem::replace(self, PendingUpserts::Done(Vec::new()));
+            *self = PendingUpserts::Done(writing.wait());
         }
     }
 }
 
-/// The table entry behind a WIT handle.
-fn entry(batch: &Resource<wit::PendingUpserts>) -> Resource<PendingUpserts> {
-    Resource::new_own(batch.rep())
+/// The table entry behind a WIT handle's `rep`.
+fn entry(rep: u32) -> Resource<PendingUpserts> {
+    Resource::new_own(rep)
 }
 
 fn batch_results(results: BatchResults) -> Vec<Result<UpsertOutcome, DirectoryError>> {
@@ -171,14 +175,8 @@ impl HostPendingUpserts for PluginState {
         batch: Resource<wit::PendingUpserts>,
     ) -> Vec<Result<UpsertOutcome, DirectoryError>> {
         self.pending_batches.retain(|rep| *rep != batch.rep());
-        match self.table.delete(entry(&batch)) {
-            Ok(mut pending) => {
-                pending.settle();
-                match pending {
-                    PendingUpserts::Done(results) => batch_results(results),
-                    PendingUpserts::Writing { .. } => Vec::new(),
-                }
-            }
+        match self.table.delete(entry(batch.rep())) {
+            Ok(pending) => batch_results(pending.wait()),
             // wasmtime checks the handle before this runs.
             Err(_) => Vec::new(),
         }
@@ -187,7 +185,7 @@ impl HostPendingUpserts for PluginState {
     fn drop(&mut self, batch: Resource<wit::PendingUpserts>) -> wasmtime::Result<()> {
         // Unfinished: the batch still lands, before anything started later.
         self.pending_batches.retain(|rep| *rep != batch.rep());
-        self.table.delete(entry(&batch))?.settle();
+        self.table.delete(entry(batch.rep()))?.wait();
         Ok(())
     }
 }
@@ -204,10 +202,7 @@ impl Host for PluginState {
         }
         // One writer at a time: batches land in the order they were started.
         for rep in &self.pending_batches {
-            if let Ok(earlier) = self
-                .table
-                .get_mut(&Resource::<PendingUpserts>::new_own(*rep))
-            {
+            if let Ok(earlier) = self.table.get_mut(&entry(*rep)) {
                 earlier.settle();
             }
         }

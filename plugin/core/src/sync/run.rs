@@ -461,27 +461,42 @@ fn read_ahead(
     token: &str,
     cp: &Checkpoint,
 ) -> Option<Ahead> {
-    let (path, next) = match &cp.phase {
-        Phase::Users { next } => (paths::users(cp.since.as_deref()), next.clone()),
-        Phase::Deprovisioned { next } => (paths::deprovisioned(), next.clone()),
-        _ => return None,
-    };
+    let (path, next) = users_listing_get(cp)?;
     if !cp.links_followed.allows(next.as_deref()) {
         return None;
     }
-    let client = OktaClient::new(http, origin, token);
-    let mut fetcher = Fetcher::new(
-        client,
+    let attempt = fetcher(http, clock, origin, token, cp).attempt(&path, next.as_deref())?;
+    Some(Ahead {
+        path,
+        next: next.clone(),
+        attempt,
+    })
+}
+
+/// The path and `next` link of the GET a step in a users listing (`Users`
+/// or `Deprovisioned`) sends first; `None` in the other phases.
+fn users_listing_get(cp: &Checkpoint) -> Option<(String, &Option<String>)> {
+    match &cp.phase {
+        Phase::Users { next } => Some((paths::users(cp.since.as_deref()), next)),
+        Phase::Deprovisioned { next } => Some((paths::deprovisioned(), next)),
+        _ => None,
+    }
+}
+
+/// The run's pacing, retrying fetcher over one Okta client.
+fn fetcher<'a>(
+    http: &'a mut dyn Http,
+    clock: &'a dyn Clock,
+    origin: &OktaOrigin,
+    token: &'a str,
+    cp: &Checkpoint,
+) -> Fetcher<'a> {
+    Fetcher::new(
+        OktaClient::new(http, origin, token),
         clock,
         cp.rate,
         cp.settings.rate_limit_reserve_percent,
-    );
-    let attempt = fetcher.attempt(&path, next.as_deref())?;
-    Some(Ahead {
-        path,
-        next,
-        attempt,
-    })
+    )
 }
 
 /// [`fetch`] of a users page, whose first try may have been read ahead by
@@ -525,13 +540,7 @@ fn fetch_first<B: JsonBody>(
             "Okta's paging loops: the next link {url} points back at a page already read"
         )))
     })?;
-    let client = OktaClient::new(&mut *host.http, &cache.origin, &cache.token);
-    let mut fetcher = Fetcher::new(
-        client,
-        host.clock,
-        cp.rate,
-        cp.settings.rate_limit_reserve_percent,
-    );
+    let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, &cache.token, cp);
     // A try read ahead counts here, where it is used, as a prefetch does: a
     // run cut short re-reads that page and counts it once.
     let early = u32::from(first.is_some());
@@ -556,9 +565,10 @@ fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
             Some(g) => (paths::members(&g.id), next),
             None => return,
         },
-        Phase::Users { next } => (paths::users(cp.since.as_deref()), next),
-        Phase::Deprovisioned { next } => (paths::deprovisioned(), next),
-        Phase::Memberships { .. } | Phase::Finish | Phase::Done => return,
+        _ => match users_listing_get(cp) {
+            Some(get) => get,
+            None => return,
+        },
     };
     if !cp.links_followed.allows(next.as_deref()) {
         return;
@@ -571,13 +581,7 @@ fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
             .map(|g| paths::members(&g.id)),
         _ => None,
     };
-    let client = OktaClient::new(&mut *host.http, &cache.origin, &cache.token);
-    let mut fetcher = Fetcher::new(
-        client,
-        host.clock,
-        cp.rate,
-        cp.settings.rate_limit_reserve_percent,
-    );
+    let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, &cache.token, cp);
     fetcher.prefetch(&path, next.as_deref());
     if let Some(first_page) = following {
         fetcher.prefetch(&first_page, None);
