@@ -280,18 +280,23 @@ fn identity_conflict(
 ) -> rusqlite::Result<Option<DirectoryError>> {
     let email_norm = email.to_lowercase();
     let login_norm = login.to_lowercase();
-    let holder: Option<(String, String, Option<String>)> = conn
-        .prepare_cached(
+    // Two searches of one unique index each: as one `OR` query SQLite
+    // merged both indexes through temporary b-trees for every person.
+    let holder_of = |column: &str, value: &str| {
+        conn.prepare_cached(&format!(
             "SELECT email_norm, email, external_id FROM people
-             WHERE kind = ?1 AND (email_norm = ?2 OR login_norm = ?3) AND id IS NOT ?4
-             ORDER BY email_norm = ?2 DESC
-             LIMIT 1",
-        )?
-        .query_row(
-            params![kind.as_str(), email_norm, login_norm, except_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+             WHERE kind = ?1 AND {column} = ?2 AND id IS NOT ?3"
+        ))?
+        .query_row(params![kind.as_str(), value, except_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+    };
+    let holder: Option<(String, String, Option<String>)> =
+        match holder_of("email_norm", &email_norm)? {
+            Some(h) => Some(h),
+            None => holder_of("login_norm", &login_norm)?,
+        };
     Ok(holder.map(|(holder_norm, holder_email, holder_link)| {
         let owner = match holder_link {
             Some(id) => format!("is linked to Okta user `{id}`"),

@@ -61,16 +61,41 @@ impl Ctx<'_> {
     }
 }
 
-/// Apply a users page. `emails` maps the lower-cased emails seen so far in
-/// the run to their Okta id. `meanwhile` runs while Infraon applies the
-/// batch (see [`Directory::start_upsert_batch`]): the sync reads its next
-/// page there. Unsynced records are returned.
-#[allow(clippy::too_many_arguments)]
+/// An Okta user of a page and the person they map to in Infraon, or why
+/// they map to none.
+#[derive(Debug)]
+pub struct Mapped {
+    user: OktaUser,
+    person: Result<Person, (ReasonCode, String)>,
+}
+
+/// Map a users page. It depends on nothing a page applies, so the sync maps
+/// the next page while Infraon writes this one.
+pub fn map_users(
+    users: Vec<OktaUser>,
+    ctx: &Ctx<'_>,
+    memberships: &mut Memberships,
+) -> Vec<Mapped> {
+    users
+        .into_iter()
+        .map(|user| {
+            let roles = memberships.roles_of(&user.id, |groups| {
+                ctx.mapping.roles(ctx.kind, groups, ctx.roles)
+            });
+            let person = map_user(&user, ctx.config, ctx.kind, ctx.mapping, roles);
+            Mapped { user, person }
+        })
+        .collect()
+}
+
+/// Apply a mapped users page. `emails` maps the lower-cased emails seen so
+/// far in the run to their Okta id. `meanwhile` runs while Infraon applies
+/// the batch (see [`Directory::start_upsert_batch`]): the sync reads and
+/// maps its next page there. Unsynced records are returned.
 pub fn apply_users(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
-    users: &[OktaUser],
-    memberships: &mut Memberships,
+    users: Vec<Mapped>,
     emails: &mut HashMap<String, String>,
     counts: &mut Counts,
     meanwhile: &mut dyn FnMut(),
@@ -78,20 +103,17 @@ pub fn apply_users(
     let mut page = UsersPage::default();
     // Users mapped and not refused yet, and the unsynced ones, in page order.
     // Who a user is (for unsynced records) is worked out only when needed.
-    let mut entries: Vec<Result<(&OktaUser, Person), UnsyncedRecord>> = Vec::new();
-    for user in users {
+    let mut entries: Vec<Result<(OktaUser, Person), UnsyncedRecord>> = Vec::new();
+    for Mapped { user, person } in users {
         counts.fetched += 1;
-        let roles = memberships.roles_of(&user.id, |groups| {
-            ctx.mapping.roles(ctx.kind, groups, ctx.roles)
-        });
-        let person = match map_user(user, ctx.config, ctx.kind, ctx.mapping, roles) {
+        let person = match person {
             Ok(p) => p,
             Err((code, text)) => {
                 // Still listed by Okta: not absent, so never deactivated for it.
                 if !user.id.is_empty() {
                     page.seen.push((user.id.clone(), String::new()));
                 }
-                entries.push(Err(ctx.unsynced(&identity(user), code, text)));
+                entries.push(Err(ctx.unsynced(&identity(&user), code, text)));
                 continue;
             }
         };
@@ -101,7 +123,7 @@ pub fn apply_users(
             Some(other) if *other != person.external_id => {
                 let text = format!("Okta user `{other}` of this run already has this email");
                 entries.push(Err(ctx.unsynced(
-                    &identity(user),
+                    &identity(&user),
                     ReasonCode::DuplicateEmail,
                     text,
                 )));
@@ -122,7 +144,7 @@ pub fn apply_users(
     let mut unsynced = Vec::new();
     // Who each person of the batch is and what Infraon had, beside the batch.
     // The person itself goes to Infraon; its status and roles stay, to count.
-    let mut batch: Vec<(&OktaUser, Option<Person>, PersonStatus, Vec<String>)> = Vec::new();
+    let mut batch: Vec<(OktaUser, Option<Person>, PersonStatus, Vec<String>)> = Vec::new();
     let mut people: Vec<Person> = Vec::new();
     for entry in entries {
         let (who, mut person) = match entry {
@@ -145,7 +167,7 @@ pub fn apply_users(
         if ctx.dry_run {
             match preview(dir, ctx.kind, prior.as_ref(), &person)? {
                 Ok(outcome) => tally(counts, prior.as_ref(), &person, outcome),
-                Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
+                Err(e) => unsynced.push(refusal(ctx, &identity(&who), e)?),
             }
         } else {
             batch.push((who, prior, person.status, person.roles.clone()));

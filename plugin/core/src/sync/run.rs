@@ -11,7 +11,7 @@ use crate::okta_error::{JsonBody, OktaFailure};
 use crate::origin::OktaOrigin;
 use crate::ports::{Clock, Host, Http, Level};
 use crate::store::{find_config, token_key};
-use crate::sync::apply::{self, Ctx, UsersPage};
+use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
 use crate::sync::fetch::{Attempt, Fetcher, RateState};
 use crate::sync::finish::{complete, finish};
@@ -61,11 +61,28 @@ struct Cache {
     ahead: Option<Ahead>,
 }
 
-/// A users page read ahead: which GET it answers, and the answer.
+/// Okta's answer to a GET of a users page.
+type UsersAnswer = OktaResponse<Listing<OktaUser>>;
+
+/// A users page read ahead: which GET it answers, the answer and, when the
+/// answer is a page, its users mapped (taken out of the answer's body).
 struct Ahead {
     path: String,
     next: Option<String>,
     attempt: Attempt<Listing<OktaUser>>,
+    mapped: Option<Vec<Mapped>>,
+}
+
+impl Ahead {
+    /// Map the users of the answer, if it is a page of them.
+    fn map(mut self, ctx: &Ctx<'_>, memberships: &mut Memberships) -> Ahead {
+        if let Ok(resp) = &mut self.attempt.result
+            && let Listing::List(users) = &mut resp.body_json
+        {
+            self.mapped = Some(apply::map_users(std::mem::take(users), ctx, memberships));
+        }
+        self
+    }
 }
 
 /// Why a step stopped: Okta failures end the run; host failures leave it
@@ -317,23 +334,24 @@ impl SyncRun {
             Phase::Users { next } => {
                 let since = cp.since.clone();
                 let path = paths::users(since.as_deref());
-                let resp = fetch_after(host, cache, cp, &path, next, ahead)?;
+                let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
                 cp.phase = match (resp.next_link.clone(), cp.is_full()) {
                     (Some(n), _) => Phase::Users { next: Some(n) },
                     (None, true) => Phase::Deprovisioned { next: None },
                     (None, false) => Phase::Memberships { done: 0 },
                 };
                 prefetch(host, cache, cp);
-                apply_page(host, cache, cp, resp)?;
+                apply_page(host, cache, cp, resp, mapped)?;
             }
             Phase::Deprovisioned { next } => {
-                let resp = fetch_after(host, cache, cp, &paths::deprovisioned(), next, ahead)?;
+                let (resp, mapped) =
+                    fetch_after(host, cache, cp, &paths::deprovisioned(), next, ahead)?;
                 cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::Deprovisioned { next: Some(n) },
                     None => Phase::Finish,
                 };
                 prefetch(host, cache, cp);
-                apply_page(host, cache, cp, resp)?;
+                apply_page(host, cache, cp, resp, mapped)?;
             }
             Phase::Memberships { done } => {
                 let todo: Vec<String> = cache
@@ -393,33 +411,41 @@ fn ctx<'a>(cp: &'a Checkpoint, roles: &'a [Role], mapping: &'a Compiled, now: &'
     }
 }
 
+/// Apply a users page: `mapped` when its users were mapped ahead (then
+/// `resp` is the answer they were taken from).
 fn apply_page(
     host: &mut Host<'_>,
     cache: &mut Cache,
     cp: &mut Checkpoint,
-    resp: OktaResponse<Listing<OktaUser>>,
+    resp: UsersAnswer,
+    mapped: Option<Vec<Mapped>>,
 ) -> Result<(), Stop> {
-    let users = list(resp.body_json, "users")?;
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let mut counts = cp.record.counts;
     let mut ahead = None;
     let (page, unsynced) = {
         let ctx = ctx(cp, &cache.roles, &cache.mapping, &now);
+        let users = match mapped {
+            Some(users) => users,
+            None => apply::map_users(list(resp.body_json, "users")?, &ctx, &mut cache.memberships),
+        };
         let Host {
             http,
             clock,
             directory,
             ..
         } = host;
-        let (origin, token) = (&cache.origin, &cache.token);
+        let (origin, token, memberships) = (&cache.origin, &cache.token, &mut cache.memberships);
         apply::apply_users(
             *directory,
             &ctx,
-            &users,
-            &mut cache.memberships,
+            users,
             &mut cache.emails,
             &mut counts,
-            &mut || ahead = read_ahead(&mut **http, *clock, origin, token, cp),
+            &mut || {
+                ahead = read_ahead(&mut **http, *clock, origin, token, cp)
+                    .map(|a| a.map(&ctx, memberships));
+            },
         )?
     };
     cp.record.counts = counts;
@@ -470,6 +496,7 @@ fn read_ahead(
         path,
         next: next.clone(),
         attempt,
+        mapped: None,
     })
 }
 
@@ -500,7 +527,10 @@ fn fetcher<'a>(
 }
 
 /// [`fetch`] of a users page, whose first try may have been read ahead by
-/// the previous step (used only if it answers this very GET).
+/// the previous step (used only if it answers this very GET), with the
+/// users that step mapped from it. Those come only with an answer that is
+/// a page, which [`Fetcher::get_after`] returns as it is: they are that
+/// answer's users.
 fn fetch_after(
     host: &mut Host<'_>,
     cache: &Cache,
@@ -508,11 +538,13 @@ fn fetch_after(
     path: &str,
     next: Option<String>,
     ahead: Option<Ahead>,
-) -> Result<OktaResponse<Listing<OktaUser>>, Stop> {
-    let first = ahead
-        .filter(|a| a.path == path && a.next == next)
-        .map(|a| a.attempt);
-    fetch_first(host, cache, cp, path, next, first)
+) -> Result<(UsersAnswer, Option<Vec<Mapped>>), Stop> {
+    let (first, mapped) = match ahead.filter(|a| a.path == path && a.next == next) {
+        Some(a) => (Some(a.attempt), a.mapped),
+        None => (None, None),
+    };
+    let resp = fetch_first(host, cache, cp, path, next, first)?;
+    Ok((resp, mapped))
 }
 
 /// One GET through the pacing, retrying fetcher; requests are counted in the
