@@ -198,6 +198,9 @@ enum Command {
         /// Groups in the fake org.
         #[arg(long, default_value_t = 500)]
         groups: usize,
+        /// Rounds of the floor and the full sync, reported by their median.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
     /// Reliability report: every Okta fault and sandbox probe against verify and sync.
     Reliability,
@@ -771,8 +774,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 render::sso_error,
             )
         }
-        Command::Bench { users, groups } => {
-            let report = host_harness::bench::run(*users, *groups, &cli.state_dir).await?;
+        Command::Bench {
+            users,
+            groups,
+            rounds,
+        } => {
+            let report = host_harness::bench::run(*users, *groups, *rounds, &cli.state_dir).await?;
             if json {
                 outln!("{}", serde_json::to_string(&report)?);
             } else {
