@@ -12,13 +12,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec};
 use serde::Serialize;
 
 use crate::bindings::exports::infraon::okta::sync::{RunOutcome, SyncMode, Trigger};
-use crate::bindings::infraon::okta::types::{ConfigForm, InstallOptions, SyncTarget};
 use crate::policy::Limits;
 use crate::{Infraon, Runtime};
 
@@ -191,27 +190,42 @@ async fn floor(okta: &FakeOkta) -> anyhow::Result<u64> {
     Ok(requests)
 }
 
-fn phase(
-    name: &'static str,
-    title: &'static str,
-    took: Duration,
-    cpu_at_start: f64,
-    people: usize,
-    requests: u64,
-) -> Phase {
-    let secs = took.as_secs_f64();
-    Phase {
-        name,
-        title,
-        wall_ms: secs * 1000.0,
-        cpu_ms: process_cpu_ms() - cpu_at_start,
-        people_per_s: if people == 0 || secs == 0.0 {
-            0.0
-        } else {
-            people as f64 / secs
-        },
-        requests,
-        peak_rss_mib: peak_rss_mib(),
+/// A phase being measured: peak memory reset, and the clocks and the fake
+/// Okta's request count read, when it started.
+struct Measuring<'a> {
+    okta: &'a FakeOkta,
+    requests_before: u64,
+    started: Instant,
+    cpu_ms: f64,
+}
+
+impl<'a> Measuring<'a> {
+    fn start(okta: &'a FakeOkta) -> Self {
+        reset_peak_rss();
+        Measuring {
+            okta,
+            requests_before: okta.request_count(),
+            started: Instant::now(),
+            cpu_ms: process_cpu_ms(),
+        }
+    }
+
+    /// The phase from its start until now, `people` handled in it.
+    fn end(self, name: &'static str, title: &'static str, people: usize) -> Phase {
+        let secs = self.started.elapsed().as_secs_f64();
+        Phase {
+            name,
+            title,
+            wall_ms: secs * 1000.0,
+            cpu_ms: process_cpu_ms() - self.cpu_ms,
+            people_per_s: if people == 0 || secs == 0.0 {
+                0.0
+            } else {
+                people as f64 / secs
+            },
+            requests: self.okta.request_count() - self.requests_before,
+            peak_rss_mib: peak_rss_mib(),
+        }
     }
 }
 
@@ -249,20 +263,11 @@ pub async fn run(
             drop(last.take());
             let _ = std::fs::remove_dir_all(state_of(round - 1));
         }
-        reset_peak_rss();
-        let before = okta.request_count();
-        let started = Instant::now();
-        let cpu = process_cpu_ms();
+        let measuring = Measuring::start(&okta);
         let floor_requests = floor(&okta).await?;
-        debug_assert_eq!(floor_requests, okta.request_count() - before);
-        floors.push(phase(
-            "a",
-            "floor: native client, every page",
-            started.elapsed(),
-            cpu,
-            users,
-            floor_requests,
-        ));
+        let a = measuring.end("a", "floor: native client, every page", users);
+        debug_assert_eq!(floor_requests, a.requests);
+        floors.push(a);
         let state = state_of(round);
         let _ = std::fs::remove_dir_all(&state);
         let (rt, full) = full_sync(&okta, wasm, &cache, &state, users).await?;
@@ -293,28 +298,19 @@ pub async fn run(
             okta.add_group_member(&g.id, member)?;
         }
     }
-    reset_peak_rss();
-    let before = okta.request_count();
-    let started = Instant::now();
-    let cpu = process_cpu_ms();
+    let measuring = Measuring::start(&okta);
     let incremental = rt
         .sync("bench", SyncMode::Incremental, Trigger::Manual, |_, _| {})
         .await?
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let incremental_requests = okta.request_count() - before;
-    phases.push(phase(
+    phases.push(measuring.end(
         "c",
         "incremental after 1% users + 1% groups changed",
-        started.elapsed(),
-        cpu,
         incremental.counts.fetched as usize,
-        incremental_requests,
     ));
     drop(rt);
 
-    reset_peak_rss();
-    let started = Instant::now();
-    let cpu = process_cpu_ms();
+    let measuring = Measuring::start(&okta);
     let warm = Runtime::new(
         wasm,
         Some(&cache),
@@ -328,14 +324,7 @@ pub async fn run(
         warm.loaded_from_cache(),
         "the warm start did not use the compiled cache"
     );
-    phases.push(phase(
-        "d",
-        "warm start to the first plugin call",
-        started.elapsed(),
-        cpu,
-        0,
-        0,
-    ));
+    phases.push(measuring.end("d", "warm start to the first plugin call", 0));
 
     let minimum = paging_minimum(&okta);
     okta.shutdown().await;
@@ -368,37 +357,14 @@ async fn full_sync(
         Arc::new(Infraon::open(state)?),
         Limits::default(),
     )?;
-    let form = ConfigForm {
-        name: "bench".into(),
-        okta_domain: okta.url(),
-        api_token: okta.api_token().into(),
-        sync_target: SyncTarget::Users,
-    };
-    rt.install(
-        &form,
-        InstallOptions {
-            development_mode: true,
-        },
-    )
-    .await?
-    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    crate::reliability::world::install_against(&rt, okta, "bench").await?;
 
-    reset_peak_rss();
-    let before = okta.request_count();
-    let started = Instant::now();
-    let cpu = process_cpu_ms();
+    let measuring = Measuring::start(okta);
     let full = rt
         .sync("bench", SyncMode::Full, Trigger::Manual, |_, _| {})
         .await?
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let phase = phase(
-        "b",
-        "full sync through the wasm plugin",
-        started.elapsed(),
-        cpu,
-        users,
-        okta.request_count() - before,
-    );
+    let phase = measuring.end("b", "full sync through the wasm plugin", users);
     anyhow::ensure!(
         full.outcome == Some(RunOutcome::Succeeded),
         "full sync did not succeed: {full:?}"

@@ -106,8 +106,15 @@ pub async fn installed(okta: &FakeOkta, cache: &Path) -> anyhow::Result<(Runtime
         infraon,
         limits(),
     )?;
+    install_against(&rt, okta, CONFIG).await?;
+    Ok((rt, state))
+}
+
+/// Install config `name` (Users) against `okta`, in development mode so
+/// that its loopback `http://` origin is allowed.
+pub async fn install_against(rt: &Runtime, okta: &FakeOkta, name: &str) -> anyhow::Result<()> {
     let form = ConfigForm {
-        name: CONFIG.into(),
+        name: name.into(),
         okta_domain: okta.url(),
         api_token: okta.api_token().into(),
         sync_target: SyncTarget::Users,
@@ -120,7 +127,7 @@ pub async fn installed(okta: &FakeOkta, cache: &Path) -> anyhow::Result<(Runtime
     )
     .await?
     .map_err(|e| anyhow::anyhow!("install refused: {e:?}"))?;
-    Ok((rt, state))
+    Ok(())
 }
 
 /// A full sync of the case's config, reporting every step to `progress`.

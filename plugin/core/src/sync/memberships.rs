@@ -60,6 +60,16 @@ struct ByUser {
     roles: HashMap<Vec<u32>, Vec<String>>,
 }
 
+impl ByUser {
+    /// The groups at `positions` of the sorted group list.
+    fn groups_at(&self, positions: &[u32]) -> Vec<GroupRef> {
+        positions
+            .iter()
+            .map(|&p| self.groups[p as usize].clone())
+            .collect()
+    }
+}
+
 impl Memberships {
     /// Rebuild from storage: the snapshot first when `incremental` (the run
     /// only lists changed groups), then the run's pages below the counters.
@@ -131,11 +141,7 @@ impl Memberships {
         if let Some(roles) = index.roles.get(&positions) {
             return roles.clone();
         }
-        let groups: Vec<GroupRef> = positions
-            .iter()
-            .map(|&p| index.groups[p as usize].clone())
-            .collect();
-        let roles = derive(&groups);
+        let roles = derive(&index.groups_at(&positions));
         index.roles.insert(positions, roles.clone());
         roles
     }
@@ -143,12 +149,10 @@ impl Memberships {
     /// The groups `user` is in, sorted by name then id.
     pub fn groups_of(&mut self, user: &str) -> Vec<GroupRef> {
         let index = self.index();
-        index.of_user.get(user).map_or_else(Vec::new, |positions| {
-            positions
-                .iter()
-                .map(|&p| index.groups[p as usize].clone())
-                .collect()
-        })
+        index
+            .of_user
+            .get(user)
+            .map_or_else(Vec::new, |positions| index.groups_at(positions))
     }
 
     fn index(&mut self) -> &mut ByUser {
