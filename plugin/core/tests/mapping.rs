@@ -406,7 +406,10 @@ fn role_rules_by_name_id_pattern_and_priority() {
     let mut m2 = m.clone();
     m2.default_user_role = Some("change manager".into());
     let c2 = Compiled::new(&m2).unwrap();
-    assert_eq!(c2.roles(users, &[], &roles()), vec!["Change Manager"]);
+    assert_eq!(
+        c2.roles::<GroupRef>(users, &[], &roles()),
+        vec!["Change Manager"]
+    );
     // Requesters see only their rules and their default.
     let req = SyncTarget::Requesters;
     assert_eq!(

@@ -1,12 +1,13 @@
 //! A [`Mapping`] checked and prepared once (templates parsed, patterns
 //! compiled), then applied to every Okta user of a run or a preview.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use regex_lite::Regex;
 use serde_json::{Map, Value};
 
-use super::template::{self, Piece, fold, wildcard};
+use super::template::{self, Piece, fold, folded_matches, folds_to, same_folded};
 use super::{
     ALL_CUSTOM, CUSTOM_WILDCARD, DEFAULT_REQUESTER_ROLE, DEFAULT_USER_ROLE, GroupMatcher, Mapping,
     ROLE_OF_GROUP, Transform,
@@ -203,7 +204,7 @@ impl Compiled {
     /// The Infraon fields of a profile: `(target, value)` for every mapped
     /// field whose value is not empty, `custom.*` expanded, sorted by target.
     pub fn values(&self, profile: &Map<String, Value>) -> Vec<(String, String)> {
-        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        let mut out: Vec<(String, String)> = Vec::with_capacity(self.fields.len() + 8);
         let explicit = &self.explicit;
         for f in &self.fields {
             match &f.source {
@@ -211,26 +212,34 @@ impl Compiled {
                     for k in profile.keys().filter(|k| !is_base_attribute(k)) {
                         let target = format!("custom.{k}");
                         if !explicit.contains(&target) {
-                            out.insert(target, self.apply(f, template::text(profile, k), profile));
+                            out.push((target, self.apply(f, template::text(profile, k), profile)));
                         }
                     }
                 }
                 Source::Attr(a) => {
                     let v = self.apply(f, template::text(profile, a), profile);
-                    out.insert(f.target.clone(), v);
+                    out.push((f.target.clone(), v));
                 }
                 Source::Template(t) => {
                     let v = self.apply(f, template::render(t, profile), profile);
-                    out.insert(f.target.clone(), v);
+                    out.push((f.target.clone(), v));
                 }
             }
         }
-        out.into_iter().filter(|(_, v)| !v.is_empty()).collect()
+        // A target given twice keeps its last value: reversed, a stable sort
+        // puts that value first, where `dedup` keeps it.
+        out.reverse();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.dedup_by(|later, kept| later.0 == kept.0);
+        out.retain(|(_, v)| !v.is_empty());
+        out
     }
 
     fn apply(&self, f: &Field, mut v: String, profile: &Map<String, Value>) -> String {
         for s in &f.steps {
             v = match s {
+                // Most values need no trimming, and then keep their string.
+                Step::Trim if v.trim().len() == v.len() => v,
                 Step::Trim => v.trim().to_owned(),
                 Step::Lower => v.to_lowercase(),
                 Step::Upper => v.to_uppercase(),
@@ -248,22 +257,25 @@ impl Compiled {
 
     /// The roles a person of `kind` in `groups` gets (see the module docs
     /// of [`crate::mapping`]), in Infraon's spelling, ordered by priority.
-    pub fn roles(&self, kind: SyncTarget, groups: &[GroupRef], infraon: &[Role]) -> Vec<String> {
-        let of_kind: Vec<&str> = infraon
-            .iter()
-            .filter(|r| r.kind == kind)
-            .map(|r| r.name.as_str())
-            .collect();
+    pub fn roles<G: Borrow<GroupRef>>(
+        &self,
+        kind: SyncTarget,
+        groups: &[G],
+        infraon: &[Role],
+    ) -> Vec<String> {
         let find = |name: &str| {
-            let want = fold(name);
-            of_kind
+            infraon
                 .iter()
-                .find(|r| fold(r) == want)
-                .map(|r| (*r).to_owned())
+                .find(|r| r.kind == kind && same_folded(&r.name, name))
+                .map(|r| r.name.clone())
         };
         let mut granted: BTreeMap<String, u32> = BTreeMap::new();
         for rule in self.rules.iter().filter(|r| r.kind == kind) {
-            for g in groups.iter().filter(|g| rule.matches(g)) {
+            for g in groups
+                .iter()
+                .map(Borrow::borrow)
+                .filter(|g| rule.matches(g))
+            {
                 let role = match &rule.role {
                     Some(r) => find(r),
                     None => find(&g.name),
@@ -298,9 +310,9 @@ impl Compiled {
 impl Rule {
     fn matches(&self, g: &GroupRef) -> bool {
         match &self.matcher {
-            Matcher::Name(n) => fold(&g.name) == *n,
+            Matcher::Name(n) => folds_to(&g.name, n),
             Matcher::Id(id) => g.id == *id,
-            Matcher::Pattern(p) => wildcard(p, &fold(&g.name)),
+            Matcher::Pattern(p) => folded_matches(p, &g.name),
         }
     }
 }

@@ -129,19 +129,60 @@ pub fn fold(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// `fold(a) == fold(b)`, without allocating when both are ASCII: every
+/// person's roles compare group names with role names.
+pub fn same_folded(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        fold(a) == fold(b)
+    }
+}
+
+/// `fold(name) == folded`, for `folded` already folded.
+pub fn folds_to(name: &str, folded: &str) -> bool {
+    let name = name.trim();
+    if name.is_ascii() {
+        // An ASCII name folds to its ASCII lower case, and `folded` holds
+        // no upper case, so ignoring ASCII case compares the same.
+        name.eq_ignore_ascii_case(folded)
+    } else {
+        fold(name) == folded
+    }
+}
+
+/// `wildcard(pattern, &fold(name))`, for `pattern` already folded.
+pub fn folded_matches(pattern: &str, name: &str) -> bool {
+    let name = name.trim();
+    if name.is_ascii() {
+        glob(pattern.as_bytes(), name.as_bytes(), |p, n| {
+            p == n.to_ascii_lowercase()
+        })
+    } else {
+        wildcard(pattern, &fold(name))
+    }
+}
+
 /// Whether `name` matches the `*` wildcard `pattern`; both already folded.
 /// `*` matches any run of characters, everything else itself.
 pub fn wildcard(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // Bytes match as characters do: a character's UTF-8 encoding never
+    // matches in the middle of another's, so a star's run is whole
+    // characters.
+    glob(pattern.as_bytes(), name.as_bytes(), |p, n| p == n)
+}
+
+fn glob(p: &[u8], n: &[u8], same: impl Fn(u8, u8) -> bool) -> bool {
     // Greedy with backtracking to the last star: linear in practice, and
     // never exponential, whatever an admin types.
     let (mut pi, mut ni) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ni < n.len() {
-        if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == b'*' {
             star = Some((pi, ni));
             pi += 1;
-        } else if pi < p.len() && p[pi] == n[ni] {
+        } else if pi < p.len() && same(p[pi], n[ni]) {
             pi += 1;
             ni += 1;
         } else if let Some((sp, sn)) = star {
@@ -152,7 +193,7 @@ pub fn wildcard(pattern: &str, name: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == b'*')
 }
 
 #[cfg(test)]
@@ -191,6 +232,24 @@ mod tests {
             ("**a", "a", true),
         ] {
             assert_eq!(wildcard(p, n), want, "{p} ~ {n}");
+            assert_eq!(folded_matches(p, &n.to_uppercase()), want, "{p} ~ {n}");
+        }
+        // Several bytes to a character: a star still takes whole ones.
+        assert!(wildcard("é*ü", "éxüü"));
+        assert!(!wildcard("é?", "éa"));
+        assert!(folded_matches("ärzte-*", " ÄRZTE-Nord "));
+    }
+
+    #[test]
+    fn folded_comparisons_agree_with_fold() {
+        let names = [
+            "Ops", " ops ", "OPS", "Öps", "öps", "ΟΔΟΣ", "οδος", "Ops Team", "",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(same_folded(a, b), fold(a) == fold(b), "{a:?} {b:?}");
+                assert_eq!(folds_to(a, &fold(b)), fold(a) == fold(b), "{a:?} {b:?}");
+            }
         }
     }
 }

@@ -134,15 +134,19 @@ impl Memberships {
     pub fn roles_of(
         &mut self,
         user: &str,
-        derive: impl FnOnce(&[GroupRef]) -> Vec<String>,
+        derive: impl FnOnce(&[&GroupRef]) -> Vec<String>,
     ) -> Vec<String> {
         let index = self.index();
-        let positions = index.of_user.get(user).cloned().unwrap_or_default();
-        if let Some(roles) = index.roles.get(&positions) {
+        let positions = index.of_user.get(user).map_or(&[][..], Vec::as_slice);
+        if let Some(roles) = index.roles.get(positions) {
             return roles.clone();
         }
-        let roles = derive(&index.groups_at(&positions));
-        index.roles.insert(positions, roles.clone());
+        let groups: Vec<&GroupRef> = positions
+            .iter()
+            .map(|&p| &index.groups[p as usize])
+            .collect();
+        let roles = derive(&groups);
+        index.roles.insert(positions.to_vec(), roles.clone());
         roles
     }
 
