@@ -40,6 +40,35 @@ fn empty() -> Mapping {
 }
 
 #[test]
+fn values_come_sorted_once_per_target_and_custom_skips_explicit_targets() {
+    let m = Mapping {
+        fields: vec![
+            FieldMapping::new("title", "first", vec![]),
+            FieldMapping::new("custom.badge", "department", vec![Trim]),
+            FieldMapping::new("custom.*", "*", vec![Trim]),
+            // A target mapped twice (validation refuses it; compiling does
+            // not): its last mapping wins, even when that one is empty.
+            FieldMapping::new("title", "second", vec![]),
+            FieldMapping::new("department", "department", vec![]),
+            FieldMapping::new("department", "missing", vec![]),
+        ],
+        ..empty()
+    };
+    let p = json!({"first": "A", "second": "B", "department": " Ops ", "badge": 7, "zeta": " z "});
+    let out = Compiled::new(&m).unwrap().values(&profile_of(p));
+    assert_eq!(
+        out,
+        vec![
+            ("custom.badge".to_owned(), "Ops".to_owned()),
+            ("custom.first".to_owned(), "A".to_owned()),
+            ("custom.second".to_owned(), "B".to_owned()),
+            ("custom.zeta".to_owned(), "z".to_owned()),
+            ("title".to_owned(), "B".to_owned()),
+        ]
+    );
+}
+
+#[test]
 fn each_transform_applies_in_order() {
     let p = json!({"a": "  Mixed Case  ", "blank": "   ", "mail": "Ada.Lovelace@Example.COM",
         "n": 42, "list": [" x ", "", "y"], "obj": {"k": 1}, "nul": null});
