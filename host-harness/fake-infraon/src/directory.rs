@@ -8,7 +8,7 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::types::{
-    DirectoryError, FieldSpec, Person, PersonStatus, Role, SyncTarget, UpsertOutcome,
+    DirectoryError, FieldSpec, PeoplePage, Person, PersonStatus, Role, SyncTarget, UpsertOutcome,
 };
 use crate::{Infraon, now};
 
@@ -570,6 +570,56 @@ impl Infraon {
             .collect::<Result<_, _>>()?)
     }
 
+    /// One page of a population as Infraon's lists show it: ordered as
+    /// [`Infraon::people`], only those whose display name, email or login
+    /// contains `needle` (ignoring case; everyone when it is blank), `skip`
+    /// of them passed over and at most `take` loaded. Only the page's people
+    /// are read whole, so a page of a 100,000-person directory stays quick.
+    pub fn people_page(
+        &self,
+        kind: SyncTarget,
+        needle: &str,
+        skip: usize,
+        take: usize,
+    ) -> Result<PeoplePage, DirectoryError> {
+        let needle = needle.trim().to_lowercase();
+        let conn = self.conn();
+        let (mut total, mut matching, mut ids) = (0, 0, Vec::new());
+        {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, display_name, email, login FROM people WHERE kind = ?1
+                 ORDER BY display_name COLLATE NOCASE, email_norm, id",
+            )?;
+            let mut rows = stmt.query([kind.as_str()])?;
+            while let Some(row) = rows.next()? {
+                total += 1;
+                let hit = needle.is_empty()
+                    || (1..=3).any(|column| {
+                        row.get_ref(column)
+                            .ok()
+                            .and_then(|v| v.as_str().ok())
+                            .is_some_and(|v| v.to_lowercase().contains(&needle))
+                    });
+                if !hit {
+                    continue;
+                }
+                if matching >= skip && ids.len() < take {
+                    ids.push(row.get::<_, i64>(0)?);
+                }
+                matching += 1;
+            }
+        }
+        let people = ids
+            .into_iter()
+            .map(|id| load_person(&conn, id))
+            .collect::<Result<_, _>>()?;
+        Ok(PeoplePage {
+            people,
+            matching,
+            total,
+        })
+    }
+
     /// Add a person Infraon already had before Okta: active, no roles, no
     /// Okta link. Tests use it to set up conflicts. The same validation and
     /// uniqueness rules as [`Infraon::upsert`] apply; an empty display name
@@ -1127,6 +1177,39 @@ mod tests {
             .map(|p| p.display_name)
             .collect();
         assert_eq!(listed, ["anna", "Bob", "zoe"]);
+    }
+
+    #[test]
+    fn a_people_page_filters_counts_and_loads_only_its_window() {
+        let i = infraon();
+        for (n, name) in [(1, "Zoë Ünal"), (2, "bob"), (3, "Carol"), (4, "dave")] {
+            i.upsert(&Person {
+                display_name: name.into(),
+                ..person(n)
+            })
+            .unwrap();
+        }
+        let names = |page: PeoplePage| {
+            let listed: Vec<String> = page.people.into_iter().map(|p| p.display_name).collect();
+            (listed, page.matching, page.total)
+        };
+        let all = |skip, take| names(i.people_page(SyncTarget::Users, " ", skip, take).unwrap());
+        assert_eq!(all(0, 2), (vec!["bob".into(), "Carol".into()], 4, 4));
+        assert_eq!(all(2, 2), (vec!["dave".into(), "Zoë Ünal".into()], 4, 4));
+        assert_eq!(all(4, 2), (vec![], 4, 4));
+        // Beyond ASCII, case is ignored as Rust lower-cases it.
+        let found = |q| names(i.people_page(SyncTarget::Users, q, 0, 10).unwrap());
+        assert_eq!(found("ÜNAL"), (vec!["Zoë Ünal".into()], 1, 4));
+        // Emails and logins match too: every seeded one holds "acme".
+        assert_eq!(found("ACME").1, 4);
+        assert_eq!(found("p3@").0, vec!["Carol".to_owned()]);
+        assert_eq!(found("nobody-here").1, 0);
+        assert_eq!(
+            i.people_page(SyncTarget::Requesters, "", 0, 10)
+                .unwrap()
+                .total,
+            0
+        );
     }
 
     #[test]

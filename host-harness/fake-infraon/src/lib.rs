@@ -76,8 +76,8 @@ use rusqlite::Connection;
 pub use directory::{CUSTOM_FIELD_PREFIX, MAX_VALUE_CHARS};
 pub use storage::{MAX_PLUGIN_BYTES, MAX_VALUE_BYTES};
 pub use types::{
-    DirectoryError, FieldSpec, InfraonError, Installation, LogLine, Person, PersonStatus, Role,
-    SecretsError, StorageError, SyncTarget, UpsertOutcome,
+    DirectoryError, FieldSpec, InfraonError, Installation, LogLine, PeoplePage, Person,
+    PersonStatus, Role, SecretsError, StorageError, SyncTarget, UpsertOutcome,
 };
 
 /// The database file inside the state directory.

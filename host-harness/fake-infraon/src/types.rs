@@ -140,6 +140,17 @@ pub struct Person {
     pub status: PersonStatus,
 }
 
+/// One page of a population (see [`crate::Infraon::people_page`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeoplePage {
+    /// The page's people, in list order.
+    pub people: Vec<Person>,
+    /// How many people of the population match the search.
+    pub matching: usize,
+    /// How many people the population has.
+    pub total: usize,
+}
+
 /// What an upsert did (WIT `directory.upsert-outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

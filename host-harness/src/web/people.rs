@@ -8,7 +8,8 @@ use serde::Deserialize;
 use super::Console;
 use super::layout::{badge, escape, notice, page};
 
-/// Rows shown per page: a 100,000-person directory stays one quick page.
+/// Rows shown per page; only these are read whole, so a 100,000-person
+/// directory stays one quick page.
 const PAGE_ROWS: usize = 200;
 
 /// `?q=` filter and `?page=`.
@@ -38,25 +39,20 @@ pub async fn list(
         }
     };
     let infraon = console.runtime.infraon().clone();
-    let people = match tokio::task::spawn_blocking(move || infraon.people(kind)).await {
-        Ok(Ok(people)) => people,
+    let needle = query.q.clone();
+    let skip = query.page.saturating_mul(PAGE_ROWS);
+    let listed = match tokio::task::spawn_blocking(move || {
+        infraon.people_page(kind, &needle, skip, PAGE_ROWS)
+    })
+    .await
+    {
+        Ok(Ok(listed)) => listed,
         Ok(Err(e)) => return failed(title, &e),
         Err(e) => return failed(title, &e),
     };
-    let needle = query.q.trim().to_lowercase();
-    let matching: Vec<_> = people
+    let rows: String = listed
+        .people
         .iter()
-        .filter(|p| {
-            needle.is_empty()
-                || [&p.display_name, &p.email, &p.login]
-                    .iter()
-                    .any(|v| v.to_lowercase().contains(&needle))
-        })
-        .collect();
-    let rows: String = matching
-        .iter()
-        .skip(query.page * PAGE_ROWS)
-        .take(PAGE_ROWS)
         .map(|p| {
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -73,8 +69,8 @@ pub async fn list(
             )
         })
         .collect();
-    let pages = matching.len().div_ceil(PAGE_ROWS).max(1);
-    let next = if query.page + 1 < pages {
+    let pages = listed.matching.div_ceil(PAGE_ROWS).max(1);
+    let next = if query.page.saturating_add(1) < pages {
         format!(
             " <a href=\"?q={}&amp;page={}\">Next page</a>",
             super::layout::urlencode(&query.q),
@@ -89,10 +85,10 @@ pub async fn list(
          <p id=\"people-count\">{n} of {total} {lower} (page {page} of {pages}).{next}</p>\
          <table id=\"people\"><tr><th>Name</th><th>Email</th><th>Status</th><th>Roles</th><th>Okta id</th><th>Config</th></tr>{rows}</table></section>",
         q = escape(&query.q),
-        n = matching.len(),
-        total = people.len(),
+        n = listed.matching,
+        total = listed.total,
         lower = title.to_lowercase(),
-        page = query.page + 1,
+        page = query.page.saturating_add(1),
     );
     page(StatusCode::OK, title, &body)
 }
