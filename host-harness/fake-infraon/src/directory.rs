@@ -556,18 +556,7 @@ impl Infraon {
     /// Everyone in a population, linked or not, ordered by display name
     /// (case-insensitively), then email. For the CLI listing.
     pub fn people(&self, kind: SyncTarget) -> Result<Vec<Person>, DirectoryError> {
-        let conn = self.conn();
-        let ids: Vec<i64> = conn
-            .prepare_cached(
-                "SELECT id FROM people WHERE kind = ?1
-                 ORDER BY display_name COLLATE NOCASE, email_norm, id",
-            )?
-            .query_map([kind.as_str()], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids
-            .into_iter()
-            .map(|id| load_person(&conn, id))
-            .collect::<Result<_, _>>()?)
+        Ok(self.people_page(kind, "", 0, usize::MAX)?.people)
     }
 
     /// One page of a population as Infraon's lists show it: ordered as

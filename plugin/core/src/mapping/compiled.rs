@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use regex_lite::Regex;
 use serde_json::{Map, Value};
 
-use super::template::{self, Piece, fold, folded_matches, folds_to, same_folded};
+use super::template::{self, Piece, fold, folded_matches, same_folded};
 use super::{
     ALL_CUSTOM, CUSTOM_WILDCARD, DEFAULT_REQUESTER_ROLE, DEFAULT_USER_ROLE, GroupMatcher, Mapping,
     ROLE_OF_GROUP, Transform,
@@ -310,7 +310,7 @@ impl Compiled {
 impl Rule {
     fn matches(&self, g: &GroupRef) -> bool {
         match &self.matcher {
-            Matcher::Name(n) => folds_to(&g.name, n),
+            Matcher::Name(n) => same_folded(&g.name, n),
             Matcher::Id(id) => g.id == *id,
             Matcher::Pattern(p) => folded_matches(p, &g.name),
         }

@@ -62,10 +62,10 @@ struct ByUser {
 
 impl ByUser {
     /// The groups at `positions` of the sorted group list.
-    fn groups_at(&self, positions: &[u32]) -> Vec<GroupRef> {
+    fn groups_at(&self, positions: &[u32]) -> Vec<&GroupRef> {
         positions
             .iter()
-            .map(|&p| self.groups[p as usize].clone())
+            .map(|&p| &self.groups[p as usize])
             .collect()
     }
 }
@@ -141,11 +141,7 @@ impl Memberships {
         if let Some(roles) = index.roles.get(positions) {
             return roles.clone();
         }
-        let groups: Vec<&GroupRef> = positions
-            .iter()
-            .map(|&p| &index.groups[p as usize])
-            .collect();
-        let roles = derive(&groups);
+        let roles = derive(&index.groups_at(positions));
         index.roles.insert(positions.to_vec(), roles.clone());
         roles
     }
@@ -153,10 +149,9 @@ impl Memberships {
     /// The groups `user` is in, sorted by name then id.
     pub fn groups_of(&mut self, user: &str) -> Vec<GroupRef> {
         let index = self.index();
-        index
-            .of_user
-            .get(user)
-            .map_or_else(Vec::new, |positions| index.groups_at(positions))
+        index.of_user.get(user).map_or_else(Vec::new, |positions| {
+            index.groups_at(positions).into_iter().cloned().collect()
+        })
     }
 
     fn index(&mut self) -> &mut ByUser {
