@@ -223,6 +223,10 @@ pub struct StoredConfig {
     pub updated_at: String,
     /// RFC 3339, UTC; last successful verification.
     pub last_verified_at: Option<String>,
+    /// The role defaults this config was installed or last upgraded under
+    /// (see [`crate::mapping::upgrade`]); absent (0) before safe role defaults.
+    #[serde(default)]
+    pub role_defaults: u32,
 }
 
 impl StoredConfig {

@@ -74,6 +74,9 @@ pub struct Role {
     pub name: String,
     /// Which population the role applies to.
     pub kind: SyncTarget,
+    /// Infraon marks it privileged (Administrator): only a role rule that
+    /// names it grants it, never a rule granting roles named like groups.
+    pub privileged: bool,
 }
 
 /// A field Infraon keeps for a person (WIT `field-spec`).

@@ -165,6 +165,7 @@ pub fn install(
         installed_at: now.clone(),
         updated_at: now.clone(),
         last_verified_at: Some(now),
+        role_defaults: crate::mapping::ROLE_DEFAULTS_VERSION,
     };
     host.secrets
         .put(&token_key(name), token)

@@ -167,6 +167,7 @@ fn roles() -> Vec<Role> {
     let r = |n: &str, kind| Role {
         name: n.into(),
         kind,
+        privileged: n == "Administrator",
     };
     vec![
         r("Technician", SyncTarget::Users),
@@ -425,9 +426,10 @@ fn role_rules_by_name_id_pattern_and_priority() {
         ]),
         vec!["Administrator", "Change Manager", "Technician"]
     );
+    // `{group}` never grants a privileged role: only a rule naming it does.
     assert_eq!(
         r(&[g("00gCAB", "CAB"), g("00g9", "Administrator")]),
-        vec!["Administrator", "Change Manager"]
+        vec!["Change Manager"]
     );
     // Nothing matches (the Requesters rule is not for Users): the default.
     assert_eq!(r(&[g("00g4", "Everyone")]), vec!["Technician"]);
@@ -693,7 +695,8 @@ fn preview_with_the_default_mapping_equals_the_sync_too() {
     let previews: Vec<Person> = (0..4)
         .map(|i| mapping::preview(&mut w.host(), CONFIG, &uid(i)).unwrap())
         .collect();
-    assert_eq!(previews[3].roles, vec!["VIP Requester"]);
+    // The default mapping grants only the default role, whatever the groups.
+    assert_eq!(previews[3].roles, vec!["Requester"]);
     assert_eq!(previews[0].roles, vec!["Requester"]);
     assert!(
         previews[0]

@@ -25,10 +25,12 @@ fn other(e: impl std::fmt::Display) -> MapError {
     MapError::Other(e.to_string())
 }
 
+/// The config, upgraded (see [`super::upgrade`]) before its mapping is read.
 fn config(host: &mut Host<'_>, name: &str) -> Result<StoredConfig, MapError> {
-    find_config(host.storage, name)
+    let cfg = find_config(host.storage, name)
         .map_err(MapError::Other)?
-        .ok_or_else(|| MapError::UnknownConfig(name.trim().to_owned()))
+        .ok_or_else(|| MapError::UnknownConfig(name.trim().to_owned()))?;
+    super::upgrade(host, cfg).map_err(other)
 }
 
 /// A config's stored mapping, or the defaults of its population when none

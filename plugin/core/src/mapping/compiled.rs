@@ -267,7 +267,6 @@ impl Compiled {
             infraon
                 .iter()
                 .find(|r| r.kind == kind && same_folded(&r.name, name))
-                .map(|r| r.name.clone())
         };
         let mut granted: BTreeMap<String, u32> = BTreeMap::new();
         for rule in self.rules.iter().filter(|r| r.kind == kind) {
@@ -276,11 +275,12 @@ impl Compiled {
                 .map(Borrow::borrow)
                 .filter(|g| rule.matches(g))
             {
+                // A privileged role only by a rule that names it.
                 let role = match &rule.role {
                     Some(r) => find(r),
-                    None => find(&g.name),
+                    None => find(&g.name).filter(|r| !r.privileged),
                 };
-                if let Some(role) = role {
+                if let Some(role) = role.map(|r| r.name.clone()) {
                     let p = granted.entry(role).or_insert(rule.priority);
                     *p = (*p).min(rule.priority);
                 }
@@ -298,7 +298,7 @@ impl Compiled {
                     .unwrap_or(DEFAULT_REQUESTER_ROLE),
             };
             if let Some(role) = find(default) {
-                granted.insert(role, 0);
+                granted.insert(role.name.clone(), 0);
             }
         }
         let mut roles: Vec<(u32, String)> = granted.into_iter().map(|(r, p)| (p, r)).collect();

@@ -35,7 +35,10 @@
 //! exact name, by Okta id, or by a `*` wildcard pattern on the name (names
 //! compare ignoring case and surrounding spaces; ids exactly). A rule whose
 //! role is `{group}` grants the Infraon role named like the matched group,
-//! if Infraon has one. Then:
+//! if Infraon has one and does not mark it privileged: a privileged role
+//! (Administrator) is granted only by a rule whose role names it. The
+//! default mapping has no rules at all, so that nobody gets more than the
+//! default role until the admin adds a rule. Then:
 //! - every matching rule grants its role, so a person in several matching
 //!   groups gets several roles;
 //! - when no rule grants one, the person gets the default role of the kind
@@ -44,7 +47,8 @@
 //! - roles are listed by the lowest priority of the rules granting them
 //!   (lower first, ties by name), so the first role is the one the
 //!   highest-priority matching rule grants;
-//! - roles removed from Infraon after the mapping was saved are skipped.
+//! - roles removed from Infraon after the mapping was saved are skipped, and
+//!   reported: each run logs them, and [`notices`] lists them.
 //!
 //! Okta is the source of truth: the computed roles replace the person's.
 //!
@@ -57,6 +61,7 @@
 
 mod api;
 mod compiled;
+mod notices;
 pub(crate) mod template;
 mod validate;
 
@@ -68,6 +73,10 @@ use crate::okta_error::OktaFailure;
 
 pub use api::{discover_schema, get, load, preview, reset, set};
 pub use compiled::Compiled;
+pub use notices::{
+    Notice, NoticeCode, ROLE_DEFAULTS_VERSION, dismiss as dismiss_notices, notices, unknown_roles,
+    upgrade,
+};
 pub use validate::validate;
 
 /// Default role of Users no rule grants one.
@@ -223,10 +232,22 @@ fn join(errors: &[FieldError]) -> String {
 /// | `manager`        | `manager`               |
 /// | attributes outside Okta's base schema | `custom.<name>` |
 ///
-/// Every value is trimmed. One rule of the population grants the Infraon
-/// role named like each group (`{group}`); the default role is "Technician"
-/// for Users and "Requester" for Requesters.
+/// Every value is trimmed. There is no role rule: everyone gets the default
+/// role, "Technician" for Users and "Requester" for Requesters, until the
+/// admin adds a rule.
 pub fn defaults(kind: SyncTarget) -> Mapping {
+    Mapping {
+        role_rules: Vec::new(),
+        ..legacy_defaults(kind)
+    }
+}
+
+/// The default mapping before safe role defaults: [`defaults`] plus one rule
+/// of the population granting the Infraon role named like each group. A
+/// config installed before them, that never saved a mapping, is upgraded to
+/// it (see [`upgrade`]) so that it keeps granting what it granted, except
+/// privileged roles.
+pub fn legacy_defaults(kind: SyncTarget) -> Mapping {
     let trim = || vec![Transform::Trim];
     let mut fields = vec![
         FieldMapping::new("login", "login", trim()),

@@ -31,6 +31,25 @@ pub const WATERMARK_OVERLAP_MS: u64 = 60_000;
 /// People re-derived per step in the incremental memberships phase.
 pub const ROLE_CHANGES_PER_STEP: usize = 200;
 
+/// Log, as a warning, each role the mapping names that Infraon lacks: the
+/// run skips it, but not silently (the console lists them as notices).
+fn report_unknown_roles(
+    host: &mut Host<'_>,
+    config: &str,
+    mapping: &mapping::Mapping,
+) -> Result<(), SyncError> {
+    let roles = host.directory.list_roles().map_err(SyncError::host)?;
+    let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
+    for n in mapping::unknown_roles(mapping, &roles, &now) {
+        host.log.write(
+            Level::Warn,
+            "a role rule names a role Infraon no longer has",
+            &[("config", config), ("notice", &n.message)],
+        );
+    }
+    Ok(())
+}
+
 /// One sync run of one config.
 pub struct SyncRun {
     cp: Checkpoint,
@@ -111,6 +130,7 @@ impl SyncRun {
         let cfg = find_config(host.storage, config)
             .map_err(SyncError::Host)?
             .ok_or_else(|| SyncError::UnknownConfig(config.trim().to_owned()))?;
+        let cfg = mapping::upgrade(host, cfg)?;
         let name = cfg.name;
         if let Some(cp) = keys::get_json::<Checkpoint>(host.storage, &keys::checkpoint(&name))? {
             return Err(SyncError::AlreadyRunning(cp.record.id));
@@ -134,6 +154,7 @@ impl SyncRun {
         let settings = load_settings(host.storage, &name)?;
         let mapping = mapping::load(host.storage, &name, cfg.sync_target)?;
         compile(&mapping)?;
+        report_unknown_roles(host, &name, &mapping)?;
         let watermark: Option<Watermark> = match mode {
             SyncMode::Incremental => keys::get_json(host.storage, &keys::watermark(&name))?,
             _ => None,
@@ -646,7 +667,7 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
     let roles = host.directory.list_roles().map_err(SyncError::host)?;
     let mapping = match &cp.mapping {
         Some(m) => compile(m)?,
-        None => compile(&mapping::defaults(cp.kind))?,
+        None => compile(&mapping::legacy_defaults(cp.kind))?,
     };
     let memberships = Memberships::load(
         host.storage,

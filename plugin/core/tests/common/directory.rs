@@ -39,6 +39,7 @@ impl Default for MemDirectory {
         let role = |name: &str, kind| Role {
             name: name.into(),
             kind,
+            privileged: name == "Administrator",
         };
         MemDirectory {
             people: BTreeMap::new(),

@@ -45,6 +45,7 @@ impl World {
             installed_at: "2026-11-28T17:00:00Z".into(),
             updated_at: "2026-11-28T17:00:00Z".into(),
             last_verified_at: None,
+            role_defaults: plugin_core::mapping::ROLE_DEFAULTS_VERSION,
         };
         save_config(&mut w.storage, &cfg).unwrap();
         w.secrets.put(&format!("token/{CONFIG}"), TOKEN).unwrap();

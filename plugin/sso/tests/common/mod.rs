@@ -299,6 +299,7 @@ impl Directory for MemDirectory {
         let role = |name: &str, kind| Role {
             name: name.into(),
             kind,
+            privileged: name == "Administrator",
         };
         Ok(vec![
             role("Administrator", SyncTarget::Users),
@@ -388,6 +389,7 @@ impl World {
             installed_at: "2026-11-28T17:00:00Z".into(),
             updated_at: "2026-11-28T17:00:00Z".into(),
             last_verified_at: None,
+            role_defaults: plugin_core::mapping::ROLE_DEFAULTS_VERSION,
         };
         plugin_core::store::save_config(&mut self.storage, &cfg).expect("config saved");
     }
