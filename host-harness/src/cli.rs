@@ -260,6 +260,15 @@ enum MapAction {
         #[arg(long)]
         name: String,
     },
+    /// What changed in the mapping on upgrade, and rules naming roles Infraon no longer has.
+    Notices {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// Forget the kept upgrade notices after printing them.
+        #[arg(long)]
+        dismiss: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -858,6 +867,36 @@ async fn map(cli: &Cli, action: &MapAction, json: bool) -> anyhow::Result<ExitCo
                 render::map_error,
             )
         }
+        MapAction::Notices { name, dismiss } => {
+            let outcome = rt.mapping_notices(name).await;
+            if *dismiss && matches!(outcome, Ok(Ok(_))) {
+                rt.dismiss_mapping_notices(name).await??;
+            }
+            report(
+                json,
+                outcome,
+                |notices| {
+                    if notices.is_empty() {
+                        return "no notices".into();
+                    }
+                    notices
+                        .iter()
+                        .map(|n| format!("{} [{}] {}", n.at, code(n.code), n.message))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+                render::map_error,
+            )
+        }
+    }
+}
+
+/// A notice code as the contract spells it.
+fn code(c: host_harness::bindings::exports::infraon::okta::map::NoticeCode) -> &'static str {
+    use host_harness::bindings::exports::infraon::okta::map::NoticeCode;
+    match c {
+        NoticeCode::SafeRoleDefaults => "safe-role-defaults",
+        NoticeCode::UnknownRole => "unknown-role",
     }
 }
 

@@ -158,6 +158,7 @@ impl plugin_core::directory::Directory for HostDirectory {
             .map(|r| Role {
                 name: r.name,
                 kind: sync_target(r.kind),
+                privileged: r.privileged,
             })
             .collect())
     }

@@ -137,6 +137,25 @@ impl wit::Guest for crate::Plugin {
             })
             .collect())
     }
+
+    fn notices(config: String) -> Result<Vec<wit::MappingNotice>, wit::MapError> {
+        let notices = with_host(|h| core::notices(h, &config)).map_err(error)?;
+        Ok(notices
+            .into_iter()
+            .map(|n| wit::MappingNotice {
+                code: match n.code {
+                    core::NoticeCode::SafeRoleDefaults => wit::NoticeCode::SafeRoleDefaults,
+                    core::NoticeCode::UnknownRole => wit::NoticeCode::UnknownRole,
+                },
+                message: n.message,
+                at: n.at,
+            })
+            .collect())
+    }
+
+    fn dismiss_notices(config: String) -> Result<(), wit::MapError> {
+        with_host(|h| core::dismiss_notices(h, &config)).map_err(error)
+    }
 }
 
 impl wit_export::Guest for crate::Plugin {

@@ -100,6 +100,85 @@ async fn an_edited_mapping_is_what_preview_shows_and_the_next_sync_writes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_group_named_administrator_grants_it_only_by_a_rule_naming_it() {
+    let w = installed(10, 1).await;
+    let admins = w.okta.add_group("Administrator", "named like the role");
+    let managers = w.okta.add_group("Change Manager", "named like the role");
+    let active: Vec<String> = w
+        .okta
+        .org()
+        .users
+        .iter()
+        .filter(|u| u.status == UserStatus::Active)
+        .map(|u| u.id.clone())
+        .collect();
+    let (admin, manager) = (&active[0], &active[1]);
+    w.okta.add_group_member(&admins, admin).unwrap();
+    w.okta.add_group_member(&managers, manager).unwrap();
+    let roles = |id: &str| {
+        w.infraon()
+            .find_by_external_id(SyncTarget::Users, id)
+            .unwrap()
+            .unwrap()
+            .roles
+    };
+    let sync = async || {
+        w.runtime
+            .sync("acme", SyncMode::Full, Trigger::Manual, |_, _| {})
+            .await
+            .unwrap()
+            .unwrap()
+    };
+
+    // The default mapping: the default role only.
+    let defaults = w.runtime.mapping("acme").await.unwrap().unwrap();
+    assert!(defaults.role_rules.is_empty());
+    sync().await;
+    assert_eq!(roles(admin), ["Technician"]);
+    assert_eq!(roles(manager), ["Technician"]);
+
+    // Group names → role names, explicitly: never the privileged role.
+    let mut by_name = defaults;
+    by_name.role_rules.push(RoleRule {
+        matcher: GroupMatcher::NamePattern("*".into()),
+        role: "{group}".into(),
+        priority: 10,
+        kind: WitTarget::Users,
+    });
+    w.runtime
+        .set_mapping("acme", &by_name)
+        .await
+        .unwrap()
+        .unwrap();
+    sync().await;
+    assert_eq!(roles(admin), ["Technician"]);
+    assert_eq!(roles(manager), ["Change Manager"]);
+
+    // A rule naming Administrator grants it.
+    by_name.role_rules.push(RoleRule {
+        matcher: GroupMatcher::Name("Administrator".into()),
+        role: "Administrator".into(),
+        priority: 1,
+        kind: WitTarget::Users,
+    });
+    w.runtime
+        .set_mapping("acme", &by_name)
+        .await
+        .unwrap()
+        .unwrap();
+    sync().await;
+    assert_eq!(roles(admin), ["Administrator"]);
+    assert!(
+        w.runtime
+            .mapping_notices("acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_rule_naming_a_role_infraon_lacks_is_refused_with_its_name() {
     let w = installed(5, 1).await;
     let mut mapping = w.runtime.mapping("acme").await.unwrap().unwrap();

@@ -523,12 +523,14 @@ impl Infraon {
         let conn = self.conn();
         let roles = conn
             .prepare_cached(
-                "SELECT name, kind FROM roles ORDER BY kind = 'users' DESC, kind, name",
+                "SELECT name, kind, privileged FROM roles
+                 ORDER BY kind = 'users' DESC, kind, name",
             )?
             .query_map([], |r| {
                 Ok(Role {
                     name: r.get(0)?,
                     kind: parse_column(1, r.get(1)?)?,
+                    privileged: r.get(2)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -1120,6 +1122,12 @@ mod tests {
             ]
         );
         assert_eq!(requesters, ["Requester", "VIP Requester"]);
+        let privileged: Vec<&str> = roles
+            .iter()
+            .filter(|r| r.privileged)
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(privileged, ["Administrator"]);
 
         let names = |kind| -> Vec<(String, bool)> {
             i.list_fields(kind)

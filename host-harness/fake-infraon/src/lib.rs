@@ -41,8 +41,9 @@
 //!   attributes (`login`, `email`, `first_name`, `last_name`, `display_name`),
 //!   which travel in the record itself; every role must be one of
 //!   [`Infraon::list_roles`] for that kind (field `roles`).
-//! - Seeded roles: Users have "Administrator", "Technician", "Service Desk
-//!   Agent", "Change Manager"; Requesters have "Requester", "VIP Requester".
+//! - Seeded roles: Users have "Administrator" (privileged), "Technician",
+//!   "Service Desk Agent", "Change Manager"; Requesters have "Requester",
+//!   "VIP Requester".
 //! - Seeded fields, both kinds: `login`*, `email`*, `first_name`, `last_name`,
 //!   `display_name`*, `phone`, `department`, `title`, `employee_number`,
 //!   `manager` (* required); Users also `location`. Any `custom.<name>` field

@@ -187,6 +187,13 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE person_fields;
     DROP TABLE person_roles;
     "#,
+    // Infraon marks privileged roles (contract 0.2.0 `role.privileged`):
+    // the plugin grants them only by a rule naming them.
+    r#"
+    ALTER TABLE roles ADD COLUMN privileged INTEGER NOT NULL DEFAULT 0
+        CHECK (privileged IN (0, 1));
+    UPDATE roles SET privileged = 1 WHERE kind = 'users' AND name = 'Administrator';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -170,6 +170,8 @@ pub struct Role {
     pub name: String,
     /// Which population the role applies to.
     pub kind: SyncTarget,
+    /// Privileged (Administrator): granted only by a rule naming it.
+    pub privileged: bool,
 }
 
 /// A field Infraon keeps for a person (WIT `directory.field-spec`).

@@ -6,7 +6,9 @@ use wasmtime::component::{Component, InstancePre, Linker, ResourceAny};
 
 use super::exports::infraon::okta::export::ExportError;
 use super::exports::infraon::okta::install::InstallError;
-use super::exports::infraon::okta::map::{MapError, Mapping, Person, SchemaAttribute};
+use super::exports::infraon::okta::map::{
+    MapError, Mapping, MappingNotice, Person, SchemaAttribute,
+};
 use super::exports::infraon::okta::sso::{LoginStart, SignedIn, SsoError, SsoSettings};
 use super::exports::infraon::okta::sync::{RunRecord, StepStatus, SyncError, SyncMode, Trigger};
 use super::exports::infraon::okta::verify::{VerifyError, VerifyReport};
@@ -373,6 +375,34 @@ impl Plugin {
         match self {
             Plugin::Latest(p) => p.infraon_okta_map().call_discover_schema(s, config).await,
             Plugin::V0_1_0(p) => up(p.infraon_okta_map().call_discover_schema(s, config).await?),
+        }
+    }
+
+    /// `map.notices` (since 0.2.0; a 0.1.0 plugin answers `unsupported`).
+    pub async fn map_notices(
+        &self,
+        s: &mut Store<PluginState>,
+        config: &str,
+    ) -> Answer<Vec<MappingNotice>, MapError> {
+        match self {
+            Plugin::Latest(p) => p.infraon_okta_map().call_notices(s, config).await,
+            Plugin::V0_1_0(_) => Ok(Err(MapError::Unsupported(
+                "mapping notices need contract 0.2.0".into(),
+            ))),
+        }
+    }
+
+    /// `map.dismiss-notices` (since 0.2.0).
+    pub async fn map_dismiss_notices(
+        &self,
+        s: &mut Store<PluginState>,
+        config: &str,
+    ) -> Answer<(), MapError> {
+        match self {
+            Plugin::Latest(p) => p.infraon_okta_map().call_dismiss_notices(s, config).await,
+            Plugin::V0_1_0(_) => Ok(Err(MapError::Unsupported(
+                "mapping notices need contract 0.2.0".into(),
+            ))),
         }
     }
 

@@ -278,6 +278,7 @@ impl Host for PluginState {
             .map(|r| Role {
                 name: r.name,
                 kind: r.kind.into(),
+                privileged: r.privileged,
             })
             .collect())
     }

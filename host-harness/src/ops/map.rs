@@ -2,7 +2,9 @@
 //! "Export Unsynced Data".
 
 use crate::bindings::exports::infraon::okta::export::ExportError;
-use crate::bindings::exports::infraon::okta::map::{MapError, Mapping, Person, SchemaAttribute};
+use crate::bindings::exports::infraon::okta::map::{
+    MapError, Mapping, MappingNotice, Person, SchemaAttribute,
+};
 use crate::runtime::Runtime;
 
 use super::Outcome;
@@ -44,6 +46,23 @@ impl Runtime {
     pub async fn discover_schema(&self, config: &str) -> Outcome<Vec<SchemaAttribute>, MapError> {
         self.call(self.installed_scope(config), async |store, plugin| {
             plugin.map_discover_schema(store, config).await
+        })
+        .await
+    }
+
+    /// What the admin should know about a config's mapping (upgrade
+    /// notices, roles Infraon no longer has).
+    pub async fn mapping_notices(&self, config: &str) -> Outcome<Vec<MappingNotice>, MapError> {
+        self.call(self.installed_scope(config), async |store, plugin| {
+            plugin.map_notices(store, config).await
+        })
+        .await
+    }
+
+    /// Forget a config's kept upgrade notices.
+    pub async fn dismiss_mapping_notices(&self, config: &str) -> Outcome<(), MapError> {
+        self.call(self.installed_scope(config), async |store, plugin| {
+            plugin.map_dismiss_notices(store, config).await
         })
         .await
     }

@@ -17,11 +17,14 @@ use serde::Deserialize;
 use super::Console;
 use super::layout::{badge, escape, host_failure, notice, page, urlencode};
 use crate::bindings::exports::infraon::okta::map::{
-    FieldMapping, GroupMatcher, MapError, Mapping, RoleRule, Transform,
+    FieldMapping, GroupMatcher, MapError, Mapping, NoticeCode, RoleRule, Transform,
 };
 use crate::bindings::infraon::okta::directory::PersonStatus;
 use crate::bindings::infraon::okta::types::SyncTarget;
 use crate::render;
+
+/// The role of a rule that grants the Infraon role named like the group.
+const ROLE_OF_GROUP: &str = "{group}";
 
 /// Blank rows offered for new field mappings and role rules.
 const BLANK_ROWS: usize = 2;
@@ -202,6 +205,13 @@ pub async fn submit(
 ) -> Response {
     let form: HashMap<String, String> = form.into_iter().collect();
     let c = urlencode(&config);
+    if form.get("action").map(String::as_str) == Some("dismiss") {
+        return match console.runtime.dismiss_mapping_notices(&config).await {
+            Ok(Ok(())) => Redirect::to(&format!("/configs/{c}/mapping")).into_response(),
+            Ok(Err(e)) => refused(&config, &e),
+            Err(e) => host_failure("Okta – Infraon Configuration", &e),
+        };
+    }
     if form.get("action").map(String::as_str) == Some("reset") {
         return match console.runtime.reset_mapping(&config).await {
             Ok(Ok(_)) => Redirect::to(&format!("/configs/{c}/mapping?reset=1")).into_response(),
@@ -342,6 +352,40 @@ async fn preview(console: &Console, config: &str, login: &str) -> String {
     }
 }
 
+/// The mapping's notices (what an upgrade changed, roles Infraon lacks),
+/// with a button that dismisses the kept ones.
+async fn notices_section(console: &Console, config: &str) -> String {
+    let notices = match console.runtime.mapping_notices(config).await {
+        Ok(Ok(n)) => n,
+        // A plugin without notices (contract 0.1.0) or a failure: nothing to say here.
+        _ => return String::new(),
+    };
+    if notices.is_empty() {
+        return String::new();
+    }
+    let items: String = notices
+        .iter()
+        .map(|n| {
+            let code = match n.code {
+                NoticeCode::SafeRoleDefaults => "safe-role-defaults",
+                NoticeCode::UnknownRole => "unknown-role",
+            };
+            format!(
+                "<li data-code=\"{code}\">{}<span class=\"help\"> — {}</span></li>",
+                escape(&n.message),
+                escape(&n.at)
+            )
+        })
+        .collect();
+    format!(
+        "<section id=\"mapping-notices\" class=\"notice info\"><h2>What changed</h2><ul>{items}</ul>\
+         <form method=\"post\" action=\"/configs/{c}/mapping\"><button type=\"submit\" name=\"action\" \
+         value=\"dismiss\" class=\"secondary\" id=\"notices-dismiss\">Dismiss</button></form>\
+         <p class=\"help\">Roles Infraon no longer has stay listed until the rule or Infraon is fixed.</p></section>",
+        c = urlencode(config)
+    )
+}
+
 fn status_word(status: PersonStatus) -> &'static str {
     match status {
         PersonStatus::Active => "active",
@@ -417,6 +461,12 @@ async fn render(
             .map(|r| r.name.clone())
             .collect()
     };
+    let privileged: Vec<String> = roles
+        .iter()
+        .filter(|r| r.privileged)
+        .map(|r| r.name.clone())
+        .collect();
+    let notices = notices_section(console, config).await;
     let (schema, schema_note) = match console.runtime.discover_schema(config).await {
         Ok(Ok(attrs)) => (attrs, String::new()),
         Ok(Err(e)) => (
@@ -523,7 +573,14 @@ async fn render(
              <td><select name=\"rule_kind_{i}\">{kinds}</select></td>\
              <td><input type=\"checkbox\" name=\"rule_remove_{i}\" title=\"remove\"></td></tr>",
             value = escape(&value),
-            roles = options(&role_names(rule_kind), &role, None),
+            roles = options(
+                &role_names(rule_kind)
+                    .into_iter()
+                    .chain([ROLE_OF_GROUP.to_string()])
+                    .collect::<Vec<_>>(),
+                &role,
+                None
+            ),
             errs = row_problems(&format!("role rule {}", i + 1)),
         ));
     }
@@ -560,7 +617,7 @@ async fn render(
         })
         .collect();
     let body = format!(
-        "{top}{schema_note}{preview}\
+        "{top}{notices}{schema_note}{preview}\
          <section><form method=\"get\" action=\"/configs/{c}/mapping\" class=\"row\">\
          <div><label for=\"preview-login\">Preview on an Okta user (login)</label>\
          <input type=\"text\" id=\"preview-login\" name=\"preview\" placeholder=\"someone@example.com\"></div>\
@@ -576,7 +633,9 @@ async fn render(
          <select id=\"default_user_role\" name=\"default_user_role\">{dur}</select></div>\
          <div><label for=\"default_requester_role\">Default role of Requesters</label>\
          <select id=\"default_requester_role\" name=\"default_requester_role\">{drr}</select></div></div>\
-         <p class=\"help\">The lowest priority number wins when several rules match one group.</p></section>\
+         <p class=\"help\">Without a rule everyone gets the default role. <code>{ROLE_OF_GROUP}</code> grants the Infraon role \
+         named like the matched group, except privileged roles ({privileged}), which only a rule naming them grants. \
+         The lowest priority number wins when several rules match one group.</p></section>\
          <button type=\"submit\" name=\"action\" value=\"save\" id=\"mapping-save\">Save</button>\
          <button type=\"submit\" name=\"action\" value=\"reset\" class=\"secondary\" id=\"mapping-reset\">Reset to defaults</button>\
          <a href=\"/configs/{c}\" class=\"button secondary\">Back to Settings</a></form>\
@@ -594,6 +653,7 @@ async fn render(
                 .unwrap_or_default(),
             Some("(none)")
         ),
+        privileged = escape(&privileged.join(", ")),
         fields_list = datalist("infraon-fields", targets),
         attrs_list = datalist("okta-attributes", schema_names),
     );

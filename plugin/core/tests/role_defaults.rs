@@ -66,7 +66,11 @@ fn a_privileged_role_only_by_a_rule_naming_it() {
     org(&mut w);
     // Group names → roles, explicitly: the non-privileged role follows the
     // group's name, Administrator does not.
-    let by_name = with_rules(vec![rule(GroupMatcher::NamePattern("*".into()), "{group}", 10)]);
+    let by_name = with_rules(vec![rule(
+        GroupMatcher::NamePattern("*".into()),
+        "{group}",
+        10,
+    )]);
     mapping::set(&mut w.host(), CONFIG, by_name.clone()).unwrap();
     w.run(SyncMode::Full);
     assert_eq!(roles(&w, 0), ["Technician"]);
@@ -111,7 +115,10 @@ fn an_upgraded_config_keeps_its_roles_except_privileged_ones_and_is_told() {
             .all(|n| n.code == NoticeCode::SafeRoleDefaults)
     );
     assert!(notices[0].message.contains("old default"), "{notices:?}");
-    assert!(notices[1].message.contains("`Administrator`"), "{notices:?}");
+    assert!(
+        notices[1].message.contains("`Administrator`"),
+        "{notices:?}"
+    );
     assert!(w.log.text().contains("safe role defaults"));
 
     // Once: a second run adds nothing; dismissed, they are gone.
