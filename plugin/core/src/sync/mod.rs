@@ -48,5 +48,5 @@ pub use run::SyncRun;
 pub use settings::{Settings, load_settings, save_settings};
 pub use types::{
     Counts, ReasonCode, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger,
-    UnsyncedRecord,
+    UnsyncedRecord, Wait,
 };

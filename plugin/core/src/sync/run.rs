@@ -13,7 +13,7 @@ use crate::ports::{Clock, Host, Http, Level};
 use crate::store::{find_config, token_key};
 use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
-use crate::sync::fetch::{Attempt, Fetcher, RateState};
+use crate::sync::fetch::{Attempt, Fetcher, Halt};
 use crate::sync::finish::{complete, finish};
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, MembersPage, Memberships};
@@ -21,7 +21,7 @@ use crate::sync::paths;
 use crate::sync::records::{Listing, OktaGroup, OktaMember, OktaUser};
 use crate::sync::settings::load_settings;
 use crate::sync::types::{
-    Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger, UnsyncedRecord,
+    Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger, UnsyncedRecord, Wait,
 };
 use crate::time::{rfc3339_from_unix_ms, rfc3339_millis_from_unix_ms};
 
@@ -86,10 +86,12 @@ impl Ahead {
 }
 
 /// Why a step stopped: Okta failures end the run; host failures leave it
-/// resumable from its last checkpoint.
+/// resumable from its last checkpoint; a wait returns to the host, which
+/// steps again after it.
 enum Stop {
     Okta(OktaFailure),
     Host(SyncError),
+    Wait { until_ms: u64, reason: String },
 }
 
 impl From<SyncError> for Stop {
@@ -167,7 +169,9 @@ impl SyncRun {
             started_ms: now,
             phase: Phase::Groups { next: None },
             seq: Seqs::default(),
-            rate: RateState::default(),
+            rates: Default::default(),
+            retries: Default::default(),
+            wait: None,
             settings,
             mapping: Some(mapping),
             links_followed: Default::default(),
@@ -205,26 +209,45 @@ impl SyncRun {
     /// Fetch at most one Okta page and apply it, then checkpoint. An Okta
     /// failure that retries did not cure ends the run as `failed` (nobody is
     /// deactivated) and is returned; a host failure is returned and leaves
-    /// the run resumable from its last checkpoint.
+    /// the run resumable from its last checkpoint. When Okta must not be
+    /// asked yet (a 429, the rate-limit reserve, a retry's backoff) the step
+    /// checkpoints and returns [`StepStatus::Waiting`] at once; a step called
+    /// before that wait is over sends nothing and returns it again.
     pub fn step(&mut self, host: &mut Host<'_>) -> Result<StepStatus, SyncError> {
         if self.cp.phase == Phase::Done {
             return Ok(StepStatus::Finished(self.cp.record.clone()));
         }
+        if let Some(wait) = &self.cp.wait
+            && host.clock.now_unix_ms() < wait.until_unix_ms
+        {
+            return Ok(StepStatus::Waiting(self.cp.record.clone(), wait.clone()));
+        }
         let mut cp = self.cp.clone();
+        cp.wait = None;
         let result = self.advance(host, &mut cp);
         cp.record.duration_ms = host.clock.now_unix_ms().saturating_sub(cp.started_ms);
         match result {
-            Ok(()) => {
-                if cp.phase != Phase::Done {
-                    keys::put_json(host.storage, &keys::checkpoint(&cp.record.config), &cp)?;
-                    keys::put_json(
-                        host.storage,
-                        &keys::run(&cp.record.config, cp.record.id),
-                        &cp.record,
-                    )?;
-                }
-                self.cp = cp;
-                Ok(self.status())
+            Ok(()) => self.commit(host, cp),
+            // Checkpointed like a step that read its page: the host waits.
+            Err(Stop::Wait { until_ms, reason }) => {
+                let wait = Wait {
+                    phase: cp.phase.name().to_owned(),
+                    until_unix_ms: until_ms,
+                    reason,
+                };
+                let (id, until) = (cp.record.id.to_string(), rfc3339_from_unix_ms(until_ms));
+                host.log.write(
+                    Level::Info,
+                    "sync waits before its next request to Okta",
+                    &[
+                        ("config", &cp.record.config),
+                        ("run", &id),
+                        ("until", &until),
+                        ("reason", &wait.reason),
+                    ],
+                );
+                cp.wait = Some(wait);
+                self.commit(host, cp)
             }
             Err(Stop::Okta(failure)) => {
                 self.cache = None;
@@ -255,6 +278,20 @@ impl SyncRun {
         }
     }
 
+    /// Checkpoint a step that ended well (or waits) and report where the run is.
+    fn commit(&mut self, host: &mut Host<'_>, cp: Checkpoint) -> Result<StepStatus, SyncError> {
+        if cp.phase != Phase::Done {
+            keys::put_json(host.storage, &keys::checkpoint(&cp.record.config), &cp)?;
+            keys::put_json(
+                host.storage,
+                &keys::run(&cp.record.config, cp.record.id),
+                &cp.record,
+            )?;
+        }
+        self.cp = cp;
+        Ok(self.status())
+    }
+
     /// Stop: nothing further is applied and nobody is deactivated.
     pub fn cancel(&mut self, host: &mut Host<'_>) -> Result<RunRecord, SyncError> {
         if self.cp.phase != Phase::Done {
@@ -267,9 +304,10 @@ impl SyncRun {
     }
 
     fn status(&self) -> StepStatus {
-        match self.cp.phase {
-            Phase::Done => StepStatus::Finished(self.cp.record.clone()),
-            ref p => StepStatus::Working(self.cp.record.clone(), p.name().to_owned()),
+        match (&self.cp.phase, &self.cp.wait) {
+            (Phase::Done, _) => StepStatus::Finished(self.cp.record.clone()),
+            (_, Some(wait)) => StepStatus::Waiting(self.cp.record.clone(), wait.clone()),
+            (p, None) => StepStatus::Working(self.cp.record.clone(), p.name().to_owned()),
         }
     }
 
@@ -521,7 +559,8 @@ fn fetcher<'a>(
     Fetcher::new(
         OktaClient::new(http, origin, token),
         clock,
-        cp.rate,
+        cp.rates.clone(),
+        cp.retries,
         cp.settings.rate_limit_reserve_percent,
     )
 }
@@ -567,7 +606,9 @@ fn fetch_first<B: JsonBody>(
     next: Option<String>,
     first: Option<Attempt<B>>,
 ) -> Result<OktaResponse<B>, Stop> {
-    cp.links_followed.follow(next.as_deref()).map_err(|url| {
+    // Recorded only once the page is read: a GET that waits is sent again.
+    let mut links = cp.links_followed.clone();
+    links.follow(next.as_deref()).map_err(|url| {
         Stop::Okta(OktaFailure::UnexpectedResponse(format!(
             "Okta's paging loops: the next link {url} points back at a page already read"
         )))
@@ -578,8 +619,16 @@ fn fetch_first<B: JsonBody>(
     let early = u32::from(first.is_some());
     let result = fetcher.get_after(path, next.as_deref(), first);
     cp.record.requests += fetcher.requests() + early;
-    cp.rate = fetcher.rate;
-    result.map_err(Stop::Okta)
+    cp.rates = fetcher.rates;
+    cp.retries = fetcher.retries;
+    match result {
+        Ok(resp) => {
+            cp.links_followed = links;
+            Ok(resp)
+        }
+        Err(Halt::Failed(f)) => Err(Stop::Okta(f)),
+        Err(Halt::Wait { until_ms, reason }) => Err(Stop::Wait { until_ms, reason }),
+    }
 }
 
 /// Start the GET the next step will send first, so that Okta prepares the

@@ -41,6 +41,8 @@ pub enum Fault {
     RateLimited {
         secs: u64,
     },
+    /// 429 without any `X-Rate-Limit-*` header, as a proxy may send.
+    RateLimitedBare,
     Transport(TransportError),
 }
 
@@ -491,6 +493,11 @@ impl Http for FakeOkta {
                         _ => {}
                     }
                 }
+                r
+            }
+            Some(Fault::RateLimitedBare) => {
+                let mut r = self.error(429, "E0000047");
+                r.headers.retain(|(k, _)| !k.starts_with("X-Rate-Limit"));
                 r
             }
             None if self.used >= self.limit => {
