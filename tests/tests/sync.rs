@@ -48,11 +48,12 @@ fn directory(w: &World) -> BTreeMap<String, String> {
 
 fn expected_status(s: UserStatus) -> PersonStatus {
     match s {
-        UserStatus::Active | UserStatus::Recovery | UserStatus::PasswordExpired => {
-            PersonStatus::Active
-        }
+        UserStatus::Active
+        | UserStatus::Recovery
+        | UserStatus::PasswordExpired
+        | UserStatus::LockedOut => PersonStatus::Active,
         UserStatus::Staged | UserStatus::Provisioned => PersonStatus::Pending,
-        UserStatus::Suspended | UserStatus::LockedOut => PersonStatus::Suspended,
+        UserStatus::Suspended => PersonStatus::Suspended,
         UserStatus::Deprovisioned => PersonStatus::Deactivated,
     }
 }

@@ -16,7 +16,7 @@ pub enum PersonStatus {
     Active,
     /// Exists but has not completed activation in Okta.
     Pending,
-    /// Temporarily blocked (Okta suspended, locked out).
+    /// Temporarily blocked (Okta suspended).
     Suspended,
     /// Disabled; history kept.
     Deactivated,

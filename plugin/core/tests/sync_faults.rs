@@ -41,7 +41,7 @@ fn a_run_that_fails_half_way_deactivates_nobody() {
         w.okta.delete_user(&uid(i));
     }
     w.okta.set_status(&uid(5), "DEPROVISIONED");
-    w.okta.sticky = Some(("search=".into(), Fault::Status(503)));
+    w.okta.sticky = Some(("DEPROVISIONED".into(), Fault::Status(503)));
     let before = w.clock.0.get();
     let err = w.try_run(SyncMode::Full).unwrap_err();
     assert_eq!(err, SyncError::Okta(OktaFailure::ServerError(503)));

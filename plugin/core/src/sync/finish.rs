@@ -121,7 +121,7 @@ pub fn complete(
     );
     if applied && !cp.dry_run {
         if let Some(m) = memberships {
-            m.save_snapshot(host.storage, &config, cp.is_full())?;
+            m.save_snapshot(host.storage, &config)?;
         }
         let wm = Watermark {
             started_ms: cp.started_ms,

@@ -16,14 +16,14 @@ use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
 use crate::sync::fetch::{Attempt, Fetcher, Halt};
 use crate::sync::finish::{complete, finish};
 use crate::sync::keys;
-use crate::sync::memberships::{GroupRef, MembersPage, Memberships};
+use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths;
 use crate::sync::records::{Listing, OktaGroup, OktaMember, OktaUser};
 use crate::sync::settings::load_settings;
 use crate::sync::types::{
     Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger, UnsyncedRecord, Wait,
 };
-use crate::time::{rfc3339_from_unix_ms, rfc3339_millis_from_unix_ms};
+use crate::time::{rfc3339_from_unix_ms, rfc3339_millis_from_unix_ms, unix_ms_from_rfc3339};
 
 /// How far before the watermark an incremental run looks, for clock skew
 /// between the plugin and Okta.
@@ -323,21 +323,25 @@ impl SyncRun {
         let id = cp.record.id;
         match cp.phase.clone() {
             Phase::Groups { next } => {
-                let since = cp.since.clone();
                 let resp: OktaResponse<Listing<OktaGroup>> =
-                    fetch(host, cache, cp, &paths::groups(since.as_deref()), next)?;
+                    fetch(host, cache, cp, &paths::groups(), next)?;
+                let since_ms = cp.since.as_deref().and_then(unix_ms_from_rfc3339);
                 let page = list(resp.body_json, "groups")?
                     .into_iter()
-                    .map(|g| GroupRef {
+                    .filter(|g| !g.id.is_empty())
+                    .map(|g| ListedGroup {
+                        walk: walks(cp, cache, &g, since_ms),
                         id: g.id,
                         name: g.name,
                     })
-                    .filter(|g| !g.id.is_empty())
                     .collect::<Vec<_>>();
                 cache.memberships.add_groups(page.clone());
                 cp.phase = match resp.next_link {
                     Some(n) => Phase::Groups { next: Some(n) },
-                    None => after_groups(&cache.memberships, 0),
+                    None => {
+                        cache.memberships.drop_unlisted();
+                        after_groups(&cache.memberships, 0)
+                    }
                 };
                 prefetch(host, cache, cp);
                 let key = keys::work_page(&config, id, "groups", cp.seq.groups);
@@ -422,6 +426,25 @@ impl SyncRun {
         }
         Ok(())
     }
+}
+
+/// Whether the run lists the members of `g` (see [`crate::sync::memberships`]):
+/// `BUILT_IN` and `APP_GROUP` groups only when a role rule can grant a role
+/// from them; an incremental run only groups changed after `since_ms` (or
+/// with an unknown time) and those whose members the snapshot lacks.
+fn walks(cp: &Checkpoint, cache: &Cache, g: &OktaGroup, since_ms: Option<u64>) -> bool {
+    let group = GroupRef {
+        id: g.id.clone(),
+        name: g.name.clone(),
+    };
+    let matters = !matches!(g.kind.as_str(), "BUILT_IN" | "APP_GROUP")
+        || cache.mapping.can_grant(cp.kind, &group, &cache.roles);
+    let changed = |t: &str| unix_ms_from_rfc3339(t).is_none_or(|t| Some(t) > since_ms);
+    matters
+        && (cp.is_full()
+            || changed(&g.last_updated)
+            || changed(&g.last_membership_updated)
+            || !cache.memberships.knows(&g.id))
 }
 
 /// The phase after the members of the `from`-th listed group: the next
@@ -641,7 +664,7 @@ fn fetch_first<B: JsonBody>(
 /// rate-limit reserve would make it wait.
 fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
     let (path, next) = match &cp.phase {
-        Phase::Groups { next } => (paths::groups(cp.since.as_deref()), next),
+        Phase::Groups { next } => (paths::groups(), next),
         Phase::Members { group, next } => match cache.memberships.listed.get(*group) {
             Some(g) => (paths::members(&g.id), next),
             None => return,
@@ -701,9 +724,9 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         host.storage,
         config,
         cp.record.id,
-        cp.seq.groups,
-        cp.seq.members,
+        (cp.seq.groups, cp.seq.members),
         !cp.is_full(),
+        !matches!(cp.phase, Phase::Groups { .. }),
     )?;
     let pages: Vec<UsersPage> = keys::pages(
         host.storage,
