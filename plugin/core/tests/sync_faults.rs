@@ -382,3 +382,30 @@ fn a_hung_okta_is_retried_one_timeout_per_step_then_fails_the_run() {
     }
     assert_eq!(active(&w), 10);
 }
+
+#[test]
+fn the_safeguard_measures_against_the_people_still_active() {
+    // 100 linked, 60 of them deactivated over time: 12 more is 30% of the
+    // 40 still active (12% of everyone linked, which would pass).
+    let mut w = synced(100, 2);
+    for i in 0..60 {
+        w.okta.set_status(&uid(i), "DEPROVISIONED");
+    }
+    w.settings(Settings {
+        deactivation_share_percent: 100,
+        ..Settings::default()
+    });
+    w.advance(MIN);
+    assert_eq!(w.run(SyncMode::Full).counts.deactivated, 60);
+    w.settings(Settings::default());
+    for i in 60..72 {
+        w.okta.delete_user(&uid(i));
+    }
+    w.advance(MIN);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Held), "{r:?}");
+    assert_eq!((r.counts.deactivated, active(&w)), (0, 40));
+    let approved = sync::approve_held(&mut w.host(), CONFIG, r.id).unwrap();
+    assert_eq!(approved.counts.deactivated, 12);
+    assert_eq!(active(&w), 28);
+}

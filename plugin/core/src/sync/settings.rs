@@ -12,7 +12,7 @@ use crate::sync::types::SyncError;
 #[serde(default)]
 pub struct Settings {
     /// A run holds its deactivations when they exceed this share (percent)
-    /// of the people linked to the config...
+    /// of the people linked to the config and not deactivated...
     pub deactivation_share_percent: u32,
     /// ...and also exceed this count (small orgs would otherwise hold on
     /// every single departure).
@@ -33,12 +33,13 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Whether `deactivations` out of `linked` people must wait for approval:
-    /// more than `max(share% of linked, minimum)`.
-    pub fn holds(&self, deactivations: usize, linked: usize) -> bool {
-        let d = deactivations as u64;
-        d > u64::from(self.deactivation_minimum)
-            && d * 100 > linked as u64 * u64::from(self.deactivation_share_percent)
+    /// Whether `deactivations` out of `active` people (linked, not
+    /// deactivated) must wait for approval: more than
+    /// `max(share% of active, minimum)`.
+    pub fn holds(&self, deactivations: usize, active: usize) -> bool {
+        let d = deactivations as u128;
+        d > u128::from(self.deactivation_minimum)
+            && d * 100 > active as u128 * u128::from(self.deactivation_share_percent)
     }
 }
 
