@@ -295,7 +295,11 @@ impl Org {
     /// Deletes a group (not Everyone, which Okta keeps).
     pub(crate) fn delete_group(&mut self, id: &str) -> anyhow::Result<()> {
         let key = self.group_key(id)?;
-        if self.groups.get(&key).is_some_and(|g| g.kind == GroupType::BuiltIn) {
+        if self
+            .groups
+            .get(&key)
+            .is_some_and(|g| g.kind == GroupType::BuiltIn)
+        {
             bail!("the built-in group {id} cannot be deleted");
         }
         self.groups.remove(&key);

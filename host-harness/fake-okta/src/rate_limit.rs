@@ -157,10 +157,7 @@ mod tests {
             );
         }
         assert!(r.acquire("group-members", 100).is_err());
-        assert_eq!(
-            family("/api/v1/groups/00g1/users"),
-            "group-members"
-        );
+        assert_eq!(family("/api/v1/groups/00g1/users"), "group-members");
         assert_eq!(family("/api/v1/users/00u1/groups"), "user");
         assert_eq!(family("/api/v1/meta/schemas/user/default"), "other");
     }

@@ -250,14 +250,24 @@ fn everyone_is_built_in_has_every_user_and_cannot_be_deleted() {
     let id = okta
         .add_user(profile, fake_okta::UserStatus::Active)
         .expect("added");
-    assert!(okta.org().group(&everyone.id).expect("there").member_ids.contains(&id));
+    assert!(
+        okta.org()
+            .group(&everyone.id)
+            .expect("there")
+            .member_ids
+            .contains(&id)
+    );
     let other = snap
         .groups
         .iter()
         .find(|g| g.group_type == "OKTA_GROUP")
         .expect("an Okta group");
     okta.delete_group(&other.id).expect("deleted");
-    okta_error(get(&okta, &format!("/api/v1/groups/{}", other.id)), 404, "E0000007");
+    okta_error(
+        get(&okta, &format!("/api/v1/groups/{}", other.id)),
+        404,
+        "E0000007",
+    );
     assert!(okta.delete_group(&everyone.id).is_err());
     assert_eq!(okta.org().groups.len(), 4);
 }

@@ -32,7 +32,12 @@ fn same_seed_same_org_and_every_status_present() {
         sa.users.iter().map(|u| u.login.as_str()).collect();
     assert_eq!(logins.len(), 50, "logins unique");
     // Everyone aside.
-    let avg = sa.users.iter().map(|u| u.group_ids.len() - 1).sum::<usize>() as f64 / 50.0;
+    let avg = sa
+        .users
+        .iter()
+        .map(|u| u.group_ids.len() - 1)
+        .sum::<usize>() as f64
+        / 50.0;
     assert!(
         (2.0..=4.0).contains(&avg),
         "about 3 memberships each: {avg}"
