@@ -549,11 +549,13 @@ impl Infraon {
     }
 
     /// Free the email and login of a deactivated person linked to Okta user
-    /// `external_id`, for a new person to take: they become
+    /// `external_id`, for a new person to take, and unlink them: they become
     /// `<local>+released.<n>@<domain>` (and `<login>+released.<n>` for a
     /// login without `@`), `n` the person's own number, so the person and
-    /// their history stay, findable, under an identity nobody else has.
-    /// Fails `conflict` for a person who is not deactivated.
+    /// their history stay, findable, under an identity nobody else has, and
+    /// no config manages them any more (the old Okta account would otherwise
+    /// take the identity back). Fails `conflict` for a person who is not
+    /// deactivated.
     pub fn release_identity(
         &self,
         kind: SyncTarget,
@@ -588,7 +590,7 @@ impl Infraon {
         let (email, login) = (released(&email), released(&login));
         conn.prepare_cached(
             "UPDATE people SET email = ?2, email_norm = ?3, login = ?4, login_norm = ?5,
-                 updated_at = ?6 WHERE id = ?1",
+                 external_id = NULL, config = NULL, updated_at = ?6 WHERE id = ?1",
         )?
         .execute(params![
             id,
@@ -1448,11 +1450,20 @@ mod tests {
         i.set_status(SyncTarget::Users, "00u1alice", PersonStatus::Deactivated)
             .unwrap();
         i.release_identity(SyncTarget::Users, "00u1alice").unwrap();
+        assert!(
+            i.find_by_external_id(SyncTarget::Users, "00u1alice")
+                .unwrap()
+                .is_none()
+        );
         let old = i
-            .find_by_external_id(SyncTarget::Users, "00u1alice")
+            .find_by_login(SyncTarget::Users, "alice+released.1@acme.example")
             .unwrap()
             .unwrap();
         assert!(old.email.starts_with("Alice+released.") && old.email.ends_with("@Acme.example"));
+        assert_eq!(
+            (old.config.as_str(), old.status),
+            ("", PersonStatus::Deactivated)
+        );
         // A new person may now take the email and login.
         let new = Person {
             external_id: "00u2new".into(),

@@ -626,3 +626,109 @@ fn an_incremental_run_resumed_after_k_steps_ends_like_an_uninterrupted_one() {
         assert_eq!(got.counts, want.counts, "k = {k}");
     }
 }
+
+/// u3 left (DEPROVISIONED, deactivated in Infraon) and comes back under a
+/// new Okta account u50 with the same email and login; u4 stays, and u51 is
+/// a new account reusing u4's login.
+fn rehired(w: &mut World) {
+    w.seed(10, 1);
+    w.okta.set_status(&uid(3), "DEPROVISIONED");
+    w.advance(5 * MIN);
+    w.run(SyncMode::Full);
+    assert_eq!(w.person(&uid(3)).status, PersonStatus::Deactivated);
+    w.advance(5 * MIN);
+    w.okta.add_user(&uid(50), "ACTIVE", profile(3));
+    w.okta.add_member(&gid(0), &uid(50));
+    let mut taken = profile(51);
+    taken["login"] = json!("user4@acme.com");
+    w.okta.add_user(&uid(51), "ACTIVE", taken);
+    w.advance(MIN);
+}
+
+#[test]
+fn a_rehired_person_is_relinked_and_reactivated_by_default() {
+    let mut w = World::new(SyncTarget::Users);
+    rehired(&mut w);
+    let people = w.dir.people.len();
+    let r = w.run(SyncMode::Full);
+    // u51 takes an active person's login: the conflict rule holds.
+    assert_eq!(r.counts.unsynced, 1, "{r:?}");
+    let csv = sync::unsynced(&mut w.host(), CONFIG, Some(r.id)).unwrap();
+    assert_eq!(csv.len(), 1);
+    assert_eq!(
+        (csv[0].okta_id.as_str(), csv[0].reason),
+        (uid(51).as_str(), ReasonCode::EmailConflict)
+    );
+    assert_eq!((r.counts.reactivated, r.counts.created), (1, 0), "{r:?}");
+    let back = w.person(&uid(50));
+    assert_eq!(
+        (back.status, back.email.as_str()),
+        (PersonStatus::Active, "user3@acme.com")
+    );
+    assert!(
+        w.dir.get(SyncTarget::Users, &uid(3)).is_none(),
+        "one person, relinked"
+    );
+    assert_eq!(w.dir.people.len(), people);
+
+    // Without u51, the run succeeds; the old account, still DEPROVISIONED in
+    // Okta, creates nobody.
+    w.okta.delete_user(&uid(51));
+    w.advance(MIN);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded), "{r:?}");
+    assert_eq!(w.dir.people.len(), people);
+    assert_eq!(w.person(&uid(50)).status, PersonStatus::Active);
+}
+
+#[test]
+fn a_rehired_person_gets_a_new_person_under_the_new_person_policy() {
+    let mut w = World::new(SyncTarget::Users);
+    rehired(&mut w);
+    w.okta.delete_user(&uid(51));
+    w.settings(sync::Settings {
+        rehire: sync::Rehire::NewPerson,
+        ..sync::Settings::default()
+    });
+    let dry = w.run(SyncMode::DryRun);
+    assert_eq!((dry.counts.created, dry.counts.unsynced), (1, 0), "{dry:?}");
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded), "{r:?}");
+    assert_eq!((r.counts.created, r.counts.reactivated), (1, 0));
+    assert_eq!(w.person(&uid(50)).email, "user3@acme.com");
+    assert_eq!(w.person(&uid(50)).status, PersonStatus::Active);
+    // The former person stays, deactivated and unlinked, under a released
+    // identity; the old account (DEPROVISIONED in Okta) touches nobody.
+    assert!(w.dir.get(SyncTarget::Users, &uid(3)).is_none());
+    let former = w
+        .dir
+        .unlinked
+        .iter()
+        .find(|p| p.first_name == "First3")
+        .unwrap();
+    assert_eq!(former.status, PersonStatus::Deactivated);
+    assert_eq!(former.email, format!("user3+released.{}@acme.com", uid(3)));
+    let again = w.run(SyncMode::Full);
+    assert_eq!(
+        (again.outcome, again.counts.unchanged),
+        (Some(RunOutcome::Succeeded), 11)
+    );
+}
+
+#[test]
+fn an_unlinked_former_person_keeps_the_conflict_rule() {
+    let mut w = World::new(SyncTarget::Users);
+    rehired(&mut w);
+    w.okta.delete_user(&uid(51));
+    // The former u3 was unlinked in Infraon: not ours to relink.
+    let mut former = w.dir.people.remove(&("users".to_string(), uid(3))).unwrap();
+    former.external_id.clear();
+    former.config.clear();
+    w.dir.unlinked.push(former);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(
+        (r.outcome, r.counts.unsynced),
+        (Some(RunOutcome::Partial), 1)
+    );
+    assert!(w.dir.get(SyncTarget::Users, &uid(50)).is_none());
+}

@@ -469,6 +469,7 @@ fn ctx<'a>(cp: &'a Checkpoint, roles: &'a [Role], mapping: &'a Compiled, now: &'
         now,
         roles,
         mapping,
+        rehire: cp.settings.rehire,
     }
 }
 
