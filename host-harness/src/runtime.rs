@@ -12,7 +12,7 @@ use fake_infraon::Infraon;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store, Trap};
 
-use crate::bindings::{OktaPlugin, OktaPluginPre};
+use crate::bindings::{ContractGap, Plugin, PluginPre};
 use crate::policy::{EPOCH_TICK, Limits, deadline_ticks};
 use crate::state::{PluginState, Scope};
 
@@ -42,6 +42,12 @@ pub enum HostError {
     /// The instance trapped (panic, stack overflow, ...).
     #[error("the plugin crashed: {0}")]
     Trap(String),
+    /// The host's own store (installations, leases) failed.
+    #[error("the host's store failed: {0}")]
+    Backend(String),
+    /// Another host process is running this config's sync (its run lease).
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
@@ -72,11 +78,12 @@ impl Drop for EpochTicker {
 
 /// A loaded plugin, ready to run operations.
 pub struct Runtime {
-    pre: OktaPluginPre<PluginState>,
+    pre: PluginPre,
     infraon: Arc<Infraon>,
     limits: Limits,
     from_cache: bool,
     contract_version: String,
+    lease_holder: String,
     _ticker: EpochTicker,
 }
 
@@ -94,10 +101,8 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         crate::interfaces::add_to_linker(&mut linker)
             .map_err(|e| HostError::Load(format!("{e:#}")))?;
-        let pre = linker
-            .instantiate_pre(&loaded.component)
-            .and_then(OktaPluginPre::new)
-            .map_err(|e| {
+        let pre =
+            PluginPre::new(&linker, &loaded.component, &loaded.contract_version).map_err(|e| {
                 HostError::Load(format!(
                     "the component's imports do not match the contract: {e:#}"
                 ))
@@ -108,6 +113,7 @@ impl Runtime {
             limits,
             from_cache: loaded.from_cache,
             contract_version: loaded.contract_version,
+            lease_holder: format!("pid{}-{:016x}", std::process::id(), rand::random::<u64>()),
             _ticker: EpochTicker::start(engine),
         })
     }
@@ -115,6 +121,12 @@ impl Runtime {
     /// The fake Infraon behind the imports.
     pub fn infraon(&self) -> &Arc<Infraon> {
         &self.infraon
+    }
+
+    /// This runtime's id as a run-lease holder: unique per process and
+    /// runtime, so two runtimes never share a lease.
+    pub fn lease_holder(&self) -> &str {
+        &self.lease_holder
     }
 
     /// The limits every call runs under.
@@ -137,7 +149,7 @@ impl Runtime {
     pub async fn call<R>(
         &self,
         scope: Scope,
-        f: impl AsyncFnOnce(&mut Store<PluginState>, &OktaPlugin) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Store<PluginState>, &Plugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
         self.call_within(scope, self.limits.call_deadline, f).await
     }
@@ -149,7 +161,7 @@ impl Runtime {
         &self,
         scope: Scope,
         overall: Duration,
-        f: impl AsyncFnOnce(&mut Store<PluginState>, &OktaPlugin) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Store<PluginState>, &Plugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
         let state = PluginState::new(
             self.infraon.clone(),
@@ -194,6 +206,19 @@ impl Runtime {
     fn classify(&self, e: wasmtime::Error, store: &Store<PluginState>) -> HostError {
         if store.data().memory_cap_hit() {
             return HostError::MemoryCap(self.limits.memory_bytes >> 20);
+        }
+        // The host's own refusals inside an operation (a lost run lease)
+        // come back as they were raised.
+        let e = match e.downcast::<HostError>() {
+            Ok(host) => return host,
+            Err(e) => e,
+        };
+        if let Some(gap) = e.downcast_ref::<ContractGap>() {
+            return HostError::ContractMismatch {
+                found: self.contract_version.clone(),
+                supported: crate::bindings::CONTRACT_VERSION.into(),
+                detail: gap.to_string(),
+            };
         }
         match e.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => HostError::Deadline(self.limits.call_deadline),

@@ -13,11 +13,8 @@ impl Runtime {
         config: &str,
         settings: &SsoSettings,
     ) -> Outcome<(), SsoError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sso()
-                .call_configure(store, config, settings)
-                .await
+        self.call(self.installed_scope(config)?, async |store, plugin| {
+            plugin.sso_configure(store, config, settings).await
         })
         .await
     }
@@ -29,10 +26,9 @@ impl Runtime {
         kind: SyncTarget,
         redirect_uri: &str,
     ) -> Outcome<LoginStart, SsoError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin
-                .infraon_okta_sso()
-                .call_begin_login(store, config, kind, redirect_uri)
+                .sso_begin_login(store, config, kind, redirect_uri)
                 .await
         })
         .await
@@ -45,11 +41,8 @@ impl Runtime {
         state: &str,
         code: &str,
     ) -> Outcome<SignedIn, SsoError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sso()
-                .call_complete_login(store, config, state, code)
-                .await
+        self.call(self.installed_scope(config)?, async |store, plugin| {
+            plugin.sso_complete_login(store, config, state, code).await
         })
         .await
     }

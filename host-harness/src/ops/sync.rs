@@ -2,9 +2,18 @@
 //! stepped until it finishes, each step under its own deadline. An
 //! unfinished run (the harness was killed) is resumed from the plugin's
 //! checkpoint before a new one is started.
+//!
+//! Waiting is the host's job: when a step answers `waiting` (a 429 whose
+//! window resets later, a retry backoff), the host sleeps here, outside
+//! the guest and outside any call's deadline, then steps again. In `serve`
+//! this sleep is a timer on the async runtime, so nothing else is held up.
+//!
+//! A run lease (see `lease`) keeps one host process per config's run.
+
+use std::time::Duration;
 
 use crate::bindings::exports::infraon::okta::sync::{
-    RunRecord, StepStatus, SyncError, SyncMode, Trigger,
+    RunRecord, StepStatus, SyncError, SyncMode, Trigger, Wait,
 };
 use crate::runtime::Runtime;
 
@@ -21,45 +30,49 @@ impl Runtime {
         mut progress: impl FnMut(&RunRecord, &str) + Send,
     ) -> Outcome<RunRecord, SyncError> {
         let overall = self.limits().run_deadline;
-        self.call_within(
-            self.installed_scope(config),
-            overall,
-            async |store, plugin| {
-                let runs = plugin.infraon_okta_sync().run();
-                let run = match self
-                    .guard_step(store, async |s| runs.call_resume(s, config).await)
+        let scope = self.installed_scope(config)?;
+        let lease = self.take_lease(scope.config.as_deref().unwrap_or(config))?;
+        self.call_within(scope, overall, async |store, plugin| {
+            let run = match self
+                .guard_step(store, async |s| plugin.run_resume(s, config).await)
+                .await?
+            {
+                Err(e) => return Ok(Err(e)),
+                Ok(Some(run)) => run,
+                Ok(None) => match self
+                    .guard_step(store, async |s| {
+                        plugin.run_start(s, config, mode, trigger).await
+                    })
                     .await?
                 {
+                    Ok(run) => run,
                     Err(e) => return Ok(Err(e)),
-                    Ok(Some(run)) => run,
-                    Ok(None) => match self
-                        .guard_step(store, async |s| {
-                            runs.call_start(s, config, mode, trigger).await
-                        })
-                        .await?
-                    {
-                        Ok(run) => run,
-                        Err(e) => return Ok(Err(e)),
-                    },
-                };
-                loop {
-                    let status = self
-                        .guard_step(store, async |s| runs.call_step(s, run).await)
-                        .await?;
-                    match status {
-                        Ok(StepStatus::Working((record, phase))) => progress(&record, &phase),
-                        Ok(StepStatus::Finished(record)) => {
-                            run.resource_drop_async(&mut *store).await?;
-                            return Ok(Ok(record));
-                        }
-                        Err(e) => {
-                            run.resource_drop_async(&mut *store).await?;
-                            return Ok(Err(e));
-                        }
+                },
+            };
+            loop {
+                let status = self
+                    .guard_step(store, async |s| plugin.run_step(s, run).await)
+                    .await?;
+                if !matches!(status, Ok(StepStatus::Finished(_)) | Err(_)) {
+                    lease.renew()?;
+                }
+                match status {
+                    Ok(StepStatus::Working((record, phase))) => progress(&record, &phase),
+                    Ok(StepStatus::Waiting((record, wait))) => {
+                        progress(&record, &format!("waiting: {}", wait.reason));
+                        lease.sleep(wait_time(&wait)).await?;
+                    }
+                    Ok(StepStatus::Finished(record)) => {
+                        run.resource_drop_async(&mut *store).await?;
+                        return Ok(Ok(record));
+                    }
+                    Err(e) => {
+                        run.resource_drop_async(&mut *store).await?;
+                        return Ok(Err(e));
                     }
                 }
-            },
-        )
+            }
+        })
         .await
     }
 
@@ -71,10 +84,11 @@ impl Runtime {
         mode: SyncMode,
         steps: usize,
     ) -> Outcome<Option<RunRecord>, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
-            let runs = plugin.infraon_okta_sync().run();
-            let run = match runs
-                .call_start(&mut *store, config, mode, Trigger::Manual)
+        let scope = self.installed_scope(config)?;
+        let _lease = self.take_lease(scope.config.as_deref().unwrap_or(config))?;
+        self.call(scope, async |store, plugin| {
+            let run = match plugin
+                .run_start(&mut *store, config, mode, Trigger::Manual)
                 .await?
             {
                 Ok(run) => run,
@@ -82,8 +96,10 @@ impl Runtime {
             };
             let mut last = None;
             for _ in 0..steps {
-                match runs.call_step(&mut *store, run).await? {
-                    Ok(StepStatus::Working((record, _))) => last = Some(record),
+                match plugin.run_step(&mut *store, run).await? {
+                    Ok(StepStatus::Working((record, _)) | StepStatus::Waiting((record, _))) => {
+                        last = Some(record)
+                    }
                     Ok(StepStatus::Finished(record)) => return Ok(Ok(Some(record))),
                     Err(e) => return Ok(Err(e)),
                 }
@@ -93,12 +109,14 @@ impl Runtime {
         .await
     }
 
-    /// Stop the unfinished run of a config: nothing further applied, nobody deactivated.
+    /// Stop the unfinished run of a config: nothing further applied, nobody
+    /// deactivated. Refused (`Busy`) while another host process drives it.
     pub async fn cancel_sync(&self, config: &str) -> Outcome<Option<RunRecord>, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
-            let runs = plugin.infraon_okta_sync().run();
-            match runs.call_resume(&mut *store, config).await? {
-                Ok(Some(run)) => Ok(runs.call_cancel(&mut *store, run).await?.map(Some)),
+        let scope = self.installed_scope(config)?;
+        let _lease = self.take_lease(scope.config.as_deref().unwrap_or(config))?;
+        self.call(scope, async |store, plugin| {
+            match plugin.run_resume(&mut *store, config).await? {
+                Ok(Some(run)) => Ok(plugin.run_cancel(&mut *store, run).await?.map(Some)),
                 Ok(None) => Ok(Ok(None)),
                 Err(e) => Ok(Err(e)),
             }
@@ -112,34 +130,38 @@ impl Runtime {
         config: &str,
         limit: u32,
     ) -> Outcome<Vec<RunRecord>, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sync()
-                .call_history(store, config, limit)
-                .await
+        self.call(self.installed_scope(config)?, async |store, plugin| {
+            plugin.history(store, config, limit).await
         })
         .await
     }
 
     /// Apply the deactivations a held run waits on.
     pub async fn approve_held(&self, config: &str, run_id: u64) -> Outcome<RunRecord, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sync()
-                .call_approve_held(store, config, run_id)
-                .await
+        self.call(self.installed_scope(config)?, async |store, plugin| {
+            plugin.approve_held(store, config, run_id).await
         })
         .await
     }
 
     /// Drop the deactivations a held run waits on.
     pub async fn reject_held(&self, config: &str, run_id: u64) -> Outcome<RunRecord, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sync()
-                .call_reject_held(store, config, run_id)
-                .await
+        self.call(self.installed_scope(config)?, async |store, plugin| {
+            plugin.reject_held(store, config, run_id).await
         })
         .await
     }
+}
+
+/// The longest the host sleeps before stepping again: a wait further away
+/// (a clock gone wrong) is re-asked rather than trusted whole; a step
+/// called early answers the same wait without sending anything.
+pub const MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// How long to sleep for a `waiting` step, from the wall clock.
+fn wait_time(wait: &Wait) -> Duration {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    Duration::from_millis(wait.until_unix_ms.saturating_sub(now_ms)).min(MAX_WAIT)
 }
