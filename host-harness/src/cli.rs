@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use host_harness::bindings::exports::infraon::okta::sync::{SyncMode, Trigger};
-use host_harness::bindings::infraon::okta::scheduler::{LocalTime, Schedule, WeeklyTime};
 use host_harness::bindings::infraon::okta::types::{ConfigForm, InstallOptions, SyncTarget};
 use host_harness::policy::Limits;
+use host_harness::scheduler::{LocalTime, Schedule, WeeklyTime};
 use host_harness::{HostError, Infraon, Runtime, render};
 
 /// `println!` that ends the process quietly when stdout is a closed pipe
@@ -486,6 +486,11 @@ pub fn main() -> ExitCode {
         .expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        // Another process holds the config's run lease: worth retrying later.
+        Err(e) if matches!(e.downcast_ref::<HostError>(), Some(HostError::Busy(_))) => {
+            eprintln!("busy: {e:#}");
+            ExitCode::from(3)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -503,7 +508,7 @@ fn open(cli: &Cli) -> anyhow::Result<Runtime> {
         &wasm,
         Some(&cli.state_dir.join("cache")),
         infraon,
-        Limits::default(),
+        Limits::from_env(),
     )?)
 }
 

@@ -42,6 +42,12 @@ pub enum HostError {
     /// The instance trapped (panic, stack overflow, ...).
     #[error("the plugin crashed: {0}")]
     Trap(String),
+    /// The host's own store (installations, leases) failed.
+    #[error("the host's store failed: {0}")]
+    Backend(String),
+    /// Another host process is running this config's sync (its run lease).
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
@@ -77,6 +83,7 @@ pub struct Runtime {
     limits: Limits,
     from_cache: bool,
     contract_version: String,
+    lease_holder: String,
     _ticker: EpochTicker,
 }
 
@@ -106,6 +113,7 @@ impl Runtime {
             limits,
             from_cache: loaded.from_cache,
             contract_version: loaded.contract_version,
+            lease_holder: format!("pid{}-{:016x}", std::process::id(), rand::random::<u64>()),
             _ticker: EpochTicker::start(engine),
         })
     }
@@ -113,6 +121,12 @@ impl Runtime {
     /// The fake Infraon behind the imports.
     pub fn infraon(&self) -> &Arc<Infraon> {
         &self.infraon
+    }
+
+    /// This runtime's id as a run-lease holder: unique per process and
+    /// runtime, so two runtimes never share a lease.
+    pub fn lease_holder(&self) -> &str {
+        &self.lease_holder
     }
 
     /// The limits every call runs under.
@@ -193,6 +207,12 @@ impl Runtime {
         if store.data().memory_cap_hit() {
             return HostError::MemoryCap(self.limits.memory_bytes >> 20);
         }
+        // The host's own refusals inside an operation (a lost run lease)
+        // come back as they were raised.
+        let e = match e.downcast::<HostError>() {
+            Ok(host) => return host,
+            Err(e) => e,
+        };
         if let Some(gap) = e.downcast_ref::<ContractGap>() {
             return HostError::ContractMismatch {
                 found: self.contract_version.clone(),

@@ -59,6 +59,7 @@
 
 mod directory;
 mod installations;
+mod leases;
 mod log;
 mod scheduler;
 pub mod schema;

@@ -9,6 +9,7 @@ use crate::policy::granted_origin;
 use crate::runtime::{HostError, Runtime};
 use crate::state::Scope;
 
+mod lease;
 mod map;
 mod sso;
 mod sync;
@@ -25,18 +26,25 @@ impl Runtime {
         }
     }
 
-    /// Scope for an installed config: egress to the origin granted at install.
-    pub(crate) fn installed_scope(&self, name: &str) -> Scope {
+    /// Scope for an installed config: egress to the origin granted at
+    /// install, under the config's installed name (names compare ignoring
+    /// case, as the plugin compares them). A config the host has no record
+    /// of gets no egress; a host store that fails is an error, never
+    /// silently "no egress".
+    pub(crate) fn installed_scope(&self, name: &str) -> Result<Scope, HostError> {
         let granted = self
             .infraon()
             .installation_get(crate::PLUGIN_ID, name.trim())
-            .ok()
-            .flatten();
-        Scope {
-            config: Some(name.trim().to_string()),
+            .map_err(|e| HostError::Backend(format!("cannot read the installed configs: {e}")))?;
+        Ok(Scope {
+            config: Some(
+                granted
+                    .as_ref()
+                    .map_or_else(|| name.trim().to_string(), |i| i.config.clone()),
+            ),
             allowed_origin: granted
                 .and_then(|i| granted_origin(&i.okta_origin, i.development_mode)),
-        }
+        })
     }
 
     fn record_grant(&self, summary: &ConfigSummary) -> Result<(), HostError> {
@@ -49,7 +57,7 @@ impl Runtime {
         };
         self.infraon()
             .installation_put(&installation)
-            .map_err(|e| HostError::Load(format!("cannot record the installation: {e}")))
+            .map_err(|e| HostError::Backend(format!("cannot record the installation: {e}")))
     }
 
     /// The Marketplace "Verify" button on a form.
@@ -66,7 +74,7 @@ impl Runtime {
 
     /// Verify an installed config with its stored token.
     pub async fn verify_installed(&self, name: &str) -> Outcome<VerifyReport, VerifyError> {
-        self.call(self.installed_scope(name), async |store, plugin| {
+        self.call(self.installed_scope(name)?, async |store, plugin| {
             plugin.verify_installed(store, name).await
         })
         .await
@@ -114,17 +122,20 @@ impl Runtime {
 
     /// Uninstall a config; its grant and schedule go with it.
     pub async fn uninstall(&self, name: &str) -> Outcome<(), InstallError> {
+        let scope = self.installed_scope(name)?;
+        let installed = scope.config.clone().unwrap_or_default();
         let result = self
-            .call(self.installed_scope(name), async |store, plugin| {
+            .call(scope, async |store, plugin| {
                 plugin.uninstall(store, name).await
             })
             .await?;
         if result.is_ok() {
             let infraon = self.infraon();
             let forget = infraon
-                .installation_delete(crate::PLUGIN_ID, name.trim())
-                .and_then(|()| infraon.schedule_clear(crate::PLUGIN_ID, name.trim()));
-            forget.map_err(|e| HostError::Load(format!("cannot forget the installation: {e}")))?;
+                .installation_delete(crate::PLUGIN_ID, &installed)
+                .and_then(|()| infraon.schedule_clear(crate::PLUGIN_ID, &installed));
+            forget
+                .map_err(|e| HostError::Backend(format!("cannot forget the installation: {e}")))?;
         }
         Ok(result)
     }
