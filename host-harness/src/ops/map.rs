@@ -53,7 +53,7 @@ impl Runtime {
     /// What the admin should know about a config's mapping (upgrade
     /// notices, roles Infraon no longer has).
     pub async fn mapping_notices(&self, config: &str) -> Outcome<Vec<MappingNotice>, MapError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.map_notices(store, config).await
         })
         .await
@@ -61,7 +61,7 @@ impl Runtime {
 
     /// Forget a config's kept upgrade notices.
     pub async fn dismiss_mapping_notices(&self, config: &str) -> Outcome<(), MapError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.map_dismiss_notices(store, config).await
         })
         .await

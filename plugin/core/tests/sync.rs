@@ -41,6 +41,7 @@ fn lifecycle_org(w: &mut World) {
 #[test]
 fn first_full_sync_lands_everyone_and_a_second_changes_nothing() {
     let mut w = World::new(SyncTarget::Users);
+    w.roles_by_group_name();
     lifecycle_org(&mut w);
     let r = w.run(SyncMode::Full);
     assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
@@ -131,6 +132,7 @@ fn first_full_sync_lands_everyone_and_a_second_changes_nothing() {
 #[test]
 fn requesters_get_requester_roles() {
     let mut w = World::new(SyncTarget::Requesters);
+    w.roles_by_group_name();
     w.okta.add_group("00gV", "VIP Requester");
     w.okta.add_group("00gT", "Technician");
     w.okta.add_user(&uid(0), "ACTIVE", profile(0));
@@ -275,6 +277,7 @@ fn a_user_reactivated_just_before_a_run_is_not_deactivated_by_a_stale_search() {
 #[test]
 fn a_group_deleted_in_okta_loses_its_roles_on_the_next_incremental_run() {
     let mut w = World::new(SyncTarget::Users);
+    w.roles_by_group_name();
     w.seed(20, 2);
     w.okta.add_group("00gCM", "Change Manager");
     w.okta.add_member("00gCM", &uid(1));
@@ -305,6 +308,7 @@ fn a_group_deleted_in_okta_loses_its_roles_on_the_next_incremental_run() {
 #[test]
 fn incremental_applies_exactly_the_changes() {
     let mut w = World::new(SyncTarget::Users);
+    w.roles_by_group_name();
     w.seed(30, 3);
     w.okta.add_group("00gCM", "Change Manager");
     w.okta.add_member("00gCM", &uid(1));
@@ -448,6 +452,7 @@ fn a_run_killed_after_k_steps_and_resumed_ends_like_an_uninterrupted_one() {
 #[test]
 fn dry_run_reports_the_diff_and_writes_nothing() {
     let mut w = World::new(SyncTarget::Users);
+    w.roles_by_group_name();
     w.seed(10, 2);
     w.advance(5 * MIN);
     let base = w.run(SyncMode::Full);
@@ -593,6 +598,7 @@ fn one_run_at_a_time_cancel_and_history() {
 
 fn incremental_world() -> World {
     let mut w = World::new(SyncTarget::Users);
+    w.roles_by_group_name();
     w.seed(40, 2);
     w.okta.add_group("00gCM", "Change Manager");
     w.advance(5 * MIN);

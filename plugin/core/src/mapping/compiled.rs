@@ -318,9 +318,11 @@ impl Compiled {
             .filter(|r| r.kind == kind && r.matches(group))
             .any(|r| {
                 let name = r.role.as_deref().unwrap_or(&group.name);
-                infraon
-                    .iter()
-                    .any(|x| x.kind == kind && same_folded(&x.name, name))
+                infraon.iter().any(|x| {
+                    x.kind == kind
+                        && same_folded(&x.name, name)
+                        && (r.role.is_some() || !x.privileged)
+                })
             })
     }
 }

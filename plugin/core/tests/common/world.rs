@@ -63,6 +63,13 @@ impl World {
         }
     }
 
+    /// Grant the Infraon role named like each group (the `{group}` rule the
+    /// admin adds; the default mapping grants only the default role).
+    pub fn roles_by_group_name(&mut self) {
+        let m = plugin_core::mapping::legacy_defaults(self.kind);
+        plugin_core::mapping::set(&mut self.host(), CONFIG, m).unwrap();
+    }
+
     pub fn settings(&mut self, s: Settings) {
         sync::save_settings(&mut self.storage, CONFIG, &s).unwrap();
     }
