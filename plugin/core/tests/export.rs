@@ -195,3 +195,71 @@ fn unknown_runs_configs_and_a_config_that_never_ran() {
     let older = unsynced_csv(&mut w.host(), CONFIG, Some(partial.id)).unwrap();
     assert_eq!(read_back(&older).1.len(), HOSTILE.len() + 2);
 }
+
+/// The ids (with the run that last saw them) of the current-unsynced export.
+fn unsynced_now(w: &mut World) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64)> = sync::unsynced(&mut w.host(), CONFIG, None)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.okta_id, r.run_id))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_current_export_keeps_who_is_unsynced_across_runs_until_fixed() {
+    const MIN: u64 = 60_000;
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(6, 1);
+    // Users 1 and 2 cannot sync: no email.
+    for i in [1, 2] {
+        w.okta.set_profile(&uid(i), "email", Value::Null);
+    }
+    w.advance(5 * MIN);
+    let full = w.run(SyncMode::Full);
+    assert_eq!(full.counts.unsynced, 2);
+    assert_eq!(unsynced_now(&mut w), [(uid(1), full.id), (uid(2), full.id)]);
+
+    // An incremental run that does not see them keeps them, from the full
+    // run; a new problem joins from the incremental run.
+    w.advance(5 * MIN);
+    w.okta.set_profile(&uid(4), "email", Value::Null);
+    w.advance(MIN);
+    let inc = w.run(SyncMode::Incremental);
+    assert_eq!(inc.mode, SyncMode::Incremental);
+    assert_eq!(inc.counts.unsynced, 1);
+    assert_eq!(
+        unsynced_now(&mut w),
+        [(uid(1), full.id), (uid(2), full.id), (uid(4), inc.id)]
+    );
+    // The per-run export stays: the incremental run met only user 4.
+    let per_run: Vec<String> = sync::unsynced(&mut w.host(), CONFIG, Some(inc.id))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.okta_id)
+        .collect();
+    assert_eq!(per_run, [uid(4)]);
+    // A dry run changes nothing.
+    w.run(SyncMode::DryRun);
+    assert_eq!(unsynced_now(&mut w).len(), 3);
+
+    // User 1 fixed in Okta: the next incremental run drops them.
+    w.advance(5 * MIN);
+    w.okta
+        .set_profile(&uid(1), "email", json!("user1@acme.com"));
+    w.advance(MIN);
+    let fixed = w.run(SyncMode::Incremental);
+    assert_eq!(fixed.counts.unsynced, 0, "{fixed:?}");
+    assert_eq!(unsynced_now(&mut w), [(uid(2), full.id), (uid(4), inc.id)]);
+    // A full run is the whole truth: only who it could not sync.
+    w.okta
+        .set_profile(&uid(4), "email", json!("user4@acme.com"));
+    let last = w.run(SyncMode::Full);
+    assert_eq!(unsynced_now(&mut w), [(uid(2), last.id)]);
+    let csv = unsynced_csv(&mut w.host(), CONFIG, None).unwrap();
+    let (_, rows) = read_back(&csv);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][0], uid(2));
+    assert_eq!(rows[0][6], last.id.to_string());
+}

@@ -11,9 +11,10 @@ use crate::directory::{DirectoryError, PersonStatus};
 use crate::ports::{Host, Level};
 use crate::sync::apply::UsersPage;
 use crate::sync::checkpoint::{Checkpoint, Phase, Watermark};
+use crate::sync::current;
 use crate::sync::keys;
 use crate::sync::memberships::Memberships;
-use crate::sync::types::{RunOutcome, RunRecord, SyncError};
+use crate::sync::types::{RunOutcome, RunRecord, SyncError, UnsyncedRecord};
 use crate::time::rfc3339_from_unix_ms;
 
 /// Deactivations a held run waits on (`state/<config>/held/<id>`).
@@ -158,6 +159,7 @@ pub fn complete(
         if let Some(m) = memberships {
             m.save_snapshot(host.storage, &config)?;
         }
+        update_unsynced_now(host, cp)?;
         let wm = Watermark {
             started_ms: cp.started_ms,
             run: id,
@@ -188,6 +190,25 @@ pub fn complete(
     prune(host, &config)?;
     log_end(host, &cp.record);
     Ok(())
+}
+
+/// Fold this run's listing and unsynced records into the people unsynced
+/// now (see [`crate::sync::current`]).
+fn update_unsynced_now(host: &mut Host<'_>, cp: &Checkpoint) -> Result<(), SyncError> {
+    let (config, id) = (&cp.record.config, cp.record.id);
+    let pages: Vec<UsersPage> = keys::pages(
+        host.storage,
+        &keys::work_pages(config, id, "users"),
+        cp.seq.users,
+    )?;
+    let seen: HashSet<&str> = pages
+        .iter()
+        .flat_map(|p| p.seen.iter().map(|(id, _)| id.as_str()))
+        .collect();
+    let records: Vec<Vec<UnsyncedRecord>> =
+        keys::pages(host.storage, &keys::unsynced(config, id), cp.seq.unsynced)?;
+    let records = records.into_iter().flatten().collect();
+    current::update(host.storage, config, cp.is_full(), &seen, records)
 }
 
 /// Forget the oldest runs beyond [`keys::KEEP_RUNS`], so history and

@@ -117,14 +117,21 @@ pub fn reject_held(host: &mut Host<'_>, config: &str, run_id: u64) -> Result<Run
     Ok(record)
 }
 
-/// The unsynced records of a run (the latest run when `None`), in the order
-/// they were met.
+/// The unsynced records of run `run_id`, in the order they were met; with
+/// `None`, the people unsynced now across runs ([`crate::sync::current`]),
+/// each with the run that last saw them (the latest run's records for a
+/// config whose runs all predate that set).
 pub fn unsynced(
     host: &mut Host<'_>,
     config: &str,
     run_id: Option<u64>,
 ) -> Result<Vec<UnsyncedRecord>, SyncError> {
     let name = config_name(host, config)?;
+    if run_id.is_none()
+        && let Some(now) = crate::sync::current::load(host.storage, &name)?
+    {
+        return Ok(now);
+    }
     let id = match run_id {
         Some(id) => {
             if keys::get_json::<RunRecord>(host.storage, &keys::run(&name, id))?.is_none() {

@@ -10,6 +10,7 @@
 //! | `state/<c>/work/<id>/users/<seq>`     | one users page: ids and emails seen, deactivations deferred |
 //! | `state/<c>/unsynced/<id>/<seq>`       | unsynced records met on one page (kept for the export) |
 //! | `state/<c>/held/<id>`                 | deactivations a held run waits on |
+//! | `state/<c>/unsynced-now`              | the people unsynced now, across runs (see [`super::current`]) |
 //! | `state/<c>/groups/<group id>`         | last successful membership snapshot of a group |
 //! | `state/<c>/watermark`                 | start of the last successful run (ms) |
 //! | `state/<c>/settings`                  | optional [`Settings`](super::Settings) |
@@ -74,6 +75,11 @@ pub fn work_page(c: &str, id: u64, what: &str, seq: u32) -> String {
 /// Prefix of a run's unsynced records.
 pub fn unsynced(c: &str, id: u64) -> String {
     format!("{}unsynced/{id:020}/", state_prefix(c))
+}
+
+/// The people unsynced now, across runs.
+pub fn unsynced_now(c: &str) -> String {
+    format!("{}unsynced-now", state_prefix(c))
 }
 
 /// A held run's pending deactivations.

@@ -21,7 +21,8 @@
 //! re-derived from what Infraon has. The watermark is the start of the last
 //! run that completed its listing (succeeded, partial or held) and moves
 //! only then. People unsynced by a partial run are retried by the next full
-//! run (or when they change in Okta).
+//! run (or when they change in Okta); until then they stay in the set of
+//! people unsynced now ([`current`]).
 //!
 //! A dry-run lists like a full run and reports every count, deactivations
 //! included, but writes nothing to the directory, snapshot or watermark.
@@ -30,6 +31,7 @@
 
 pub mod apply;
 pub mod checkpoint;
+pub mod current;
 pub mod fetch;
 pub mod finish;
 pub mod history;
