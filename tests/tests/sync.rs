@@ -145,9 +145,8 @@ async fn full_sync_requests_equal_the_paging_minimum() {
         assert_eq!(made, paging_minimum(&w), "{users} users, {groups} groups");
         let log = w.okta.request_log();
         assert_eq!(log.len() as u64, made);
-        let everyone = &w
-            .okta
-            .org()
+        let org = w.okta.org();
+        let everyone = &org
             .groups
             .iter()
             .find(|g| g.group_type == "BUILT_IN")
@@ -366,6 +365,30 @@ async fn rate_limit_answers_are_waited_out() {
         "the run waited for the reset"
     );
     assert_eq!(w.infraon().people(SyncTarget::Users).unwrap().len(), 30);
+}
+
+/// Production limits (60 s per plugin call): a 429 whose window resets a
+/// minute later, and a proxy's 429 without any rate-limit header (the
+/// plugin's default minute), are waited out by the host between steps, in
+/// real time, and the runs succeed. Each takes a minute.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_minute_long_429_and_a_429_without_reset_end_in_succeeded_runs() {
+    let (with_reset, without) = (installed(30, 2).await, installed(30, 2).await);
+    with_reset
+        .okta
+        .faults()
+        .rate_limit_for(Duration::from_secs(60));
+    without.okta.faults().fail_next(429, 1);
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(
+        sync(&with_reset, SyncMode::Full),
+        sync(&without, SyncMode::Full)
+    );
+    for (run, w) in [(a, &with_reset), (b, &without)] {
+        assert_eq!(run.outcome, Some(RunOutcome::Succeeded), "{run:?}");
+        assert_eq!(w.infraon().people(SyncTarget::Users).unwrap().len(), 30);
+    }
+    assert!(started.elapsed() >= Duration::from_secs(59));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,7 @@
 //! right egress, runs the plugin in a fresh instance, and keeps the host's
 //! own records (which origin each installed config may reach).
 
-use crate::bindings::exports::infraon::okta::install::InstallError;
+use crate::bindings::exports::infraon::okta::install::{InstallError, Migration};
 use crate::bindings::exports::infraon::okta::verify::{VerifyError, VerifyReport};
 use crate::bindings::infraon::okta::types::{ConfigForm, ConfigSummary, InstallOptions};
 use crate::policy::granted_origin;
@@ -16,6 +16,14 @@ mod sync;
 
 /// What a plugin call returns: the host's verdict, then the plugin's.
 pub type Outcome<T, E> = Result<Result<T, E>, HostError>;
+
+/// What [`Runtime::keep_config`] asks the plugin for.
+#[derive(Clone, Copy)]
+enum Keep {
+    Install,
+    /// An update, with the migration the admin confirmed, if any.
+    Update(Option<Migration>),
+}
 
 impl Runtime {
     /// Scope for a form not yet installed: egress to the domain typed.
@@ -86,7 +94,7 @@ impl Runtime {
         form: &ConfigForm,
         options: InstallOptions,
     ) -> Outcome<ConfigSummary, InstallError> {
-        self.keep_config(form, options, false).await
+        self.keep_config(form, options, Keep::Install).await
     }
 
     /// Update an installed config (re-verified; a blank token keeps the stored one).
@@ -95,7 +103,19 @@ impl Runtime {
         form: &ConfigForm,
         options: InstallOptions,
     ) -> Outcome<ConfigSummary, InstallError> {
-        self.keep_config(form, options, true).await
+        self.keep_config(form, options, Keep::Update(None)).await
+    }
+
+    /// [`Runtime::update`], confirming what happens to the people linked to
+    /// the config when the Sync target or the Okta org changes.
+    pub async fn update_migrating(
+        &self,
+        form: &ConfigForm,
+        options: InstallOptions,
+        migration: Migration,
+    ) -> Outcome<ConfigSummary, InstallError> {
+        self.keep_config(form, options, Keep::Update(Some(migration)))
+            .await
     }
 
     /// Install or update, then record the egress granted to the config.
@@ -103,16 +123,17 @@ impl Runtime {
         &self,
         form: &ConfigForm,
         options: InstallOptions,
-        update: bool,
+        keep: Keep,
     ) -> Outcome<ConfigSummary, InstallError> {
         let result = self
-            .call(Self::form_scope(form, options), async |store, plugin| {
-                if update {
-                    plugin.update(store, form, options).await
-                } else {
-                    plugin.install(store, form, options).await
-                }
-            })
+            .call(
+                Self::form_scope(form, options),
+                async |store, plugin| match keep {
+                    Keep::Install => plugin.install(store, form, options).await,
+                    Keep::Update(None) => plugin.update(store, form, options).await,
+                    Keep::Update(Some(m)) => plugin.update_migrating(store, form, options, m).await,
+                },
+            )
             .await?;
         if let Ok(summary) = &result {
             self.record_grant(summary)?;

@@ -11,6 +11,8 @@ use plugin_core::{Http, HttpRequest, HttpResponse, TransportError};
 use serde_json::{Value, json};
 
 pub const ORIGIN: &str = "https://acme.okta.com";
+/// Another org's origin the fake answers too (an org switch).
+pub const ORIGIN_2: &str = "https://acme-eu.okta.com";
 
 #[derive(Debug, Clone)]
 pub struct OUser {
@@ -246,7 +248,10 @@ impl FakeOkta {
     }
 
     fn route(&mut self, url: &str) -> HttpResponse {
-        let Some(rest) = url.strip_prefix(ORIGIN) else {
+        let Some((origin, rest)) = [ORIGIN, ORIGIN_2]
+            .into_iter()
+            .find_map(|o| url.strip_prefix(o).map(|rest| (o, rest)))
+        else {
             return self.error(404, "E0000022");
         };
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -374,7 +379,7 @@ impl FakeOkta {
                 .map(str::to_owned)
                 .collect();
             format!(
-                r#"<{ORIGIN}{path}?{}>; rel="self", <{ORIGIN}{path}?{}&after={last}>; rel="next""#,
+                r#"<{origin}{path}?{}>; rel="self", <{origin}{path}?{}&after={last}>; rel="next""#,
                 query,
                 kept.join("&")
             )
