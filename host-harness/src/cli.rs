@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use host_harness::bindings::exports::infraon::okta::install::Migration;
-use host_harness::bindings::exports::infraon::okta::sync::{SyncMode, Trigger};
+use host_harness::bindings::exports::infraon::okta::sync::{Safeguard, SyncMode, Trigger};
 use host_harness::bindings::infraon::okta::types::{ConfigForm, InstallOptions, SyncTarget};
 use host_harness::policy::Limits;
 use host_harness::scheduler::{LocalTime, Schedule, WeeklyTime};
@@ -120,6 +120,18 @@ enum Command {
         /// Users or Requesters.
         #[arg(long, value_enum, default_value = "users")]
         kind: Target,
+    },
+    /// The mass-deactivation safeguard: show it, or set its share and minimum.
+    Safeguard {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// Hold deactivations above this share (percent, 1-100) of active people...
+        #[arg(long, requires = "minimum")]
+        share: Option<u32>,
+        /// ...and above this many people.
+        #[arg(long, requires = "share")]
+        minimum: Option<u32>,
     },
     /// Okta – Infraon Configuration: the field mapping and group -> role rules.
     Map {
@@ -724,6 +736,39 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::People { kind } => people(&cli, (*kind).into(), json),
         Command::Schedule { action } => schedule(&cli, action, json),
         Command::Map { action } => map(&cli, action, json).await,
+        Command::Safeguard {
+            name,
+            share,
+            minimum,
+        } => {
+            let rt = open(&cli)?;
+            if let (Some(share), Some(minimum)) = (share, minimum) {
+                let s = Safeguard {
+                    deactivation_share_percent: *share,
+                    deactivation_minimum: *minimum,
+                };
+                let outcome = rt.set_safeguard(name, s).await;
+                report(
+                    json,
+                    outcome,
+                    |()| format!("safeguard of {name:?} saved; it applies from the next run"),
+                    render::sync_error,
+                )
+            } else {
+                let outcome = rt.safeguard(name).await;
+                report(
+                    json,
+                    outcome,
+                    |s| {
+                        format!(
+                            "a run holds its deactivations when they exceed {}% of active people and {} people",
+                            s.deactivation_share_percent, s.deactivation_minimum
+                        )
+                    },
+                    render::sync_error,
+                )
+            }
+        }
         Command::Export { name, run, out } => {
             let outcome = open(&cli)?.unsynced_csv(name, *run).await?;
             match outcome {

@@ -127,6 +127,22 @@ impl wit::Guest for crate::Plugin {
         Ok(runs.into_iter().map(record).collect())
     }
 
+    fn get_safeguard(config: String) -> Result<wit::Safeguard, wit::SyncError> {
+        let s = with_host(|h| core::get_safeguard(h, &config)).map_err(error)?;
+        Ok(wit::Safeguard {
+            deactivation_share_percent: s.deactivation_share_percent,
+            deactivation_minimum: s.deactivation_minimum,
+        })
+    }
+
+    fn set_safeguard(config: String, s: wit::Safeguard) -> Result<(), wit::SyncError> {
+        let s = core::Safeguard {
+            deactivation_share_percent: s.deactivation_share_percent,
+            deactivation_minimum: s.deactivation_minimum,
+        };
+        with_host(|h| core::set_safeguard(h, &config, s)).map_err(error)
+    }
+
     fn approve_held(config: String, run: u64) -> Result<wit::RunRecord, wit::SyncError> {
         with_host(|h| core::approve_held(h, &config, run))
             .map(record)

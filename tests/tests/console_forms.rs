@@ -330,3 +330,35 @@ async fn verify_again_and_uninstall_from_settings() {
     );
     assert_eq!(s.get("/configs/acme").await.0, 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_safeguard_is_edited_on_settings_and_a_bad_share_refused() {
+    let s = site(5).await;
+    let (_, page) = s.get("/configs/acme").await;
+    assert!(page.contains("id=\"share\" name=\"share\" min=\"1\" max=\"100\" value=\"20\""));
+    let (status, location) = s
+        .post(
+            "/configs/acme/safeguard",
+            &[("share", "35"), ("minimum", "12")],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let saved = s.w.runtime.safeguard("acme").await.unwrap().unwrap();
+    assert_eq!(
+        (saved.deactivation_share_percent, saved.deactivation_minimum),
+        (35, 12)
+    );
+    let (_, page) = s.get(&location).await;
+    assert!(page.contains("Safeguard saved"), "{page}");
+    assert!(page.contains("value=\"35\""));
+    for form in [
+        [("share", "0"), ("minimum", "5")],
+        [("share", "x"), ("minimum", "5")],
+    ] {
+        let (status, page) = s.post("/configs/acme/safeguard", &form).await;
+        assert_eq!(status, 422);
+        assert!(page.contains("Safeguard not saved"), "{page}");
+    }
+    let kept = s.w.runtime.safeguard("acme").await.unwrap().unwrap();
+    assert_eq!(kept.deactivation_share_percent, 35);
+}

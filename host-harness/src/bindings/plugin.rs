@@ -10,7 +10,9 @@ use super::exports::infraon::okta::map::{
     MapError, Mapping, MappingNotice, Person, SchemaAttribute,
 };
 use super::exports::infraon::okta::sso::{LoginStart, SignedIn, SsoError, SsoSettings};
-use super::exports::infraon::okta::sync::{RunRecord, StepStatus, SyncError, SyncMode, Trigger};
+use super::exports::infraon::okta::sync::{
+    RunRecord, Safeguard, StepStatus, SyncError, SyncMode, Trigger,
+};
 use super::exports::infraon::okta::verify::{VerifyError, VerifyReport};
 use super::infraon::okta::types::{ConfigForm, ConfigSummary, InstallOptions, SyncTarget};
 use super::v0_1_0::{self, convert};
@@ -320,6 +322,39 @@ impl Plugin {
                 .infraon_okta_sync()
                 .call_reject_held(s, config, run)
                 .await?),
+        }
+    }
+
+    /// `sync.get-safeguard` (since 0.2.0).
+    pub async fn get_safeguard(
+        &self,
+        s: &mut Store<PluginState>,
+        config: &str,
+    ) -> Answer<Safeguard, SyncError> {
+        match self {
+            Plugin::Latest(p) => p.infraon_okta_sync().call_get_safeguard(s, config).await,
+            Plugin::V0_1_0(_) => Ok(Err(SyncError::Unsupported(
+                "editing the safeguard needs contract 0.2.0".into(),
+            ))),
+        }
+    }
+
+    /// `sync.set-safeguard` (since 0.2.0).
+    pub async fn set_safeguard(
+        &self,
+        s: &mut Store<PluginState>,
+        config: &str,
+        safeguard: Safeguard,
+    ) -> Answer<(), SyncError> {
+        match self {
+            Plugin::Latest(p) => {
+                p.infraon_okta_sync()
+                    .call_set_safeguard(s, config, safeguard)
+                    .await
+            }
+            Plugin::V0_1_0(_) => Ok(Err(SyncError::Unsupported(
+                "editing the safeguard needs contract 0.2.0".into(),
+            ))),
         }
     }
 

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use crate::bindings::exports::infraon::okta::sync::{
-    RunRecord, StepStatus, SyncError, SyncMode, Trigger, Wait,
+    RunRecord, Safeguard, StepStatus, SyncError, SyncMode, Trigger, Wait,
 };
 use crate::runtime::Runtime;
 
@@ -148,6 +148,22 @@ impl Runtime {
     pub async fn reject_held(&self, config: &str, run_id: u64) -> Outcome<RunRecord, SyncError> {
         self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.reject_held(store, config, run_id).await
+        })
+        .await
+    }
+
+    /// A config's mass-deactivation safeguard.
+    pub async fn safeguard(&self, config: &str) -> Outcome<Safeguard, SyncError> {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
+            plugin.get_safeguard(store, config).await
+        })
+        .await
+    }
+
+    /// Change a config's mass-deactivation safeguard; applies from the next run.
+    pub async fn set_safeguard(&self, config: &str, s: Safeguard) -> Outcome<(), SyncError> {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
+            plugin.set_safeguard(store, config, s).await
         })
         .await
     }

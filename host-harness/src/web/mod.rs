@@ -115,6 +115,7 @@ impl Console {
             )
             .route("/configs/{config}/unsynced.csv", get(settings::export_csv))
             .route("/configs/{config}/schedule", post(settings::schedule))
+            .route("/configs/{config}/safeguard", post(settings::safeguard))
             .route("/configs/{config}/sso", post(settings::sso_settings))
             .route("/configs/{config}/verify", post(settings::verify_again))
             .route("/configs/{config}/uninstall", post(settings::uninstall))

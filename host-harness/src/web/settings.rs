@@ -13,7 +13,9 @@ use serde::Deserialize;
 use super::Console;
 use super::layout::{badge, escape, host_failure, notice, page, page_with_head, urlencode};
 use crate::bindings::exports::infraon::okta::sso::SsoSettings;
-use crate::bindings::exports::infraon::okta::sync::{RunOutcome, RunRecord, SyncMode, Trigger};
+use crate::bindings::exports::infraon::okta::sync::{
+    RunOutcome, RunRecord, Safeguard, SyncMode, Trigger,
+};
 use crate::bindings::infraon::okta::types::{ConfigSummary, SyncTarget};
 use crate::interfaces::scheduler as schedules;
 use crate::render;
@@ -107,6 +109,10 @@ pub async fn settings_page(
             Some("schedule") => Some(("ok", "Schedule saved.".to_string())),
             Some("schedule-cleared") => Some(("ok", "Schedule cleared.".to_string())),
             Some("sso") => Some(("ok", "Sign-in settings saved.".to_string())),
+            Some("safeguard") => Some((
+                "ok",
+                "Safeguard saved; it applies from the next run.".to_string(),
+            )),
             Some("approved") => Some((
                 "ok",
                 "Approved: the held deactivations were applied.".to_string(),
@@ -132,9 +138,19 @@ async fn render(
         return unknown_config(config);
     };
     let c = urlencode(config);
-    let top = message
+    let mut top = message
         .map(|(kind, text)| notice(kind, "status", &text))
         .unwrap_or_default();
+    // The admin lands here: point at what changed in the mapping.
+    if let Ok(Ok(notices)) = console.runtime.mapping_notices(config).await
+        && !notices.is_empty()
+    {
+        top.push_str(&format!(
+            "<div class=\"notice info\" id=\"mapping-notices-hint\">The mapping has {n} notice(s) about roles: \
+             <a href=\"/configs/{c}/mapping#mapping-notices\">read what changed</a>.</div>",
+            n = notices.len()
+        ));
+    }
     let target = match summary.sync_target {
         SyncTarget::Users => "Users (technicians and admins)",
         SyncTarget::Requesters => "Requesters (Self-Service Portal)",
@@ -162,7 +178,7 @@ async fn render(
          <form method=\"post\" action=\"/configs/{c}/verify\" style=\"display:inline\">\
          <button type=\"submit\" class=\"secondary\" id=\"verify-again\">Verify again</button></form></section>\
          <section id=\"sync\"><h2>Sync Now</h2>{sync}</section>\
-         {history}{schedule}{sso}\
+         {history}{safeguard}{schedule}{sso}\
          <section id=\"uninstall\"><h2>Uninstall</h2><form method=\"post\" action=\"/configs/{c}/uninstall\">\
          <label><input type=\"checkbox\" name=\"confirm\" id=\"uninstall-confirm\"> Remove this config, its API token, \
          schedule, mapping and run history. People already synced stay in Infraon as they are.</label>\
@@ -179,6 +195,7 @@ async fn render(
             SyncTarget::Requesters => "requesters",
         },
         history = history(console, config).await,
+        safeguard = safeguard_section(console, config).await,
         schedule = schedule_section(console, config),
         sso = sso_section(&console.base, config),
     );
@@ -663,6 +680,81 @@ pub async fn schedule(
             )
             .await
         }
+    }
+}
+
+/// The mass-deactivation safeguard, editable.
+async fn safeguard_section(console: &Console, config: &str) -> String {
+    let Ok(Ok(s)) = console.runtime.safeguard(config).await else {
+        // A plugin that cannot edit it (contract 0.1.0): not shown.
+        return String::new();
+    };
+    format!(
+        "<section id=\"safeguard\"><h2>Safeguard</h2>\
+         <form method=\"post\" action=\"/configs/{c}/safeguard\" class=\"row\">\
+         <div><label for=\"share\">Hold deactivations above (% of active people)</label>\
+         <input type=\"number\" id=\"share\" name=\"share\" min=\"1\" max=\"100\" value=\"{share}\"></div>\
+         <div><label for=\"minimum\">and above (people)</label>\
+         <input type=\"number\" id=\"minimum\" name=\"minimum\" min=\"0\" value=\"{minimum}\"></div>\
+         <div><button type=\"submit\" id=\"safeguard-save\">Save</button></div></form>\
+         <p class=\"help\">A run whose deactivations exceed both is held until approved here. Applies from the next run.</p></section>",
+        c = urlencode(config),
+        share = s.deactivation_share_percent,
+        minimum = s.deactivation_minimum,
+    )
+}
+
+/// `POST /configs/{config}/safeguard`.
+#[derive(Deserialize)]
+pub struct SafeguardForm {
+    #[serde(default)]
+    share: String,
+    #[serde(default)]
+    minimum: String,
+}
+
+/// `POST /configs/{config}/safeguard`: change the safeguard's thresholds.
+pub async fn safeguard(
+    State(console): State<Console>,
+    Path(config): Path<String>,
+    Form(form): Form<SafeguardForm>,
+) -> Response {
+    let parsed = form
+        .share
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .zip(form.minimum.trim().parse::<u32>().ok());
+    let result = match parsed {
+        None => Ok(Err("both thresholds must be whole numbers".to_string())),
+        Some((share, minimum)) => console
+            .runtime
+            .set_safeguard(
+                &config,
+                Safeguard {
+                    deactivation_share_percent: share,
+                    deactivation_minimum: minimum,
+                },
+            )
+            .await
+            .map(|r| r.map_err(|e| render::sync_error(&e))),
+    };
+    match result {
+        Ok(Ok(())) => Redirect::to(&format!(
+            "/configs/{}?done=safeguard#safeguard",
+            urlencode(&config)
+        ))
+        .into_response(),
+        Ok(Err(why)) => {
+            render(
+                &console,
+                &config,
+                Some(("bad", format!("Safeguard not saved: {why}"))),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => host_failure("Settings", &e),
     }
 }
 

@@ -409,3 +409,52 @@ fn the_safeguard_measures_against_the_people_still_active() {
     assert_eq!(approved.counts.deactivated, 12);
     assert_eq!(active(&w), 28);
 }
+
+#[test]
+fn the_safeguard_is_edited_kept_with_the_other_settings_and_validated() {
+    use plugin_core::sync::{Rehire, Safeguard, get_safeguard, set_safeguard};
+    let mut w = synced(20, 2);
+    w.settings(Settings {
+        rehire: Rehire::NewPerson,
+        ..Settings::default()
+    });
+    assert_eq!(
+        get_safeguard(&mut w.host(), CONFIG).unwrap(),
+        Safeguard {
+            deactivation_share_percent: 20,
+            deactivation_minimum: 5
+        }
+    );
+    for bad in [(0, 5), (101, 5), (20, 10_000_001)] {
+        let s = Safeguard {
+            deactivation_share_percent: bad.0,
+            deactivation_minimum: bad.1,
+        };
+        assert!(
+            matches!(
+                set_safeguard(&mut w.host(), CONFIG, s),
+                Err(SyncError::Other(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    assert!(matches!(
+        get_safeguard(&mut w.host(), "nope"),
+        Err(SyncError::UnknownConfig(_))
+    ));
+    // 6 of 20 (30 %) is held at 20 %, not at 40 %.
+    let raised = Safeguard {
+        deactivation_share_percent: 40,
+        deactivation_minimum: 5,
+    };
+    set_safeguard(&mut w.host(), CONFIG, raised).unwrap();
+    assert_eq!(get_safeguard(&mut w.host(), CONFIG).unwrap(), raised);
+    let kept = sync::load_settings(&mut w.storage, CONFIG).unwrap();
+    assert_eq!(kept.rehire, Rehire::NewPerson);
+    for i in 0..6 {
+        w.okta.delete_user(&uid(i));
+    }
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(r.counts.deactivated, 6);
+}

@@ -47,7 +47,9 @@ pub mod types;
 
 pub use history::{approve_held, history, reject_held, unsynced};
 pub use run::SyncRun;
-pub use settings::{Rehire, Settings, load_settings, save_settings};
+pub use settings::{
+    Rehire, Safeguard, Settings, get_safeguard, load_settings, save_settings, set_safeguard,
+};
 pub use types::{
     Counts, ReasonCode, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger,
     UnsyncedRecord, Wait,

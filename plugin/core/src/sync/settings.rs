@@ -75,3 +75,77 @@ pub fn save_settings(
 ) -> Result<(), SyncError> {
     keys::put_json(storage, &keys::settings(config), settings)
 }
+
+/// The mass-deactivation safeguard of a config as the admin edits it (WIT
+/// `safeguard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Safeguard {
+    /// Hold when deactivations exceed this share (percent, 1..=100) of the
+    /// active linked people...
+    pub deactivation_share_percent: u32,
+    /// ...and this count.
+    pub deactivation_minimum: u32,
+}
+
+/// Largest safeguard minimum accepted: more people than any org has.
+pub const MAX_DEACTIVATION_MINIMUM: u32 = 10_000_000;
+
+fn config_name(host: &mut crate::ports::Host<'_>, config: &str) -> Result<String, SyncError> {
+    Ok(crate::store::find_config(host.storage, config)
+        .map_err(SyncError::Host)?
+        .ok_or_else(|| SyncError::UnknownConfig(config.trim().to_owned()))?
+        .name)
+}
+
+/// A config's safeguard (the defaults until edited).
+pub fn get_safeguard(
+    host: &mut crate::ports::Host<'_>,
+    config: &str,
+) -> Result<Safeguard, SyncError> {
+    let name = config_name(host, config)?;
+    let s = load_settings(host.storage, &name)?;
+    Ok(Safeguard {
+        deactivation_share_percent: s.deactivation_share_percent,
+        deactivation_minimum: s.deactivation_minimum,
+    })
+}
+
+/// Change a config's safeguard, keeping its other settings; it applies from
+/// the next run. A share outside 1..=100 or a minimum above
+/// [`MAX_DEACTIVATION_MINIMUM`] is refused (0 % would hold every run with a
+/// deactivation above the minimum; over 100 % would never hold).
+pub fn set_safeguard(
+    host: &mut crate::ports::Host<'_>,
+    config: &str,
+    safeguard: Safeguard,
+) -> Result<(), SyncError> {
+    let name = config_name(host, config)?;
+    if !(1..=100).contains(&safeguard.deactivation_share_percent) {
+        return Err(SyncError::Other(
+            "the safeguard share must be a percentage from 1 to 100".into(),
+        ));
+    }
+    if safeguard.deactivation_minimum > MAX_DEACTIVATION_MINIMUM {
+        return Err(SyncError::Other(format!(
+            "the safeguard minimum must be at most {MAX_DEACTIVATION_MINIMUM}"
+        )));
+    }
+    let mut s = load_settings(host.storage, &name)?;
+    s.deactivation_share_percent = safeguard.deactivation_share_percent;
+    s.deactivation_minimum = safeguard.deactivation_minimum;
+    save_settings(host.storage, &name, &s)?;
+    let (share, min) = (
+        safeguard.deactivation_share_percent.to_string(),
+        safeguard.deactivation_minimum.to_string(),
+    );
+    host.log.write(
+        crate::ports::Level::Info,
+        "safeguard changed",
+        &[
+            ("config", &name),
+            ("share_percent", &share),
+            ("minimum", &min),
+        ],
+    );
+    Ok(())
+}
