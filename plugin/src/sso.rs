@@ -37,6 +37,19 @@ impl wit::Guest for crate::Plugin {
         with_host(|h| core::configure(h, &config, settings)).map_err(error)
     }
 
+    fn saved_settings(config: String) -> Result<Option<wit::SavedSso>, wit::SsoError> {
+        let saved = with_host(|h| core::saved(h, &config)).map_err(error)?;
+        Ok(saved.map(|s| wit::SavedSso {
+            users_enabled: s.users_enabled,
+            requesters_enabled: s.requesters_enabled,
+            client_id: s.client_id,
+            has_client_secret: s.confidential,
+            authorization_server: s.authorization_server,
+            jit_requesters: s.jit_requesters,
+            updated_at: s.updated_at,
+        }))
+    }
+
     fn begin_login(
         config: String,
         kind: SyncTarget,

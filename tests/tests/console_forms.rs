@@ -362,3 +362,29 @@ async fn the_safeguard_is_edited_on_settings_and_a_bad_share_refused() {
     let kept = s.w.runtime.safeguard("acme").await.unwrap().unwrap();
     assert_eq!(kept.deactivation_share_percent, 35);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn saved_sign_in_settings_are_shown_never_the_secret() {
+    let s = site(3).await;
+    let (_, page) = s.get("/configs/acme").await;
+    assert!(page.contains("Not set up yet."), "{page}");
+    const SECRET: &str = "client-secret-that-must-never-show";
+    let (status, location) = s
+        .post(
+            "/configs/acme/sso",
+            &[
+                ("users_enabled", "on"),
+                ("client_id", "0oaCLIENT42"),
+                ("client_secret", SECRET),
+                ("authorization_server", "default"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let (_, page) = s.get("/configs/acme").await;
+    let saved = &page[page.find("id=\"sso-saved\"").expect("saved settings")..];
+    assert!(saved.contains("<code>0oaCLIENT42</code>"), "{saved}");
+    assert!(saved.contains("kept (not shown)"));
+    assert!(saved.contains("<code>default</code>"));
+    assert!(!s.seen.lock().unwrap().contains(SECRET));
+}

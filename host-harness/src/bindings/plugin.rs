@@ -9,7 +9,7 @@ use super::exports::infraon::okta::install::{InstallError, Migration};
 use super::exports::infraon::okta::map::{
     MapError, Mapping, MappingNotice, Person, SchemaAttribute,
 };
-use super::exports::infraon::okta::sso::{LoginStart, SignedIn, SsoError, SsoSettings};
+use super::exports::infraon::okta::sso::{LoginStart, SavedSso, SignedIn, SsoError, SsoSettings};
 use super::exports::infraon::okta::sync::{
     RunRecord, Safeguard, StepStatus, SyncError, SyncMode, Trigger,
 };
@@ -480,6 +480,20 @@ impl Plugin {
                 .infraon_okta_export()
                 .call_unsynced_csv(s, config, run)
                 .await?),
+        }
+    }
+
+    /// `sso.saved-settings` (since 0.2.0).
+    pub async fn sso_saved_settings(
+        &self,
+        s: &mut Store<PluginState>,
+        config: &str,
+    ) -> Answer<Option<SavedSso>, SsoError> {
+        match self {
+            Plugin::Latest(p) => p.infraon_okta_sso().call_saved_settings(s, config).await,
+            Plugin::V0_1_0(_) => Ok(Err(SsoError::Unsupported(
+                "showing saved sign-in settings needs contract 0.2.0".into(),
+            ))),
         }
     }
 

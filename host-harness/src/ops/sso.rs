@@ -1,12 +1,22 @@
 //! Sign in with Okta: the host side of the `sso` export.
 
-use crate::bindings::exports::infraon::okta::sso::{LoginStart, SignedIn, SsoError, SsoSettings};
+use crate::bindings::exports::infraon::okta::sso::{
+    LoginStart, SavedSso, SignedIn, SsoError, SsoSettings,
+};
 use crate::bindings::infraon::okta::types::SyncTarget;
 use crate::runtime::Runtime;
 
 use super::Outcome;
 
 impl Runtime {
+    /// A config's saved SSO settings, never the client secret.
+    pub async fn sso_saved_settings(&self, config: &str) -> Outcome<Option<SavedSso>, SsoError> {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
+            plugin.sso_saved_settings(store, config).await
+        })
+        .await
+    }
+
     /// Save a config's SSO settings (the client secret goes to `secrets`).
     pub async fn sso_configure(
         &self,

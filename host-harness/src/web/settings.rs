@@ -197,7 +197,7 @@ async fn render(
         history = history(console, config).await,
         safeguard = safeguard_section(console, config).await,
         schedule = schedule_section(console, config),
-        sso = sso_section(&console.base, config),
+        sso = sso_section(&console.base, config, &saved_sso(console, config).await),
     );
     page(status, &format!("Okta · {config} · Settings"), &body)
 }
@@ -325,10 +325,44 @@ fn schedule_section(console: &Console, config: &str) -> String {
     )
 }
 
-fn sso_section(base: &str, config: &str) -> String {
+/// The saved Sign in with Okta settings as a summary: never the secret,
+/// only whether one is kept.
+async fn saved_sso(console: &Console, config: &str) -> String {
+    match console.runtime.sso_saved_settings(config).await {
+        Ok(Ok(Some(s))) => {
+            let on = |b: bool| if b { "on" } else { "off" };
+            format!(
+                "<dl id=\"sso-saved\"><dt>Saved</dt><dd>{at}</dd><dt>Users</dt><dd>{users}</dd>\
+                 <dt>Requesters</dt><dd>{requesters}</dd><dt>Client ID</dt><dd><code>{id}</code></dd>\
+                 <dt>Client secret</dt><dd>{secret}</dd><dt>Authorization server</dt><dd>{server}</dd>\
+                 <dt>Requesters created on first sign-in</dt><dd>{jit}</dd></dl>",
+                at = escape(&s.updated_at),
+                users = on(s.users_enabled),
+                requesters = on(s.requesters_enabled),
+                id = escape(&s.client_id),
+                secret = if s.has_client_secret {
+                    "kept (not shown)"
+                } else {
+                    "none (public client, PKCE)"
+                },
+                server = s
+                    .authorization_server
+                    .as_deref()
+                    .map_or("the org server".to_string(), |a| {
+                        format!("<code>{}</code>", escape(a))
+                    }),
+                jit = on(s.jit_requesters),
+            )
+        }
+        Ok(Ok(None)) => "<p id=\"sso-saved\">Not set up yet.</p>".to_string(),
+        _ => String::new(),
+    }
+}
+
+fn sso_section(base: &str, config: &str, saved: &str) -> String {
     let c = urlencode(config);
     format!(
-        "<section id=\"sso\"><h2>Sign in with Okta</h2>\
+        "<section id=\"sso\"><h2>Sign in with Okta</h2>{saved}\
          <form method=\"post\" action=\"/configs/{c}/sso\">\
          <label><input type=\"checkbox\" name=\"users_enabled\" id=\"sso-users\"> Infraon Users sign in with Okta</label>\
          <label><input type=\"checkbox\" name=\"requesters_enabled\" id=\"sso-requesters\"> Self-Service Portal requesters sign in with Okta</label>\
@@ -339,7 +373,7 @@ fn sso_section(base: &str, config: &str) -> String {
          <input type=\"text\" id=\"authorization_server\" name=\"authorization_server\" placeholder=\"empty: the org server; or e.g. default\">\
          <label><input type=\"checkbox\" name=\"jit_requesters\" id=\"sso-jit\"> Create a requester on first sign-in</label>\
          <p class=\"help\">Redirect URI to register in the Okta app: <code>{base}/callback/{c}</code>. \
-         Saving replaces the whole setting (nothing saved is shown back).</p>\
+         Saving replaces the whole setting, client secret included.</p>\
          <button type=\"submit\" id=\"sso-save\">Save sign-in settings</button></form></section>",
         base = escape(base),
     )

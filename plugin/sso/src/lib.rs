@@ -34,7 +34,7 @@ use std::fmt;
 use plugin_core::{FieldError, HttpResponse, OktaFailure, SyncTarget, TransportError};
 
 pub use login::{begin_login, complete_login};
-pub use settings::{SsoSettings, configure, forget};
+pub use settings::{SsoSettings, StoredSso, configure, forget, saved};
 
 /// How long a started login may take before [`complete_login`] refuses it.
 pub const LOGIN_TTL_MS: u64 = 10 * 60 * 1000;

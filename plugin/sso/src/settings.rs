@@ -233,3 +233,19 @@ fn check_server(id: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A config's saved SSO settings as the console shows them: never the
+/// client secret, only whether one is kept. `None` until saved.
+pub fn saved(host: &mut Host, config: &str) -> Result<Option<StoredSso>, SsoError> {
+    let cfg = installed(host, config)?;
+    let Some(bytes) = host
+        .storage
+        .get(&settings_key(&cfg.name))
+        .map_err(|e| SsoError::Other(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| SsoError::Other(format!("the saved SSO settings are unreadable: {e}")))
+}
