@@ -227,6 +227,10 @@ pub fn apply_users(
     Ok((page, unsynced))
 }
 
+/// What a rehire did: the former person, when relinked, and the upsert's
+/// result.
+type Rehired = (Option<Person>, Result<UpsertOutcome, DirectoryError>);
+
 /// A new Okta account refused for an email or login held by a deactivated
 /// person this config once linked: apply the rehire policy, then upsert
 /// again. Returns the former person (when relinked) and the upsert's result;
@@ -237,7 +241,7 @@ fn rehire(
     ctx: &Ctx<'_>,
     who: &OktaUser,
     roles: &[String],
-) -> Result<Option<(Option<Person>, Result<UpsertOutcome, DirectoryError>)>, SyncError> {
+) -> Result<Option<Rehired>, SyncError> {
     let Ok(person) = map_user(who, ctx.config, ctx.kind, ctx.mapping, roles.to_vec()) else {
         return Ok(None);
     };
