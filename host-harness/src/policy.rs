@@ -51,11 +51,6 @@ impl Default for Limits {
 /// How often the epoch advances; deadlines are rounded up to ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Epoch ticks in a deadline (at least one).
-pub fn deadline_ticks(deadline: Duration) -> u64 {
-    (deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
-}
-
 /// One origin the plugin may reach: scheme, host and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use fake_infraon::Infraon;
 use wasmtime::component::Linker;
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 use crate::bindings::{ContractGap, Plugin, PluginPre};
-use crate::policy::{EPOCH_TICK, Limits, deadline_ticks};
+use crate::policy::{EPOCH_TICK, Limits};
 use crate::state::{PluginState, Scope};
 
 /// Why the host could not complete a plugin call. Distinct from the
@@ -74,6 +74,27 @@ impl Drop for EpochTicker {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
     }
+}
+
+/// Epoch ticks a guest runs before it yields to the async executor: with
+/// many tenants on a few threads, a long step of one (mapping a page of
+/// thousands of users) gives the others their turn every few milliseconds.
+const YIELD_EVERY_TICKS: u64 = 1;
+
+/// Give the store's next guest call `deadline` of wall time: the guest
+/// yields to the executor every [`YIELD_EVERY_TICKS`] and traps with
+/// `Interrupt` once the deadline has passed. Time parked in a yield counts,
+/// so a call's deadline bounds it whatever the other tenants do.
+fn arm_deadline(store: &mut Store<PluginState>, deadline: Duration) {
+    let ends = std::time::Instant::now() + deadline;
+    store.set_epoch_deadline(YIELD_EVERY_TICKS);
+    store.epoch_deadline_callback(move |_| {
+        if std::time::Instant::now() >= ends {
+            Err(Trap::Interrupt.into())
+        } else {
+            Ok(UpdateDeadline::Yield(YIELD_EVERY_TICKS))
+        }
+    });
 }
 
 /// A loaded plugin, ready to run operations.
@@ -171,8 +192,7 @@ impl Runtime {
         );
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|s| &mut s.memory);
-        store.set_epoch_deadline(deadline_ticks(self.limits.call_deadline));
-        store.epoch_deadline_trap();
+        arm_deadline(&mut store, self.limits.call_deadline);
         let outcome = {
             let run = async {
                 let plugin = self.pre.instantiate_async(&mut store).await?;
@@ -196,7 +216,7 @@ impl Runtime {
         store: &mut Store<PluginState>,
         step: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
-        store.set_epoch_deadline(deadline_ticks(self.limits.call_deadline));
+        arm_deadline(store, self.limits.call_deadline);
         match tokio::time::timeout(self.limits.call_deadline + EPOCH_TICK * 10, step(store)).await {
             Ok(r) => r,
             Err(_) => Err(wasmtime::Trap::Interrupt.into()),

@@ -92,6 +92,7 @@ async fn answer(st: &Arc<Shared>, mut req: Request, next: Next) -> Response {
             return (StatusCode::NOT_FOUND, Html(WRONG_URL_PAGE)).into_response();
         }
         Some(FaultKind::NonJson) => return (StatusCode::OK, Html(SIGN_IN_PAGE)).into_response(),
+        Some(FaultKind::ProxyRateLimited) => return gateway_page(StatusCode::TOO_MANY_REQUESTS),
         Some(FaultKind::Status(s)) if s != 500 => {
             let status = StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY);
             return gateway_page(status);

@@ -227,8 +227,7 @@ pub fn apply_users(
     Ok((page, unsynced))
 }
 
-/// What a rehire did: the former person, when relinked, and the upsert's
-/// result.
+/// What a rehire did: the former person when relinked, and the upsert's result.
 type Rehired = (Option<Person>, Result<UpsertOutcome, DirectoryError>);
 
 /// A new Okta account refused for an email or login held by a deactivated
