@@ -16,6 +16,7 @@
 //! | `state/<c>/settings`                  | optional [`Settings`](super::Settings) |
 //! | `state/<c>/mapping`                   | the saved [`Mapping`](crate::mapping::Mapping); absent: the defaults |
 //! | `state/<c>/schema`                    | Okta's profile schema as last discovered |
+//! | `state/<c>/notices`                   | mapping notices kept until dismissed (see [`crate::mapping::notices`]) |
 //!
 //! Ids and page numbers are zero-padded so that key order is numeric order.
 //! Pages are written under their own key, never appended to a growing blob,
