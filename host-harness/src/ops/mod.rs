@@ -124,6 +124,8 @@ impl Runtime {
             let forget = infraon
                 .installation_delete(crate::PLUGIN_ID, name.trim())
                 .and_then(|()| infraon.schedule_clear(crate::PLUGIN_ID, name.trim()));
+            crate::hooks::forget(infraon, name)
+                .map_err(|e| HostError::Load(format!("cannot forget the event hook: {e}")))?;
             forget.map_err(|e| HostError::Load(format!("cannot forget the installation: {e}")))?;
         }
         Ok(result)
