@@ -3,7 +3,8 @@
 //! `SSWS`/`Bearer` auth, `Link`-header paging with opaque cursors, `filter`
 //! and `search`, per-minute rate limiting with `X-Rate-Limit-*` headers,
 //! Okta error bodies, runtime fault injection ([`Faults`]) and mutations
-//! for incremental-sync tests.
+//! for incremental-sync tests, and Okta Event Hooks: registration with the
+//! one-time verification, a delivery per mutation, one retry on failure.
 //!
 //! It is also an OpenID Connect provider: the org authorization server
 //! (issuer [`FakeOkta::url`]) and custom ones (`default` from the start),
