@@ -34,17 +34,27 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// Events accepted in one delivery (Okta batches up to 50).
 pub const MAX_EVENTS: usize = 200;
 
-fn secret_name(config: &str) -> String {
-    format!("hook-secret/{}", config.trim())
+/// The config's installed name: names compare ignoring case, so the secret
+/// and the log are kept under the name as installed.
+fn installed_name(infraon: &Infraon, config: &str) -> String {
+    infraon
+        .installation_get(crate::PLUGIN_ID, config.trim())
+        .ok()
+        .flatten()
+        .map_or_else(|| config.trim().to_owned(), |i| i.config)
 }
 
-fn log_key(config: &str) -> String {
-    format!("deliveries/{}", config.trim())
+fn secret_name(infraon: &Infraon, config: &str) -> String {
+    format!("hook-secret/{}", installed_name(infraon, config))
+}
+
+fn log_key(infraon: &Infraon, config: &str) -> String {
+    format!("deliveries/{}", installed_name(infraon, config))
 }
 
 /// The config's hook secret, if one was generated.
 pub fn secret(infraon: &Infraon, config: &str) -> anyhow::Result<Option<String>> {
-    Ok(infraon.secret_get(HOOKS_NAMESPACE, &secret_name(config))?)
+    Ok(infraon.secret_get(HOOKS_NAMESPACE, &secret_name(infraon, config))?)
 }
 
 /// Generate (or replace) the config's hook secret: 32 random bytes, hex.
@@ -53,14 +63,14 @@ pub fn rotate_secret(infraon: &Infraon, config: &str) -> anyhow::Result<String> 
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let value: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    infraon.secret_put(HOOKS_NAMESPACE, &secret_name(config), &value)?;
+    infraon.secret_put(HOOKS_NAMESPACE, &secret_name(infraon, config), &value)?;
     Ok(value)
 }
 
 /// Forget a config's secret and deliveries (uninstall).
 pub fn forget(infraon: &Infraon, config: &str) -> anyhow::Result<()> {
-    infraon.secret_delete(HOOKS_NAMESPACE, &secret_name(config))?;
-    infraon.storage_delete(HOOKS_NAMESPACE, &log_key(config))?;
+    infraon.secret_delete(HOOKS_NAMESPACE, &secret_name(infraon, config))?;
+    infraon.storage_delete(HOOKS_NAMESPACE, &log_key(infraon, config))?;
     Ok(())
 }
 
@@ -138,7 +148,7 @@ pub struct DeliveryRecord {
 /// The config's last deliveries, newest first.
 pub fn deliveries(infraon: &Infraon, config: &str) -> Vec<DeliveryRecord> {
     infraon
-        .storage_get(HOOKS_NAMESPACE, &log_key(config))
+        .storage_get(HOOKS_NAMESPACE, &log_key(infraon, config))
         .ok()
         .flatten()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -152,7 +162,7 @@ pub fn record(infraon: &Infraon, config: &str, record: DeliveryRecord) {
     all.insert(0, record);
     all.truncate(KEEP_DELIVERIES);
     let bytes = serde_json::to_vec(&all).unwrap_or_default();
-    if let Err(e) = infraon.storage_set(HOOKS_NAMESPACE, &log_key(config), &bytes) {
+    if let Err(e) = infraon.storage_set(HOOKS_NAMESPACE, &log_key(infraon, config), &bytes) {
         tracing::warn!(config, "cannot keep the event hook delivery log: {e}");
     }
 }
@@ -212,7 +222,7 @@ impl Runtime {
         config: &str,
         events: &[OktaEvent],
     ) -> Outcome<DeliveryReport, EventsError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.events_deliver(store, config, events).await
         })
         .await

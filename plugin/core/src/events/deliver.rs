@@ -15,9 +15,10 @@ use crate::ports::{Host, Level};
 use crate::store::{find_config, state_prefix, token_key};
 use crate::sync::apply::{self, Ctx};
 use crate::sync::keys;
-use crate::sync::memberships::{GroupRef, GroupSnapshot, MembersPage, Memberships};
+use crate::sync::memberships::{GroupRef, GroupSnapshot, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths::encode;
 use crate::sync::records::{Listing, OktaGroup, OktaUser};
+use crate::sync::settings::load_settings;
 use crate::sync::types::{Counts, SyncError};
 use crate::time::rfc3339_from_unix_ms;
 
@@ -248,7 +249,16 @@ fn apply_users(
         return Ok(());
     }
     let mut memberships = Memberships::default();
-    memberships.add_groups(groups.values().map(|(g, _)| g.clone()).collect());
+    memberships.add_groups(
+        groups
+            .values()
+            .map(|(g, _)| ListedGroup {
+                id: g.id.clone(),
+                name: g.name.clone(),
+                walk: true,
+            })
+            .collect(),
+    );
     for (g, members) in groups.into_values() {
         memberships.add_members(&MembersPage {
             group: g.id,
@@ -256,6 +266,8 @@ fn apply_users(
         });
     }
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
+    // A rehire by event follows the config's policy, as in a sync.
+    let rehire = load_settings(host.storage, name).map_err(from_sync)?.rehire;
     let ctx = Ctx {
         config: name,
         kind: cfg.sync_target,
@@ -265,6 +277,7 @@ fn apply_users(
         now: &now,
         roles: &roles,
         mapping: &compiled,
+        rehire,
     };
     let mapped = apply::map_users(found, &ctx, &mut memberships);
     let mut counts = Counts::default();
