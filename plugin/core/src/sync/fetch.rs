@@ -351,7 +351,86 @@ fn is_transient(f: &OktaFailure) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
+    use crate::origin::parse_okta_domain;
+    use crate::ports::{Http, HttpRequest, HttpResponse, TransportError};
+    use crate::sync::records::{Listing, OktaMember};
+
+    /// Answers every GET with an empty page whose rate-limit headers are
+    /// those of the URL's family: the users listing's budget is down to its
+    /// reserve, the others' are whole.
+    #[derive(Default)]
+    struct Budgets {
+        sent: Vec<String>,
+    }
+
+    impl Http for Budgets {
+        fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.sent.push(req.url.clone());
+            let remaining = match Family::of(&req.url) {
+                Family::Users => "5",
+                _ => "600",
+            };
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![
+                    ("Content-Type".into(), "application/json".into()),
+                    ("X-Rate-Limit-Limit".into(), "600".into()),
+                    ("X-Rate-Limit-Remaining".into(), remaining.into()),
+                    ("X-Rate-Limit-Reset".into(), "1060".into()),
+                ],
+                body: b"[]".to_vec(),
+            })
+        }
+    }
+
+    struct At(Cell<u64>);
+
+    impl Clock for At {
+        fn now_unix_ms(&self) -> u64 {
+            self.0.get()
+        }
+        fn sleep_ms(&self, _: u64) {
+            panic!("the fetcher never sleeps");
+        }
+    }
+
+    #[test]
+    fn each_family_keeps_its_own_reserve() {
+        let origin = parse_okta_domain("acme.okta.com", false).unwrap();
+        let mut http = Budgets::default();
+        let clock = At(Cell::new(1_000_000));
+        let client = OktaClient::new(&mut http, &origin, "token");
+        let mut f = Fetcher::new(client, &clock, Rates::new(), Retries::default(), 10);
+        let page = |r: Result<OktaResponse<Listing<OktaMember>>, Halt>| r.map(|_| ());
+        // The users listing answers that only its reserve is left...
+        assert_eq!(page(f.get("/api/v1/users?limit=200", None)), Ok(()));
+        // ...so the next users GET waits for that family's reset,
+        match page(f.get("/api/v1/users?limit=200", None)) {
+            Err(Halt::Wait { until_ms, reason }) => {
+                assert_eq!(until_ms, 1_061_000);
+                assert!(reason.contains("users"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            f.attempt::<Listing<OktaMember>>("/api/v1/users?limit=200", None)
+                .is_none()
+        );
+        // while the groups and group-members families go on.
+        assert_eq!(page(f.get("/api/v1/groups?limit=10000", None)), Ok(()));
+        assert_eq!(
+            page(f.get("/api/v1/groups/00g1/users?limit=1000", None)),
+            Ok(())
+        );
+        assert_eq!(f.requests(), 3);
+        assert_eq!(f.rates.len(), 3);
+        // After the reset, the users family is asked again.
+        clock.0.set(1_061_000);
+        assert_eq!(page(f.get("/api/v1/users?limit=200", None)), Ok(()));
+    }
 
     #[test]
     fn families_follow_okta_buckets() {
