@@ -178,7 +178,7 @@ async fn render(
          <form method=\"post\" action=\"/configs/{c}/verify\" style=\"display:inline\">\
          <button type=\"submit\" class=\"secondary\" id=\"verify-again\">Verify again</button></form></section>\
          <section id=\"sync\"><h2>Sync Now</h2>{sync}</section>\
-         {history}{safeguard}{schedule}{sso}\
+         {history}{safeguard}{schedule}{sso}{hooks}\
          <section id=\"uninstall\"><h2>Uninstall</h2><form method=\"post\" action=\"/configs/{c}/uninstall\">\
          <label><input type=\"checkbox\" name=\"confirm\" id=\"uninstall-confirm\"> Remove this config, its API token, \
          schedule, mapping and run history. People already synced stay in Infraon as they are.</label>\
@@ -198,6 +198,7 @@ async fn render(
         safeguard = safeguard_section(console, config).await,
         schedule = schedule_section(console, config),
         sso = sso_section(&console.base, config, &saved_sso(console, config).await),
+        hooks = super::hooks::settings_section(console, config),
     );
     page(status, &format!("Okta · {config} · Settings"), &body)
 }
