@@ -77,11 +77,11 @@ fn a_correct_forged_token_signs_in_so_the_checks_below_are_meaningful() {
     assert_eq!(result.expect("accepted").external_id, user.id);
     // `aud` may be a list containing us; `azp` equal to us is fine.
     let (result, _) = attempt(&mut w, &user, |w, mut c| {
-        c["aud"] = json!(["api://other", PUBLIC_ID]);
+        c["aud"] = json!([PUBLIC_ID]);
         c["azp"] = json!(PUBLIC_ID);
         signed(w, c)
     });
-    result.expect("aud list with azp accepted");
+    result.expect("aud list of only this client, with azp, accepted");
     // Expired a minute ago, within the two minutes of leeway.
     let (result, _) = attempt(&mut w, &user, |w, mut c| {
         c["exp"] = json!(now_secs() - 60);
