@@ -181,6 +181,8 @@ pub async fn login(
 pub struct CallbackQuery {
     state: Option<String>,
     code: Option<String>,
+    /// RFC 9207: the issuer of this answer, when the provider names it.
+    iss: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
 }
@@ -212,7 +214,10 @@ pub async fn callback(
             "This sign-in was not started in this browser (or it took longer than 10 minutes). Start the sign-in again from this browser.",
         );
     }
-    match web.runtime.sso_complete(&config, &state, &code).await {
+    match web
+        .runtime
+        .sso_complete(&config, &state, &code, q.iss.as_deref())
+        .await {
         Ok(Ok(who)) => {
             let principal = Principal::Person(SignedInPerson {
                 config: config.clone(),

@@ -202,8 +202,19 @@ fn a_wrong_audience_is_refused() {
         signed(w, c)
     });
     refused(result, &token, "aud");
+    // Core §3.1.3.7 step 3: an audience this client does not trust is
+    // refused, with or without an `azp` naming us.
+    for azp in [None, Some(PUBLIC_ID)] {
+        let (result, token) = attempt(&mut w, &user, |w, mut c| {
+            c["aud"] = json!([PUBLIC_ID, "0oasomeoneelse00000"]);
+            if let Some(azp) = azp {
+                c["azp"] = json!(azp);
+            }
+            signed(w, c)
+        });
+        refused(result, &token, "another audience");
+    }
     let (result, token) = attempt(&mut w, &user, |w, mut c| {
-        c["aud"] = json!([PUBLIC_ID, "0oasomeoneelse00000"]);
         c["azp"] = json!("0oasomeoneelse00000");
         signed(w, c)
     });
