@@ -13,6 +13,7 @@ use std::sync::Arc;
 use browserless::{ADMIN_PASSWORD, Answer, Profile};
 use common::{DEV, World, world};
 use fake_okta::UserStatus;
+use host_harness::bindings::exports::infraon::okta::map::Transform;
 use host_harness::bindings::exports::infraon::okta::sync::{RunOutcome, SyncMode, Trigger};
 
 struct Site {
@@ -108,6 +109,19 @@ async fn refused_every_way(s: &Site, path: &str, form: &[(&str, &str)]) {
     }
 }
 
+async fn runs(s: &Site) -> usize {
+    s.w.runtime
+        .sync_history("acme", 100)
+        .await
+        .unwrap()
+        .unwrap()
+        .len()
+}
+
+async fn mapping(s: &Site) -> String {
+    format!("{:?}", s.w.runtime.mapping("acme").await.unwrap().unwrap())
+}
+
 fn configs(s: &Site) -> Vec<String> {
     s.w.infraon()
         .installations(host_harness::PLUGIN_ID)
@@ -154,21 +168,14 @@ async fn every_state_changing_route_refuses_a_cross_site_post_and_accepts_its_ow
     assert!(configs(&s).contains(&"second".to_string()));
 
     // Sync Now.
-    let runs = |s: &Site| async move {
-        s.w.runtime
-            .sync_history("acme", 100)
-            .await
-            .unwrap()
-            .unwrap()
-            .len()
-    };
     s.admin.get("/configs/acme").await;
     refused_every_way(&s, "/configs/acme/sync", &[("mode", "full")]).await;
     assert_eq!(runs(&s).await, 0, "a forged Sync Now ran");
     let ok = s.admin.post("/configs/acme/sync", &[("mode", "full")]).await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     for _ in 0..600 {
-        if s.admin.get("/configs/acme/progress").await.body.contains("succeeded") {
+        let history = s.w.runtime.sync_history("acme", 1).await.unwrap().unwrap();
+        if history.first().is_some_and(|r| r.outcome.is_some()) && !s.admin.get("/configs/acme/progress").await.body.contains("http-equiv=\"refresh\"") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -229,37 +236,27 @@ async fn every_state_changing_route_refuses_a_cross_site_post_and_accepts_its_ow
     // Sign-in settings (a forged one would point sign-in at another app).
     let sso = [("client_id", "evil-app"), ("users_enabled", "on")];
     refused_every_way(&s, "/configs/acme/sso", &sso).await;
-    let settings = s.admin.get("/configs/acme").await;
-    assert!(!settings.body.contains("evil-app"), "forged sign-in settings saved");
+    assert!(
+        !s.w.all_storage_text().contains("evil-app"),
+        "forged sign-in settings saved"
+    );
     let ok = s
         .admin
         .post("/configs/acme/sso", &[("client_id", "good-app"), ("users_enabled", "on")])
         .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
-    assert!(s.admin.get("/configs/acme").await.body.contains("good-app"));
+    assert!(s.w.all_storage_text().contains("good-app"));
 
     // The mapping editor.
-    let mapping = |s: &Site| async move {
-        format!("{:?}", s.w.runtime.mapping("acme").await.unwrap().unwrap())
-    };
     // A changed mapping, so that a reset would show.
-    s.admin.get("/configs/acme/mapping").await;
-    let saved = s
-        .admin
-        .post(
-            "/configs/acme/mapping",
-            &[
-                ("action", "save"),
-                ("target_0", "login"),
-                ("source_0", "login"),
-                ("transforms_0", "lower"),
-                ("target_1", "email"),
-                ("source_1", "email"),
-                ("transforms_1", "trim"),
-            ],
-        )
-        .await;
-    assert_eq!(saved.status, 303, "{}", saved.body);
+    let mut changed = s.w.runtime.mapping("acme").await.unwrap().unwrap();
+    let email = changed.fields.iter_mut().find(|f| f.target == "email").unwrap();
+    email.transforms.push(Transform::UpperCase);
+    s.w.runtime
+        .set_mapping("acme", &changed)
+        .await
+        .unwrap()
+        .unwrap();
     let before = mapping(&s).await;
     refused_every_way(&s, "/configs/acme/mapping", &[("action", "reset")]).await;
     assert_eq!(mapping(&s).await, before, "a forged reset landed");
