@@ -243,7 +243,8 @@ async fn an_admin_clicks_through_the_console_in_headless_chromium() {
         assert!(d.tab.get_url().contains("/signin"), "{}", d.tab.get_url());
         d.fill("#password", "not the password");
         d.click_to("#signin", "#error");
-        assert!(d.text("#error").contains("Wrong password"));
+        let wrong = d.text("#error");
+        assert!(wrong.contains("Wrong password"), "{wrong}");
         d.fill("#password", PASSWORD);
         d.shot("0-signin");
         d.click_to("#signin", "#card-okta");

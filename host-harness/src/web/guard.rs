@@ -107,7 +107,9 @@ fn forbidden(title: &str, why: &str) -> Response {
 }
 
 /// Security headers every answer carries: no framing (clickjacking), no
-/// MIME sniffing, and no `Referer` to the identity provider.
+/// MIME sniffing, and no `Referer` to other sites (the identity provider).
+/// `same-origin`, not `no-referrer`: under `no-referrer` browsers send
+/// `Origin: null` on the console's own form posts, which the guard refuses.
 fn harden(headers: &mut HeaderMap) {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
@@ -120,7 +122,7 @@ fn harden(headers: &mut HeaderMap) {
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
 }
 
@@ -198,8 +200,13 @@ async fn check(console: &Console, req: Request, next: Next) -> Response {
         req = Request::from_parts(parts, Body::from(bytes));
     }
 
+    let ctx = PageContext {
+        csrf: sess.csrf.clone(),
+        who: sess.principal.label(),
+    };
     if !public(&path) && !sess.principal.is_admin() {
-        return match &sess.principal {
+        // Rendered as this session's page: its header's Sign out works.
+        return PAGE.sync_scope(ctx, || match &sess.principal {
             Principal::Anonymous if safe(req.method()) => {
                 let target = req
                     .uri()
@@ -218,13 +225,9 @@ async fn check(console: &Console, req: Request, next: Next) -> Response {
                     other.label().unwrap_or_default()
                 ),
             ),
-        };
+        });
     }
 
-    let ctx = PageContext {
-        csrf: sess.csrf.clone(),
-        who: sess.principal.label(),
-    };
     req.extensions_mut().insert(Current {
         id: id.clone(),
         session: sess,
