@@ -12,7 +12,7 @@
 //! `--ignored`, and a missing browser then fails it, saying how to
 //! install one. With `CONSOLE_SCREENSHOTS=DIR` it also
 //! writes a PNG of each screen there (the README's come from
-//! `CONSOLE_SCREENSHOTS=docs/console cargo test -p conformance --test console`).
+//! `CONSOLE_SCREENSHOTS=$PWD/docs/console cargo test -p conformance --test console -- --ignored`).
 
 mod common;
 
