@@ -748,8 +748,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 None => None,
             };
-            let (password, shown) =
-                host_harness::web::AdminPassword::load_or_create(&cli.state_dir, chosen.as_deref())?;
+            let (password, shown) = host_harness::web::AdminPassword::load_or_create(
+                &cli.state_dir,
+                chosen.as_deref(),
+            )?;
             let scheduler = host_harness::serve::ScheduleLoop::new(rt.clone());
             let listener = tokio::net::TcpListener::bind(listen).await?;
             let base = match public_url {

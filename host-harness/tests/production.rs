@@ -51,7 +51,10 @@ fn serve_production_marks_the_state_and_the_cli_then_refuses_dev() {
         said.iter().any(|l| l.contains("console at")),
         "serve did not start: {said:?}"
     );
-    assert!(said.iter().any(|l| l.contains("production mode")), "{said:?}");
+    assert!(
+        said.iter().any(|l| l.contains("production mode")),
+        "{said:?}"
+    );
     // A chosen password is never printed, and kept only as an argon2 hash.
     assert!(!said.iter().any(|l| l.contains("a long admin passphrase")));
     let hash = std::fs::read_to_string(state.path().join("console-admin.phc")).unwrap();
@@ -59,9 +62,30 @@ fn serve_production_marks_the_state_and_the_cli_then_refuses_dev() {
     assert!(state.path().join("production").exists());
 
     for args in [
-        vec!["install", "--name", "local", "--domain", "http://127.0.0.1:9", "--dev"],
-        vec!["update", "--name", "local", "--domain", "http://127.0.0.1:9", "--dev"],
-        vec!["verify", "--name", "local", "--domain", "http://127.0.0.1:9", "--dev"],
+        vec![
+            "install",
+            "--name",
+            "local",
+            "--domain",
+            "http://127.0.0.1:9",
+            "--dev",
+        ],
+        vec![
+            "update",
+            "--name",
+            "local",
+            "--domain",
+            "http://127.0.0.1:9",
+            "--dev",
+        ],
+        vec![
+            "verify",
+            "--name",
+            "local",
+            "--domain",
+            "http://127.0.0.1:9",
+            "--dev",
+        ],
     ] {
         let out = harness(state.path())
             .args(&args)
@@ -70,13 +94,22 @@ fn serve_production_marks_the_state_and_the_cli_then_refuses_dev() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains("Development mode is refused"), "{args:?}: {err}");
+        assert!(
+            err.contains("Development mode is refused"),
+            "{args:?}: {err}"
+        );
         assert!(err.contains("production"), "{err}");
     }
     // Without --dev the same command is not refused for production (the
     // plugin judges the domain, and an http:// loopback one is invalid).
     let out = harness(state.path())
-        .args(["verify", "--name", "local", "--domain", "http://127.0.0.1:9"])
+        .args([
+            "verify",
+            "--name",
+            "local",
+            "--domain",
+            "http://127.0.0.1:9",
+        ])
         .env("OKTA_API_TOKEN", "00test-token")
         .output()
         .unwrap();
@@ -134,7 +167,10 @@ fn the_first_serve_prints_a_new_admin_password_once() {
         assert_eq!(mode & 0o777, 0o600);
     }
     let second = start();
-    assert!(second.iter().any(|l| l.contains("console at")), "{second:?}");
+    assert!(
+        second.iter().any(|l| l.contains("console at")),
+        "{second:?}"
+    );
     assert!(!second.iter().any(|l| l.contains("console admin password")));
     assert!(!second.iter().any(|l| l.contains(&password)));
     // Not production unless asked: no marker.

@@ -53,7 +53,11 @@ fn forgeries(base: &str, token: &str) -> Vec<(&'static str, Vec<(String, String)
     };
     vec![
         // (what, headers, send the right token)
-        ("a foreign Origin", h(&[("origin", "http://evil.example")]), true),
+        (
+            "a foreign Origin",
+            h(&[("origin", "http://evil.example")]),
+            true,
+        ),
         ("Origin null", h(&[("origin", "null")]), true),
         (
             "a cross-site Sec-Fetch-Site",
@@ -65,8 +69,16 @@ fn forgeries(base: &str, token: &str) -> Vec<(&'static str, Vec<(String, String)
             h(&[("sec-fetch-site", "same-site")]),
             true,
         ),
-        ("a foreign Referer", h(&[("referer", "http://evil.example/page")]), true),
-        ("no token", h(&[("origin", base), ("sec-fetch-site", "same-origin")]), false),
+        (
+            "a foreign Referer",
+            h(&[("referer", "http://evil.example/page")]),
+            true,
+        ),
+        (
+            "no token",
+            h(&[("origin", base), ("sec-fetch-site", "same-origin")]),
+            false,
+        ),
         (
             "a wrong token",
             h(&[("origin", base), ("sec-fetch-site", "same-origin")]),
@@ -105,7 +117,11 @@ async fn refused_every_way(s: &Site, path: &str, form: &[(&str, &str)]) {
             .collect();
         let a = s.admin.post_raw(path, &fields, &headers).await;
         assert_eq!(a.status, 403, "{path} with {what}: {}", a.body);
-        assert!(a.body.contains("refused") || a.body.contains("security token"), "{}", a.body);
+        assert!(
+            a.body.contains("refused") || a.body.contains("security token"),
+            "{}",
+            a.body
+        );
     }
 }
 
@@ -171,11 +187,21 @@ async fn every_state_changing_route_refuses_a_cross_site_post_and_accepts_its_ow
     s.admin.get("/configs/acme").await;
     refused_every_way(&s, "/configs/acme/sync", &[("mode", "full")]).await;
     assert_eq!(runs(&s).await, 0, "a forged Sync Now ran");
-    let ok = s.admin.post("/configs/acme/sync", &[("mode", "full")]).await;
+    let ok = s
+        .admin
+        .post("/configs/acme/sync", &[("mode", "full")])
+        .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     for _ in 0..600 {
         let history = s.w.runtime.sync_history("acme", 1).await.unwrap().unwrap();
-        if history.first().is_some_and(|r| r.outcome.is_some()) && !s.admin.get("/configs/acme/progress").await.body.contains("http-equiv=\"refresh\"") {
+        if history.first().is_some_and(|r| r.outcome.is_some())
+            && !s
+                .admin
+                .get("/configs/acme/progress")
+                .await
+                .body
+                .contains("http-equiv=\"refresh\"")
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -195,19 +221,27 @@ async fn every_state_changing_route_refuses_a_cross_site_post_and_accepts_its_ow
     for id in &gone {
         s.w.okta.delete_user(id).unwrap();
     }
-    let held = s
-        .w
-        .runtime
-        .sync("acme", SyncMode::Full, Trigger::Manual, |_, _| {})
-        .await
-        .unwrap()
-        .unwrap();
+    let held =
+        s.w.runtime
+            .sync("acme", SyncMode::Full, Trigger::Manual, |_, _| {})
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(held.outcome, Some(RunOutcome::Held));
     for decision in ["approve", "reject"] {
-        refused_every_way(&s, &format!("/configs/acme/runs/{}/{decision}", held.id), &[]).await;
+        refused_every_way(
+            &s,
+            &format!("/configs/acme/runs/{}/{decision}", held.id),
+            &[],
+        )
+        .await;
     }
     let still = s.w.runtime.sync_history("acme", 1).await.unwrap().unwrap();
-    assert_eq!(still[0].outcome, Some(RunOutcome::Held), "a forged decision landed");
+    assert_eq!(
+        still[0].outcome,
+        Some(RunOutcome::Held),
+        "a forged decision landed"
+    );
     let ok = s
         .admin
         .post(&format!("/configs/acme/runs/{}/reject", held.id), &[])
@@ -230,7 +264,10 @@ async fn every_state_changing_route_refuses_a_cross_site_post_and_accepts_its_ow
             .unwrap()
     };
     assert!(schedule(&s).is_none(), "a forged schedule was set");
-    assert_eq!(s.admin.post("/configs/acme/schedule", &daily).await.status, 303);
+    assert_eq!(
+        s.admin.post("/configs/acme/schedule", &daily).await.status,
+        303
+    );
     assert!(schedule(&s).is_some());
 
     // Sign-in settings (a forged one would point sign-in at another app).
@@ -242,7 +279,10 @@ async fn every_state_changing_route_refuses_a_cross_site_post_and_accepts_its_ow
     );
     let ok = s
         .admin
-        .post("/configs/acme/sso", &[("client_id", "good-app"), ("users_enabled", "on")])
+        .post(
+            "/configs/acme/sso",
+            &[("client_id", "good-app"), ("users_enabled", "on")],
+        )
         .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     assert!(s.w.all_storage_text().contains("good-app"));
@@ -250,7 +290,11 @@ async fn every_state_changing_route_refuses_a_cross_site_post_and_accepts_its_ow
     // The mapping editor.
     // A changed mapping, so that a reset would show.
     let mut changed = s.w.runtime.mapping("acme").await.unwrap().unwrap();
-    let email = changed.fields.iter_mut().find(|f| f.target == "email").unwrap();
+    let email = changed
+        .fields
+        .iter_mut()
+        .find(|f| f.target == "email")
+        .unwrap();
     email.transforms.push(Transform::UpperCase);
     s.w.runtime
         .set_mapping("acme", &changed)
@@ -275,7 +319,10 @@ async fn every_state_changing_route_refuses_a_cross_site_post_and_accepts_its_ow
 
     // Uninstall.
     refused_every_way(&s, "/configs/second/uninstall", &[("confirm", "on")]).await;
-    assert!(configs(&s).contains(&"second".to_string()), "a forged Uninstall");
+    assert!(
+        configs(&s).contains(&"second".to_string()),
+        "a forged Uninstall"
+    );
     let ok = s
         .admin
         .post("/configs/second/uninstall", &[("confirm", "on")])
@@ -339,9 +386,13 @@ async fn nothing_opens_without_a_session() {
     }
     // A post without a session has no token to match: refused.
     stranger.get("/signin").await;
-    let a = stranger.post("/configs/acme/sync", &[("mode", "full")]).await;
+    let a = stranger
+        .post("/configs/acme/sync", &[("mode", "full")])
+        .await;
     assert_eq!(a.status, 403, "{}", a.body);
-    let a = stranger.post("/configs/acme/uninstall", &[("confirm", "on")]).await;
+    let a = stranger
+        .post("/configs/acme/uninstall", &[("confirm", "on")])
+        .await;
     assert_eq!(a.status, 403);
     assert_eq!(configs(&s), ["acme"]);
     // The sign-in pages are open.
@@ -403,8 +454,15 @@ async fn a_foreign_host_is_refused_on_every_route() {
     for host in [format!("evil.example:{port}"), "evil.example".to_string()] {
         for (method, path) in routes {
             let a = with_host(&s.base, method, path, &host).await;
-            assert_eq!(a.status, 421, "{method} {path} with Host {host}: {}", a.body);
-            assert!(a.headers.get("set-cookie").is_none(), "{method} {path} made a session");
+            assert_eq!(
+                a.status, 421,
+                "{method} {path} with Host {host}: {}",
+                a.body
+            );
+            assert!(
+                a.headers.get("set-cookie").is_none(),
+                "{method} {path} made a session"
+            );
         }
     }
     // Its own names are served.
@@ -423,7 +481,10 @@ async fn production_refuses_development_mode_posted_by_hand() {
     let url = s.w.okta.url().to_string();
     let token = s.w.okta.api_token().to_string();
     let page = s.admin.get("/marketplace/okta/install").await;
-    assert!(!page.body.contains("development_mode"), "the checkbox is offered");
+    assert!(
+        !page.body.contains("development_mode"),
+        "the checkbox is offered"
+    );
     for action in ["verify", "install"] {
         let a = s
             .admin

@@ -214,13 +214,21 @@ async fn sso_off_deactivated_unlinked_and_replayed_sign_ins_are_refused() {
 /// URL it sends the browser back to (not opened yet).
 async fn callback_url(browser: &Profile, config: &str, login: &str) -> String {
     let to_okta = browser
-        .get(&format!("/login?config={config}&as=user&login_hint={login}"))
+        .get(&format!(
+            "/login?config={config}&as=user&login_hint={login}"
+        ))
         .await;
     assert_eq!(to_okta.status, 303, "{}", to_okta.body);
-    assert!(browser.cookie("infraon_login").is_some(), "no binding cookie");
+    assert!(
+        browser.cookie("infraon_login").is_some(),
+        "no binding cookie"
+    );
     let back = browser.get(&to_okta.body).await;
     assert_eq!(back.status, 302, "{}", back.body);
-    assert!(back.body.starts_with(&format!("{}/callback/", browser.base)));
+    assert!(
+        back.body
+            .starts_with(&format!("{}/callback/", browser.base))
+    );
     back.body
 }
 
@@ -235,8 +243,15 @@ async fn a_callback_opened_in_another_browser_is_refused() {
     let victim = Profile::new(&site.base);
     let forced = victim.get(&callback).await;
     assert_eq!(forced.status, 403, "{}", forced.body);
-    assert!(forced.body.contains("not started in this browser"), "{}", forced.body);
-    assert!(victim.cookie("infraon_session").is_none(), "a session was made");
+    assert!(
+        forced.body.contains("not started in this browser"),
+        "{}",
+        forced.body
+    );
+    assert!(
+        victim.cookie("infraon_session").is_none(),
+        "a session was made"
+    );
     let me = victim.get("/me").await;
     assert!(me.body.contains("Nobody is signed in"), "{}", me.body);
     // The binding was spent by the refusal: the attacker's own browser
@@ -277,12 +292,20 @@ async fn a_sign_in_makes_a_session_for_that_person_and_logout_ends_it() {
     assert!(page.body.contains(&format!("({tech})")), "{}", page.body);
     let me = browser.get("/me").await;
     assert_eq!(me.status, 200);
-    assert!(me.body.contains(&format!("({tech})")) && me.body.contains(&tech_id), "{}", me.body);
+    assert!(
+        me.body.contains(&format!("({tech})")) && me.body.contains(&tech_id),
+        "{}",
+        me.body
+    );
     assert!(me.body.contains("id=\"header-logout\""));
     // A technician is no administrator: the console stays closed.
     let console = browser.get("/marketplace").await;
     assert_eq!(console.status, 403);
-    assert!(console.body.contains("not an Infraon Administrator"), "{}", console.body);
+    assert!(
+        console.body.contains("not an Infraon Administrator"),
+        "{}",
+        console.body
+    );
 
     // Sign out ends the session on the server, not just in this browser.
     let out = browser.post("/logout", &[]).await;
@@ -322,7 +345,11 @@ async fn an_infraon_administrator_signs_in_to_the_console_with_okta() {
     assert_eq!(first.status, 303);
     assert!(first.body.starts_with("/signin"), "{}", first.body);
     let signin = browser.get(&first.body).await;
-    assert!(signin.body.contains("Sign in with Okta (staff)"), "{}", signin.body);
+    assert!(
+        signin.body.contains("Sign in with Okta (staff)"),
+        "{}",
+        signin.body
+    );
     let page = sign_in_with(&browser, "staff", "user", &admin_login).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("id=\"to-console\""), "{}", page.body);
@@ -430,4 +457,24 @@ async fn a_technician_signs_in_in_headless_chromium() {
         dom.contains(&format!("({tech})")) && dom.contains("as an Infraon User"),
         "{dom}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_iss_of_the_answer_reaches_the_component_and_is_checked() {
+    let site = site().await;
+    let (_, tech) = active_login(&site.w, 0);
+    site.w.okta.set_oidc_switches(fake_okta::OidcSwitches {
+        iss_parameter: fake_okta::IssParameter::Correct,
+        ..Default::default()
+    });
+    let (status, page) = sign_in(&site, "staff", "user", &tech).await;
+    assert_eq!(status, 200, "{page}");
+    // A mix-up: the answer names another issuer.
+    site.w.okta.set_oidc_switches(fake_okta::OidcSwitches {
+        iss_parameter: fake_okta::IssParameter::Other("https://attacker.example".into()),
+        ..Default::default()
+    });
+    let (status, page) = sign_in(&site, "staff", "user", &tech).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("names another identity provider"), "{page}");
 }

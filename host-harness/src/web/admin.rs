@@ -8,18 +8,18 @@
 
 use std::path::{Path, PathBuf};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
+use super::Console;
 use super::guard::{Current, PAGE, PageContext};
 use super::layout::{escape, notice, page, urlencode};
 use super::session::{self, Principal};
-use super::Console;
 use crate::bindings::infraon::okta::types::SyncTarget;
 
 /// Where the hash lives, in the state directory.
@@ -299,11 +299,9 @@ pub async fn me(Extension(current): Extension<Current>) -> Response {
 pub fn who_section(principal: &Principal) -> String {
     let out = "<form method=\"post\" action=\"/logout\"><button type=\"submit\" id=\"logout\" class=\"secondary\">Sign out</button></form>";
     match principal {
-        Principal::Anonymous => {
-            "<section><p id=\"who\">Nobody is signed in in this browser.</p>\
+        Principal::Anonymous => "<section><p id=\"who\">Nobody is signed in in this browser.</p>\
              <a class=\"button\" href=\"/signin\">Sign in</a></section>"
-                .to_string()
-        }
+            .to_string(),
         Principal::LocalAdmin => format!(
             "<section><p id=\"who\">Signed in as the <strong>console administrator</strong>.</p>\
              <a class=\"button secondary\" href=\"/marketplace\">Marketplace</a>{out}</section>"
@@ -365,7 +363,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(hash_path(dir.path())).unwrap().permissions().mode();
+            let mode = std::fs::metadata(hash_path(dir.path()))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let (again, shown_again) = AdminPassword::load_or_create(dir.path(), None).unwrap();

@@ -93,7 +93,12 @@ fn cross_site(headers: &HeaderMap, own_origin: &str) -> Option<&'static str> {
         Some(origin) if origin.eq_ignore_ascii_case(own_origin) => None,
         Some(_) => Some("it came from another origin (Origin)"),
         None => match text("referer") {
-            Some(r) if r.eq_ignore_ascii_case(own_origin) || r.starts_with(&format!("{own_origin}/")) => None,
+            Some(r)
+                if r.eq_ignore_ascii_case(own_origin)
+                    || r.starts_with(&format!("{own_origin}/")) =>
+            {
+                None
+            }
             Some(_) => Some("it came from another site (Referer)"),
             // No browser header at all: a script, not a page. The form
             // token still has to match.
@@ -142,7 +147,10 @@ pub async fn guard(State(console): State<Console>, req: Request, next: Next) -> 
 
 async fn check(console: &Console, req: Request, next: Next) -> Response {
     let host = request_host(&req);
-    if !host.as_deref().is_some_and(|h| console.hosts.iter().any(|a| a == h)) {
+    if !host
+        .as_deref()
+        .is_some_and(|h| console.hosts.iter().any(|a| a == h))
+    {
         let mut resp = (
             StatusCode::MISDIRECTED_REQUEST,
             format!(
@@ -173,7 +181,8 @@ async fn check(console: &Console, req: Request, next: Next) -> Response {
             (id, s, true)
         }
     };
-    let set_cookie = fresh.then(|| session::cookie(session::ANONYMOUS_COOKIE, &id, console.secure()));
+    let set_cookie =
+        fresh.then(|| session::cookie(session::ANONYMOUS_COOKIE, &id, console.secure()));
 
     let path = req.uri().path().to_string();
     let mut req = req;
@@ -188,9 +197,8 @@ async fn check(console: &Console, req: Request, next: Next) -> Response {
         let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
             return forbidden("Refused", "The form is too large.");
         };
-        let matches = posted_token(&bytes).is_some_and(|t| {
-            !fresh && bool::from(t.as_bytes().ct_eq(sess.csrf.as_bytes()))
-        });
+        let matches = posted_token(&bytes)
+            .is_some_and(|t| !fresh && bool::from(t.as_bytes().ct_eq(sess.csrf.as_bytes())));
         if !matches {
             return forbidden(
                 "Refused",
@@ -274,7 +282,11 @@ mod tests {
         assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")]), own).is_some());
         assert!(cross_site(&headers(&[("sec-fetch-site", "same-site")]), own).is_some());
         assert!(
-            cross_site(&headers(&[("referer", "http://127.0.0.1:8080.evil/x")]), own).is_some()
+            cross_site(
+                &headers(&[("referer", "http://127.0.0.1:8080.evil/x")]),
+                own
+            )
+            .is_some()
         );
         assert!(cross_site(&headers(&[("referer", "http://127.0.0.1:8080/x")]), own).is_none());
     }

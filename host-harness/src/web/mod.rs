@@ -171,7 +171,10 @@ impl Console {
             .route("/sso", get(signin::index))
             .route("/login", get(signin::login))
             .route("/callback/{config}", get(signin::callback))
-            .route("/signin", get(admin::signin_page).post(admin::signin_submit))
+            .route(
+                "/signin",
+                get(admin::signin_page).post(admin::signin_submit),
+            )
             .route("/logout", post(admin::logout))
             .route("/me", get(admin::me))
             .layer(guard)

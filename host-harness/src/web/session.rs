@@ -163,10 +163,7 @@ impl Sessions {
 
     /// Ends session `id` (sign out, or replaced at sign-in).
     pub fn end(&self, id: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 }
 

@@ -47,7 +47,10 @@ impl Logins {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, (_, at)| now.duration_since(*at) < LOGIN_TTL);
         if map.len() >= MAX_LOGINS
-            && let Some(oldest) = map.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone())
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, (_, at))| *at)
+                .map(|(k, _)| k.clone())
         {
             map.remove(&oldest);
         }
@@ -207,7 +210,9 @@ pub async fn callback(
         return refused(&format!("The identity provider refused the sign-in: {why}"));
     }
     let (Some(state), Some(code)) = (q.state, q.code) else {
-        return refused("The sign-in answer from the identity provider is incomplete; start again.");
+        return refused(
+            "The sign-in answer from the identity provider is incomplete; start again.",
+        );
     };
     if !bound {
         return refused(
@@ -217,7 +222,8 @@ pub async fn callback(
     match web
         .runtime
         .sso_complete(&config, &state, &code, q.iss.as_deref())
-        .await {
+        .await
+    {
         Ok(Ok(who)) => {
             let principal = Principal::Person(SignedInPerson {
                 config: config.clone(),
@@ -233,7 +239,12 @@ pub async fn callback(
             let body = who_section(&principal);
             let mut resp = Response::default();
             let ctx = start_session(&web, &current, principal, &mut resp);
-            let cookies = resp.headers().get_all(header::SET_COOKIE).iter().cloned().collect::<Vec<_>>();
+            let cookies = resp
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>();
             let mut page = as_session(ctx, || page(StatusCode::OK, "Signed in", &body));
             for c in cookies {
                 page.headers_mut().append(header::SET_COOKIE, c);

@@ -149,8 +149,7 @@ pub(crate) fn key_for(
             "names no signing key (`kid`) and the identity provider publishes several".into(),
         )),
         None => Err(SsoError::InvalidIdToken(
-            "is signed with a key (`kid`) the identity provider does not publish (any more)"
-                .into(),
+            "is signed with a key (`kid`) the identity provider does not publish (any more)".into(),
         )),
     }
 }

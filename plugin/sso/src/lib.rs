@@ -120,7 +120,10 @@ impl fmt::Display for SsoError {
                 write!(f, "The identity provider did not complete the sign-in: {d}")
             }
             SsoError::InvalidIdToken(d) => {
-                write!(f, "The sign-in was refused: the identity provider's ID token {d}.")
+                write!(
+                    f,
+                    "The sign-in was refused: the identity provider's ID token {d}."
+                )
             }
             SsoError::NotLinked(d) | SsoError::Deactivated(d) => f.write_str(d),
             SsoError::Okta(failure) => write!(f, "{failure}"),

@@ -257,9 +257,7 @@ fn complete(
         let (info, _) = get_json_with(host.http, endpoint, Some(token))
             .map_err(|f| SsoError::Okta(f.redact(token)))?;
         let info = info.as_object().cloned().unwrap_or_default();
-        claims
-            .fill_from_userinfo(&info)
-            .map_err(SsoError::Other)?;
+        claims.fill_from_userinfo(&info).map_err(SsoError::Other)?;
     }
     let person = resolve(host, &cfg, &sso, kind, &claims)?;
     Ok(SignedIn {

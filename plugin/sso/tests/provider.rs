@@ -43,7 +43,10 @@ fn an_id_token_also_meant_for_an_untrusted_audience_is_refused() {
     });
     match sign_in(&mut w, SyncTarget::Users, &user.login) {
         Err(SsoError::InvalidIdToken(why)) => {
-            assert!(why.contains("another audience") && why.contains("aud"), "{why}");
+            assert!(
+                why.contains("another audience") && why.contains("aud"),
+                "{why}"
+            );
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -76,7 +79,10 @@ fn claims_the_id_token_lacks_are_read_from_userinfo_for_a_new_requester() {
     assert_eq!(who.login, newcomer.login);
     assert!(!who.display_name.is_empty() && who.display_name != who.login);
     assert_eq!(w.count_sent("/oauth2/v1/userinfo"), 1);
-    let created = w.directory.get(SyncTarget::Requesters, &newcomer.id).unwrap();
+    let created = w
+        .directory
+        .get(SyncTarget::Requesters, &newcomer.id)
+        .unwrap();
     assert_eq!(created.email, email);
 
     // A linked person needs nothing more: no userinfo call.
@@ -99,11 +105,18 @@ fn a_userinfo_answer_about_another_person_is_refused() {
     let newcomer = w.active(3);
     match sign_in(&mut w, SyncTarget::Requesters, &newcomer.login) {
         Err(SsoError::Other(why)) => {
-            assert!(why.contains("another person") && why.contains("sub"), "{why}");
+            assert!(
+                why.contains("another person") && why.contains("sub"),
+                "{why}"
+            );
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
-    assert!(w.directory.get(SyncTarget::Requesters, &newcomer.id).is_none());
+    assert!(
+        w.directory
+            .get(SyncTarget::Requesters, &newcomer.id)
+            .is_none()
+    );
 }
 
 #[test]
@@ -125,7 +138,11 @@ fn the_iss_parameter_of_the_answer_is_checked() {
         Err(SsoError::Other(why)) => assert!(why.contains("`iss`"), "{why}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
-    assert_eq!(w.count_sent("/oauth2/v1/token"), tokens_before, "the code was sent");
+    assert_eq!(
+        w.count_sent("/oauth2/v1/token"),
+        tokens_before,
+        "the code was sent"
+    );
 
     // A provider that says it always sends `iss` and then does not.
     let (mut w, user) = switched(OidcSwitches {
@@ -151,7 +168,9 @@ fn with_withdrawn_key(cache_control: &str, after_ms: u64) -> Result<SignedIn, Ss
     let fetched = w.count_sent("/oauth2/v1/keys");
     assert_eq!(fetched, 1);
     let (result, _) = w.complete_with(SyncTarget::Users, |w, nonce| {
-        let token = w.okta.sign_id_token(w.claims(&user, nonce), serde_json::json!({}));
+        let token = w
+            .okta
+            .sign_id_token(w.claims(&user, nonce), serde_json::json!({}));
         w.okta.rotate_signing_key();
         w.okta.retire_old_signing_keys();
         w.clock.advance_ms(after_ms);
@@ -185,5 +204,8 @@ fn messages_about_the_provider_do_not_assume_okta() {
         ..OidcSwitches::default()
     });
     let e = sign_in(&mut w, SyncTarget::Users, &user.login).unwrap_err();
-    assert!(e.to_string().contains("the identity provider's ID token"), "{e}");
+    assert!(
+        e.to_string().contains("the identity provider's ID token"),
+        "{e}"
+    );
 }

@@ -150,8 +150,12 @@ impl Profile {
         let token = self.token();
         let mut fields: Vec<(&str, &str)> = form.to_vec();
         fields.push(("csrf", &token));
-        self.post_raw(path, &fields, &[("origin", &self.base), ("sec-fetch-site", "same-origin")])
-            .await
+        self.post_raw(
+            path,
+            &fields,
+            &[("origin", &self.base), ("sec-fetch-site", "same-origin")],
+        )
+        .await
     }
 
     /// A form post with exactly `form` and `headers`, nothing added.
@@ -174,7 +178,10 @@ impl Profile {
         let page = self.get("/signin").await;
         assert_eq!(page.status, 200, "{}", page.body);
         let a = self
-            .post("/signin", &[("password", ADMIN_PASSWORD), ("next", "/marketplace")])
+            .post(
+                "/signin",
+                &[("password", ADMIN_PASSWORD), ("next", "/marketplace")],
+            )
             .await;
         assert_eq!(a.status, 303, "{}", a.body);
         assert!(self.cookie("infraon_session").is_some());
