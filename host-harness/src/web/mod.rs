@@ -221,21 +221,6 @@ pub fn router(runtime: Arc<Runtime>, base: String, admin_password: &str) -> axum
         .router()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn hosts_are_the_base_and_localhost_for_loopback() {
-        assert_eq!(
-            super::allowed_hosts("http://127.0.0.1:8080"),
-            ["127.0.0.1:8080", "localhost:8080"]
-        );
-        assert_eq!(
-            super::allowed_hosts("https://console.example.com"),
-            ["console.example.com:443", "console.example.com"]
-        );
-    }
-}
-
 /// A [`ClientRegistrar`] for a fake Okta org: each saved client id gets
 /// every redirect URI saved with it so far (one client may serve several
 /// configs).
@@ -253,4 +238,19 @@ pub fn fake_okta_registrar(okta: Arc<fake_okta::FakeOkta>) -> ClientRegistrar {
             redirect_uris: list.clone(),
         });
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hosts_are_the_base_and_localhost_for_loopback() {
+        assert_eq!(
+            super::allowed_hosts("http://127.0.0.1:8080"),
+            ["127.0.0.1:8080", "localhost:8080"]
+        );
+        assert_eq!(
+            super::allowed_hosts("https://console.example.com"),
+            ["console.example.com:443", "console.example.com"]
+        );
+    }
 }
