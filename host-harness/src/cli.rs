@@ -572,7 +572,8 @@ fn report<T: serde::Serialize, E: serde::Serialize>(
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let json = cli.json;
     let dev = match &cli.command {
-        Command::Install(a) | Command::Update(a) => a.dev,
+        Command::Install(a) => a.dev,
+        Command::Update(a) => a.form.dev,
         Command::Verify(a) => a.dev,
         _ => false,
     };
