@@ -435,3 +435,44 @@ async fn an_infraon_person_with_the_same_email_is_not_taken_over() {
         "the existing account is untouched"
     );
 }
+
+/// Through the component and the host: switching a synced config to
+/// Requesters is refused without a migration; `move` then a sync leaves
+/// every person a requester, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_switched_to_requesters_moves_its_people_only_when_confirmed() {
+    use host_harness::bindings::exports::infraon::okta::install::{InstallError, Migration};
+    use host_harness::bindings::infraon::okta::types::SyncTarget as Target;
+    let w = installed(25, 2).await;
+    sync(&w, SyncMode::Full).await;
+    let mut form = w.good_form("acme");
+    form.sync_target = Target::Requesters;
+    form.api_token.clear();
+    match w.runtime.update(&form, DEV).await.unwrap() {
+        Err(InstallError::InvalidConfig(errors)) => assert_eq!(errors[0].field, "sync-target"),
+        other => panic!("not refused: {other:?}"),
+    }
+    assert_eq!(
+        w.infraon()
+            .list_linked("acme", SyncTarget::Users)
+            .unwrap()
+            .len(),
+        25
+    );
+    w.runtime
+        .update_migrating(&form, DEV, Migration::Move)
+        .await
+        .unwrap()
+        .unwrap();
+    let run = sync(&w, SyncMode::Full).await;
+    assert_eq!(run.outcome, Some(RunOutcome::Succeeded), "{run:?}");
+    assert_eq!(run.counts.created, 0);
+    assert!(w.infraon().people(SyncTarget::Users).unwrap().is_empty());
+    let requesters = w.infraon().people(SyncTarget::Requesters).unwrap();
+    assert_eq!(requesters.len(), 25);
+    assert!(
+        requesters
+            .iter()
+            .all(|p| p.config == "acme" && !p.roles.is_empty())
+    );
+}

@@ -157,6 +157,8 @@ impl Runtime {
                 .and_then(|()| infraon.schedule_clear(crate::PLUGIN_ID, &installed));
             forget
                 .map_err(|e| HostError::Backend(format!("cannot forget the installation: {e}")))?;
+            crate::hooks::forget(infraon, &installed)
+                .map_err(|e| HostError::Backend(format!("cannot forget the event hook: {e}")))?;
         }
         Ok(result)
     }

@@ -8,8 +8,9 @@
 //! - [`mapping`]: the Okta – Infraon Configuration editor (fields and role
 //!   rules) with a preview on a real Okta user;
 //! - [`people`]: the synced Users and Requesters;
-//! - [`signin`]: Sign in with Okta (`/sso`, `/login`, `/callback/{config}`).
-//!
+//! - [`signin`]: Sign in with Okta (`/sso`, `/login`, `/callback/{config}`);
+//! - [`hooks`]: the Okta Event Hook endpoint (`/hooks/okta/{config}`, for
+//!   Okta, outside the console's checks) and its Settings section;
 //! - [`admin`]: signing in to the console (the local admin password),
 //!   signing out, and who is signed in;
 //! - [`guard`]: what every request meets first: the `Host` allowlist, the
@@ -33,6 +34,7 @@ use crate::serve::ScheduleLoop;
 
 mod admin;
 mod guard;
+mod hooks;
 mod layout;
 mod manifest;
 mod mapping;
@@ -177,8 +179,11 @@ impl Console {
             )
             .route("/logout", post(admin::logout))
             .route("/me", get(admin::me))
+            .route("/configs/{config}/hooks/rotate", post(hooks::rotate))
             .layer(guard)
-            .with_state(self)
+            .with_state(self.clone())
+            // Okta's deliveries: outside every console check (see `hooks`).
+            .merge(hooks::router(self.runtime))
     }
 }
 

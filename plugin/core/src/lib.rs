@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod directory;
+pub mod events;
 pub mod export;
 pub mod install;
 pub mod link;
