@@ -180,11 +180,22 @@ impl Console {
             .route("/logout", post(admin::logout))
             .route("/me", get(admin::me))
             .route("/configs/{config}/hooks/rotate", post(hooks::rotate))
+            // Unknown paths meet the guard too (Host, session), before 404.
+            .fallback(not_found)
             .layer(guard)
             .with_state(self.clone())
             // Okta's deliveries: outside every console check (see `hooks`).
             .merge(hooks::router(self.runtime))
     }
+}
+
+/// Any path no screen serves.
+async fn not_found() -> axum::response::Response {
+    layout::page(
+        axum::http::StatusCode::NOT_FOUND,
+        "Not found",
+        &layout::notice("bad", "error", "There is no such page."),
+    )
 }
 
 /// The `Host` values a console at `base` answers to.
