@@ -173,9 +173,20 @@ enum Command {
         /// How often the scheduler looks for due fires, in seconds.
         #[arg(long, default_value_t = 15)]
         tick_seconds: u64,
-        /// Where the console listens (loopback only).
+        /// Where the console listens: loopback, unless `--public-url` says
+        /// how browsers reach it from elsewhere.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// The console's own URL as browsers reach it (e.g.
+        /// `https://infraon.example.com`); required to listen beyond
+        /// loopback. Its host is then the only `Host` the console answers.
+        #[arg(long)]
+        public_url: Option<url::Url>,
+        /// A file holding the console admin password to use (stored hashed,
+        /// replacing any). Without it, the first start generates one and
+        /// prints it once.
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
         /// Also run a fake Okta org on loopback to install against (its URL
         /// and API token are printed); saving sign-in settings registers
         /// the OIDC client with it.
@@ -187,8 +198,9 @@ enum Command {
         /// Groups in the fake Okta org.
         #[arg(long, default_value_t = 12, requires = "fake_okta")]
         fake_groups: usize,
-        /// Hide the development-mode install option, as Infraon itself does
-        /// (then only real Okta domains over HTTPS install).
+        /// Production mode, as Infraon itself runs: development mode is
+        /// refused wherever it is posted, and the state directory is marked
+        /// so that the CLI's `--dev` is refused against it too.
         #[arg(long)]
         production: bool,
     },
@@ -593,6 +605,20 @@ fn report<T: serde::Serialize, E: serde::Serialize>(
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let json = cli.json;
+    let dev = match &cli.command {
+        Command::Install(a) => a.dev,
+        Command::Update(a) => a.form.dev,
+        Command::Verify(a) => a.dev,
+        _ => false,
+    };
+    if dev && host_harness::serve::is_production(&cli.state_dir) {
+        eprintln!(
+            "harness: {} (the state directory {} is marked production)",
+            host_harness::serve::PRODUCTION_REFUSAL,
+            cli.state_dir.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
     match &cli.command {
         Command::Install(args) => {
             let (form, options) = args.form();
@@ -808,17 +834,50 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fake_users,
             fake_groups,
             production,
+            public_url,
+            admin_password_file,
         } => {
             anyhow::ensure!(
-                listen.ip().is_loopback(),
-                "serve listens on loopback only, not {listen}"
+                listen.ip().is_loopback() || public_url.is_some(),
+                "serve listens on loopback only unless --public-url names the console's URL (to listen on {listen})"
             );
             let rt = Arc::new(open(&cli)?);
+            std::fs::create_dir_all(&cli.state_dir)?;
+            if *production {
+                host_harness::serve::mark_production(&cli.state_dir)?;
+            }
+            let production = host_harness::serve::is_production(&cli.state_dir);
+            let chosen = match admin_password_file {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_string(),
+                ),
+                None => None,
+            };
+            let (password, shown) = host_harness::web::AdminPassword::load_or_create(
+                &cli.state_dir,
+                chosen.as_deref(),
+            )?;
             let scheduler = host_harness::serve::ScheduleLoop::new(rt.clone());
             let listener = tokio::net::TcpListener::bind(listen).await?;
-            let base = format!("http://{}", listener.local_addr()?);
+            let base = match public_url {
+                Some(u) => u.as_str().trim_end_matches('/').to_string(),
+                None => format!("http://{}", listener.local_addr()?),
+            };
             let mut console =
-                host_harness::web::Console::new(rt, base.clone(), scheduler.clone(), !production);
+                host_harness::web::Console::new(rt, base.clone(), scheduler.clone(), !production)
+                    .with_admin_password(password);
+            if let Some(shown) = shown {
+                eprintln!(
+                    "console admin password (shown this once; only its hash is kept in {}): {shown}",
+                    host_harness::web::admin_hash_path(&cli.state_dir).display()
+                );
+            }
+            if production {
+                eprintln!("production mode: development mode is refused");
+            }
             let okta = if *fake_okta {
                 let okta = Arc::new(
                     fake_okta::FakeOkta::start(fake_okta::FakeOktaOptions {

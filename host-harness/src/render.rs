@@ -210,8 +210,12 @@ pub fn sso_error(e: &crate::bindings::exports::infraon::okta::sso::SsoError) -> 
             "This sign-in is unknown or was already completed; start again.".into()
         }
         SsoError::Expired => "Sign-in expired, start again.".into(),
-        SsoError::TokenExchange(m) => format!("Okta did not complete the sign-in: {m}"),
-        SsoError::InvalidIdToken(m) => format!("The sign-in was refused: Okta's ID token {m}."),
+        SsoError::TokenExchange(m) => {
+            format!("The identity provider did not complete the sign-in: {m}")
+        }
+        SsoError::InvalidIdToken(m) => {
+            format!("The sign-in was refused: the identity provider's ID token {m}.")
+        }
         SsoError::NotLinked(m) | SsoError::Deactivated(m) => m.clone(),
         SsoError::Okta(f) => okta_failure(f),
         SsoError::Unsupported(m) | SsoError::Other(m) => m.clone(),

@@ -2,6 +2,7 @@
 //! clock tests can move), never two runs of one config at once.
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,6 +11,29 @@ use chrono::{DateTime, Utc};
 use crate::bindings::exports::infraon::okta::sync::{SyncMode, Trigger};
 use crate::runtime::Runtime;
 use crate::scheduler::{Entry, due};
+
+/// What a request for development mode meets in production mode.
+pub const PRODUCTION_REFUSAL: &str = "Development mode is refused: this Infraon runs in production mode (`harness serve --production`), where only an https:// Okta domain installs or verifies.";
+
+/// The file that marks a state directory as production: `serve
+/// --production` writes it, and from then on development mode is refused
+/// against that state by the console and the CLI alike.
+pub fn production_marker(state_dir: &Path) -> PathBuf {
+    state_dir.join("production")
+}
+
+/// Whether `state_dir` is marked production.
+pub fn is_production(state_dir: &Path) -> bool {
+    production_marker(state_dir).exists()
+}
+
+/// Mark `state_dir` production (it stays so until the file is removed).
+pub fn mark_production(state_dir: &Path) -> std::io::Result<()> {
+    std::fs::write(
+        production_marker(state_dir),
+        "This state is served in production mode: development mode is refused.\n",
+    )
+}
 
 /// Where the loop reads the time.
 pub trait Clock: Send + Sync {

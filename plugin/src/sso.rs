@@ -68,9 +68,15 @@ impl wit::Guest for crate::Plugin {
         config: String,
         state: String,
         code: String,
+        iss: Option<String>,
     ) -> Result<wit::SignedIn, wit::SsoError> {
         let mut post = crate::http::WasiHttp;
-        let who = with_host(|h| core::complete_login(h, &mut post, &config, &state, &code))
+        let callback = core::Callback {
+            state: &state,
+            code: &code,
+            iss: iss.as_deref(),
+        };
+        let who = with_host(|h| core::complete_callback(h, &mut post, &config, &callback))
             .map_err(error)?;
         Ok(wit::SignedIn {
             kind: wit_sync_target(who.kind),

@@ -3,9 +3,12 @@
 //! mapping validation shown on the page, unknown configs, and no secret in
 //! any page.
 
+mod browserless;
 mod common;
 
 use std::sync::Arc;
+
+use browserless::{ADMIN_PASSWORD, Profile};
 
 use common::{DEV, World, world};
 use fake_infraon::{PersonStatus, SyncTarget};
@@ -14,47 +17,24 @@ use host_harness::bindings::exports::infraon::okta::sync::{RunOutcome, SyncMode,
 
 struct Site {
     w: World,
-    base: String,
-    http: reqwest::Client,
+    /// A browser signed in as the local admin.
+    admin: Profile,
     /// Every page body fetched, to search for secrets at the end.
     seen: std::sync::Mutex<String>,
 }
 
 impl Site {
     async fn get(&self, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        self.read(r).await
+        let a = self.admin.get(path).await;
+        self.seen.lock().unwrap().push_str(&a.body);
+        (a.status, a.body)
     }
 
+    /// A post from the console's own page (same origin, its form token).
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.read(r).await
-    }
-
-    /// Status and body; a redirect's body is its `Location`.
-    async fn read(&self, r: reqwest::Response) -> (u16, String) {
-        let status = r.status().as_u16();
-        let body = if r.status().is_redirection() {
-            r.headers()[reqwest::header::LOCATION]
-                .to_str()
-                .unwrap()
-                .to_string()
-        } else {
-            r.text().await.unwrap()
-        };
-        self.seen.lock().unwrap().push_str(&body);
-        (status, body)
+        let a = self.admin.post(path, form).await;
+        self.seen.lock().unwrap().push_str(&a.body);
+        (a.status, a.body)
     }
 }
 
@@ -68,16 +48,13 @@ async fn site(users: usize) -> Site {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let runtime = Arc::new(common::runtime_in(w.state.path(), common::test_limits()));
-    let app = host_harness::web::router(runtime, base.clone());
+    let app = host_harness::web::router(runtime, base.clone(), ADMIN_PASSWORD);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let admin = Profile::new(&base);
+    admin.sign_in_admin().await;
     Site {
         w,
-        base,
-        http,
+        admin,
         seen: Default::default(),
     }
 }

@@ -7,6 +7,7 @@
 //! stated; it is not a speed benchmark: a delivery costs one instance and
 //! two Okta GETs, far below it.
 
+mod browserless;
 mod common;
 
 use std::sync::Arc;
@@ -100,7 +101,7 @@ async fn hooked() -> Hooked {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let runtime = Arc::new(common::runtime_in(w.state.path(), common::test_limits()));
-    let app = host_harness::web::router(runtime, base.clone());
+    let app = host_harness::web::router(runtime, base.clone(), browserless::ADMIN_PASSWORD);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let secret = host_harness::hooks::rotate_secret(w.infraon(), "acme").unwrap();
     w.okta
@@ -345,15 +346,10 @@ async fn the_hook_secret_never_appears_in_logs_storage_pages_or_the_delivery_log
         .body("{}")
         .send()
         .await;
-    let page = h
-        .http
-        .get(format!("{}/configs/acme", h.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The console needs a signed-in admin (the hook endpoint does not).
+    let admin = browserless::Profile::new(&h.base);
+    admin.sign_in_admin().await;
+    let page = admin.get("/configs/acme").await.body;
     assert!(
         page.contains("/hooks/okta/acme"),
         "the endpoint URL is shown"

@@ -74,7 +74,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::{FaultKind, FaultRule, Faults};
 pub use hooks::{DeliveryAttempt, EventHook};
-pub use oidc::OidcClient;
+pub use oidc::{IssParameter, OidcClient, OidcSwitches};
 pub use org::UserStatus;
 pub use render::CUSTOM_ATTRIBUTES;
 pub use snapshot::{GroupInfo, OrgSnapshot, UserInfo};
@@ -515,6 +515,12 @@ impl FakeOkta {
     /// Forgets the requests spent in the current window.
     pub fn reset_rate_limit(&self) {
         self.shared.rate().reset();
+    }
+
+    /// Makes the OIDC endpoints behave as another provider would (see
+    /// [`OidcSwitches`]); the default switches answer as Okta does.
+    pub fn set_oidc_switches(&self, switches: OidcSwitches) {
+        self.shared.oidc().switches = switches;
     }
 
     /// Registers an OIDC client app (replacing one with the same id).

@@ -540,18 +540,20 @@ impl Plugin {
         }
     }
 
-    /// `sso.complete-login`.
+    /// `sso.complete-login`; a 0.1.0 component is called without `iss`
+    /// (it has no place for it and checks the ID token's `iss` only).
     pub async fn sso_complete_login(
         &self,
         s: &mut Store<PluginState>,
         config: &str,
         state: &str,
         code: &str,
+        iss: Option<&str>,
     ) -> Answer<SignedIn, SsoError> {
         match self {
             Plugin::Latest(p) => {
                 p.infraon_okta_sso()
-                    .call_complete_login(s, config, state, code)
+                    .call_complete_login(s, config, state, code, iss)
                     .await
             }
             Plugin::V0_1_0(p) => up(p

@@ -44,15 +44,19 @@ impl Runtime {
         .await
     }
 
-    /// Finish a sign-in from the callback's `state` and `code`.
+    /// Finish a sign-in from the callback's `state`, `code` and `iss`
+    /// (RFC 9207, when the identity provider sent one).
     pub async fn sso_complete(
         &self,
         config: &str,
         state: &str,
         code: &str,
+        iss: Option<&str>,
     ) -> Outcome<SignedIn, SsoError> {
         self.call(self.installed_scope(config)?, async |store, plugin| {
-            plugin.sso_complete_login(store, config, state, code).await
+            plugin
+                .sso_complete_login(store, config, state, code, iss)
+                .await
         })
         .await
     }

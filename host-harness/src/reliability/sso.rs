@@ -73,7 +73,7 @@ pub async fn authorize(rt: &Runtime, okta: &FakeOkta) -> anyhow::Result<(String,
 
 /// The plugin's half: redeem the code.
 pub async fn complete(rt: &Runtime, state: &str, code: &str) -> Outcome<SignedIn, SsoError> {
-    rt.sso_complete(CONFIG, state, code).await
+    rt.sso_complete(CONFIG, state, code, None).await
 }
 
 /// A whole sign-in, true when it succeeded.

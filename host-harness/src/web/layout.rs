@@ -45,7 +45,8 @@ button.secondary,.button.secondary{background:#fff;color:#1f5fd1}button:disabled
 .badge{display:inline-block;padding:1px 7px;border-radius:9px;font-size:12px;background:#eef1f6}\
 .s-active,.s-succeeded{background:#e5f5ea}.s-suspended,.s-pending,.s-held,.s-partial,.s-running{background:#fff4d6}.s-deactivated,.s-failed,.s-cancelled{background:#fdecea}\
 .row{display:flex;gap:12px;flex-wrap:wrap;align-items:end}.row label{margin-top:0}code{background:#eef1f6;padding:0 4px;border-radius:3px}\
-progress{width:320px;height:14px}table.compact td,table.compact th{padding:4px 5px;font-size:12.5px}";
+progress{width:320px;height:14px}.who{margin-left:auto;color:#cfe0ff}\
+button.link{background:none;border:none;color:#cfe0ff;padding:0 0 0 10px;margin:0;text-decoration:underline}table.compact td,table.compact th{padding:4px 5px;font-size:12.5px}";
 
 /// A full page: the console's frame around `body`, with `title` as heading.
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -53,17 +54,59 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 /// [`page`] with extra `<head>` content (e.g. a refresh while a run goes on).
+/// Every `method="post"` form of `body` gets the session's form token, and
+/// the header names who is signed in (see `guard::PAGE`).
 pub fn page_with_head(status: StatusCode, title: &str, head: &str, body: &str) -> Response {
     let t = escape(title);
+    let ctx = super::guard::PAGE
+        .try_with(Clone::clone)
+        .unwrap_or_default();
+    let token = format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        super::guard::CSRF_FIELD,
+        escape(&ctx.csrf)
+    );
+    let body = with_token(body, &token);
+    let who = match &ctx.who {
+        Some(who) => format!(
+            "<span class=\"who\"><a href=\"/me\" id=\"signed-in-as\">{}</a>\
+             <form method=\"post\" action=\"/logout\" style=\"display:inline\">{token}\
+             <button type=\"submit\" class=\"link\" id=\"header-logout\">Sign out</button></form></span>",
+            escape(who)
+        ),
+        None => "<span class=\"who\"><a href=\"/signin\">Sign in</a></span>".to_string(),
+    };
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\">{head}<title>{t} · Infraon</title>\
          <style>{STYLE}</style></head><body><header><span class=\"brand\">Infraon</span>\
          <a href=\"/marketplace\">Marketplace</a><a href=\"/marketplace/okta\">Okta</a>\
          <a href=\"/people/users\">Users</a><a href=\"/people/requesters\">Requesters</a>\
-         <a href=\"/sso\">Sign in with Okta</a></header><main><h1>{t}</h1>{body}</main></body></html>"
+         <a href=\"/sso\">Sign in with Okta</a>{who}</header><main><h1>{t}</h1>{body}</main></body></html>"
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+/// `body` with `token` (a hidden input) right inside every POST form.
+fn with_token(body: &str, token: &str) -> String {
+    let mut out = String::with_capacity(body.len() + token.len() * 4);
+    let mut rest = body;
+    while let Some(at) = rest.find("<form") {
+        let Some(end) = rest[at..].find('>') else {
+            break;
+        };
+        let tag_end = at + end + 1;
+        out.push_str(&rest[..tag_end]);
+        if rest[at..tag_end]
+            .to_ascii_lowercase()
+            .contains("method=\"post\"")
+        {
+            out.push_str(token);
+        }
+        rest = &rest[tag_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A notice box: `kind` is `ok`, `bad` or `info`.
@@ -103,6 +146,18 @@ mod tests {
             escape("<a href=\"x\">O'Neil & co</a>"),
             "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn every_post_form_gets_the_token_and_get_forms_do_not() {
+        let body = "<form method=\"get\" class=\"row\"><input name=q></form>\
+                    <form method=\"post\" action=\"/a\"><button>A</button></form>\
+                    <p>x</p><form method=\"post\" action=\"/b\" id=\"f\"></form>";
+        let out = with_token(body, "<T>");
+        assert_eq!(out.matches("<T>").count(), 2);
+        assert!(out.contains("<form method=\"post\" action=\"/a\"><T><button>"));
+        assert!(out.contains("id=\"f\"><T></form>"));
+        assert!(out.starts_with("<form method=\"get\" class=\"row\"><input name=q>"));
     }
 
     #[test]

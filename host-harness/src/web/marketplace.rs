@@ -235,6 +235,15 @@ pub async fn install_submit(
     State(console): State<Console>,
     Form(sub): Form<Submission>,
 ) -> Response {
+    if !console.development && sub.development_mode.is_some() {
+        // Production: hiding the checkbox is not enough, a hand-made POST
+        // must meet the same refusal, for Verify and Install alike.
+        let feedback = Feedback {
+            general: Some(("bad", crate::serve::PRODUCTION_REFUSAL.to_string())),
+            ..Feedback::default()
+        };
+        return render_form(&console, &sub, &feedback, StatusCode::BAD_REQUEST);
+    }
     if sub.action == "install" {
         return install(&console, sub).await;
     }

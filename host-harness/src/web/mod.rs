@@ -10,7 +10,11 @@
 //! - [`people`]: the synced Users and Requesters;
 //! - [`signin`]: Sign in with Okta (`/sso`, `/login`, `/callback/{config}`);
 //! - [`hooks`]: the Okta Event Hook endpoint (`/hooks/okta/{config}`, for
-//!   Okta, outside the console's checks) and its Settings section.
+//!   Okta, outside the console's checks) and its Settings section;
+//! - [`admin`]: signing in to the console (the local admin password),
+//!   signing out, and who is signed in;
+//! - [`guard`]: what every request meets first: the `Host` allowlist, the
+//!   session, and the refusal of cross-site state changes.
 //!
 //! Pages are server-rendered HTML with inline CSS and no scripts: the build
 //! stays the two README commands, nothing is fetched from a CDN, and every
@@ -28,16 +32,22 @@ use crate::bindings::infraon::okta::types::{ConfigForm, InstallOptions};
 use crate::runtime::Runtime;
 use crate::serve::ScheduleLoop;
 
+mod admin;
+mod guard;
 mod hooks;
 mod layout;
 mod manifest;
 mod mapping;
 mod marketplace;
 mod people;
+mod session;
 mod settings;
 mod signin;
 
+pub use admin::{AdminPassword, hash_path as admin_hash_path};
+pub use guard::CSRF_FIELD;
 pub use manifest::Manifest;
+pub use session::{ANONYMOUS_COOKIE, COOKIE as SESSION_COOKIE};
 pub use settings::LiveRun;
 
 /// What every page of the console shares.
@@ -48,8 +58,18 @@ pub struct Console {
     base: String,
     /// The scheduler loop: Sync Now and scheduled fires never overlap.
     scheduler: ScheduleLoop,
-    /// Whether the install form offers development mode (a local fake Okta).
+    /// Whether development mode (a local fake Okta) may be used; `false`
+    /// under `serve --production`, which refuses it wherever it is posted.
     development: bool,
+    /// `Host` values this console answers to (`host:port`, lowercase).
+    hosts: Vec<String>,
+    /// The signed-in and anonymous sessions.
+    sessions: session::Sessions,
+    /// The local admin password; `None`: only Okta sign-in.
+    admin: Option<Arc<AdminPassword>>,
+    /// Sign-ins started, by `state`: the browser binding each must come
+    /// back with.
+    logins: signin::Logins,
     /// The last run started from the console, per config (live progress).
     live: Arc<Mutex<HashMap<String, LiveRun>>>,
     /// Forms that passed Verify, by ticket, until Install (tokens stay here,
@@ -73,24 +93,47 @@ struct Verified {
 }
 
 impl Console {
-    /// A console over `runtime`, reached by the browser at `base`.
-    /// `development` offers the development-mode install option (loopback
-    /// and `http://` Okta domains, for the fake Okta).
+    /// A console over `runtime`, reached by the browser at `base` (its
+    /// only `Host`; with a loopback base, `localhost` at the same port too).
+    /// `development` allows the development-mode install option (loopback
+    /// and `http://` Okta domains, for the fake Okta); without it, the
+    /// console refuses development mode wherever it is posted.
     pub fn new(
         runtime: Arc<Runtime>,
         base: String,
         scheduler: ScheduleLoop,
         development: bool,
     ) -> Self {
+        let hosts = allowed_hosts(&base);
         Console {
             runtime,
             base,
             scheduler,
             development,
+            hosts,
+            sessions: session::Sessions::default(),
+            admin: None,
+            logins: signin::Logins::default(),
             live: Arc::default(),
             verified: Arc::default(),
             register_client: None,
         }
+    }
+
+    /// Let the local admin sign in with `password`.
+    pub fn with_admin_password(mut self, password: AdminPassword) -> Self {
+        self.admin = Some(Arc::new(password));
+        self
+    }
+
+    /// `http` or `https`, from the base.
+    fn scheme(&self) -> &'static str {
+        if self.secure() { "https" } else { "http" }
+    }
+
+    /// Served over HTTPS (then cookies are `Secure`).
+    fn secure(&self) -> bool {
+        self.base.starts_with("https://")
     }
 
     /// Register OIDC clients with `registrar` when sign-in settings are saved.
@@ -101,6 +144,7 @@ impl Console {
 
     /// Every route of the console.
     pub fn router(self) -> axum::Router {
+        let guard = axum::middleware::from_fn_with_state(self.clone(), guard::guard);
         axum::Router::new()
             .route("/", get(marketplace::home))
             .route("/marketplace", get(marketplace::index))
@@ -130,18 +174,68 @@ impl Console {
             .route("/sso", get(signin::index))
             .route("/login", get(signin::login))
             .route("/callback/{config}", get(signin::callback))
+            .route(
+                "/signin",
+                get(admin::signin_page).post(admin::signin_submit),
+            )
+            .route("/logout", post(admin::logout))
+            .route("/me", get(admin::me))
             .route("/configs/{config}/hooks/rotate", post(hooks::rotate))
+            // Unknown paths meet the guard too (Host, session), before 404.
+            .fallback(not_found)
+            .layer(guard)
             .with_state(self.clone())
             // Okta's deliveries: outside every console check (see `hooks`).
             .merge(hooks::router(self.runtime))
     }
 }
 
+/// Any path no screen serves.
+async fn not_found() -> axum::response::Response {
+    layout::page(
+        axum::http::StatusCode::NOT_FOUND,
+        "Not found",
+        &layout::notice("bad", "error", "There is no such page."),
+    )
+}
+
+/// The `Host` values a console at `base` answers to.
+fn allowed_hosts(base: &str) -> Vec<String> {
+    let Ok(url) = url::Url::parse(base) else {
+        return Vec::new();
+    };
+    let port = url.port_or_known_default().unwrap_or(80);
+    let default_port = url.port().is_none();
+    let with_port = |host: &str| {
+        let mut v = vec![format!("{host}:{port}")];
+        if default_port {
+            v.push(host.to_string());
+        }
+        v
+    };
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let mut hosts = with_port(&host);
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if loopback && host != "localhost" {
+        hosts.extend(with_port("localhost"));
+    }
+    hosts
+}
+
 /// The console over `runtime` with its own scheduler bookkeeping, in
-/// development mode (what tests and `serve` against the fake Okta use).
-pub fn router(runtime: Arc<Runtime>, base: String) -> axum::Router {
+/// development mode, with `admin_password` for the local admin (what tests
+/// use).
+pub fn router(runtime: Arc<Runtime>, base: String, admin_password: &str) -> axum::Router {
     let scheduler = ScheduleLoop::new(runtime.clone());
-    Console::new(runtime, base, scheduler, true).router()
+    let password = AdminPassword::from_plain(admin_password).expect("the password hashes");
+    Console::new(runtime, base, scheduler, true)
+        .with_admin_password(password)
+        .router()
 }
 
 /// A [`ClientRegistrar`] for a fake Okta org: each saved client id gets
@@ -161,4 +255,19 @@ pub fn fake_okta_registrar(okta: Arc<fake_okta::FakeOkta>) -> ClientRegistrar {
             redirect_uris: list.clone(),
         });
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hosts_are_the_base_and_localhost_for_loopback() {
+        assert_eq!(
+            super::allowed_hosts("http://127.0.0.1:8080"),
+            ["127.0.0.1:8080", "localhost:8080"]
+        );
+        assert_eq!(
+            super::allowed_hosts("https://console.example.com"),
+            ["console.example.com:443", "console.example.com"]
+        );
+    }
 }

@@ -23,6 +23,14 @@ pub struct Discovery {
     pub token_endpoint: String,
     /// The signing keys.
     pub jwks_uri: String,
+    /// Where claims the ID token lacks can be asked for (Core §5.3), if
+    /// the provider has one.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+    /// The provider always sends `iss` in its authorization responses
+    /// (RFC 9207 §3): then a response without it is refused.
+    #[serde(default)]
+    pub iss_parameter_supported: bool,
     /// When it was fetched (Unix ms).
     pub fetched_at_ms: u64,
 }
@@ -94,10 +102,19 @@ fn parse(doc: &Value, expected: &str, development: bool, now: u64) -> Result<Dis
             Err(bad(format!("has a `{k}` that is not an https URL")))
         }
     };
+    let userinfo_endpoint = match text("userinfo_endpoint") {
+        Some(_) => Some(endpoint("userinfo_endpoint")?),
+        None => None,
+    };
     Ok(Discovery {
         authorization_endpoint: endpoint("authorization_endpoint")?,
         token_endpoint: endpoint("token_endpoint")?,
         jwks_uri: endpoint("jwks_uri")?,
+        userinfo_endpoint,
+        iss_parameter_supported: doc
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         issuer,
         fetched_at_ms: now,
     })
@@ -105,17 +122,37 @@ fn parse(doc: &Value, expected: &str, development: bool, now: u64) -> Result<Dis
 
 /// GET a JSON document (discovery, JWKS): no credentials are sent.
 pub(crate) fn get_json(http: &mut dyn Http, url: &str) -> Result<Value, OktaFailure> {
+    get_json_with(http, url, None).map(|(v, _)| v)
+}
+
+/// GET a JSON document with an optional bearer token; returns it with
+/// the answer's `Cache-Control` header.
+pub(crate) fn get_json_with(
+    http: &mut dyn Http,
+    url: &str,
+    bearer: Option<&str>,
+) -> Result<(Value, Option<String>), OktaFailure> {
+    let mut headers = vec![
+        ("Accept".into(), "application/json".into()),
+        (
+            "User-Agent".into(),
+            format!("infraon-okta-plugin/{}", plugin_core::VERSION),
+        ),
+    ];
+    if let Some(token) = bearer {
+        headers.push(("Authorization".into(), format!("Bearer {token}")));
+    }
     let req = HttpRequest {
         method: "GET".into(),
         url: url.to_owned(),
-        headers: vec![
-            ("Accept".into(), "application/json".into()),
-            (
-                "User-Agent".into(),
-                format!("infraon-okta-plugin/{}", plugin_core::VERSION),
-            ),
-        ],
+        headers,
     };
     let resp = http.send(&req).map_err(OktaFailure::from_transport)?;
-    classify_json(&resp)
+    let cache = resp
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("cache-control"))
+        .map(|(_, v)| v.clone());
+    let value = classify_json(&resp)?;
+    Ok((value, cache))
 }

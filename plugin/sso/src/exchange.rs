@@ -19,12 +19,19 @@ pub(crate) struct CodeGrant<'a> {
     pub verifier: &'a str,
 }
 
-/// Redeem the code; returns the ID token.
+/// What the token endpoint gave: the ID token, and the access token when
+/// there is one (for userinfo).
+pub(crate) struct Tokens {
+    pub id_token: String,
+    pub access_token: Option<String>,
+}
+
+/// Redeem the code.
 pub(crate) fn exchange(
     post: &mut dyn FormPost,
     disc: &Discovery,
     g: &CodeGrant<'_>,
-) -> Result<String, SsoError> {
+) -> Result<Tokens, SsoError> {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", g.code),
@@ -91,7 +98,14 @@ pub(crate) fn exchange(
             .and_then(|j| j.get("id_token"))
             .and_then(Value::as_str)
         {
-            Some(id_token) => Ok(id_token.to_owned()),
+            Some(id_token) => Ok(Tokens {
+                id_token: id_token.to_owned(),
+                access_token: json
+                    .as_ref()
+                    .and_then(|j| j.get("access_token"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            }),
             None if json.is_none() => Err(SsoError::TokenExchange(
                 "the token endpoint's answer is not JSON".into(),
             )),
@@ -118,7 +132,9 @@ pub(crate) fn exchange(
                 let detail = field("error_description")
                     .map(|d| format!(": {}", d.trim_end_matches('.')))
                     .unwrap_or_default();
-                format!("Okta refused the authorization code (HTTP {s}, `{error}`{detail}).{hint}")
+                format!(
+                    "the identity provider refused the authorization code (HTTP {s}, `{error}`{detail}).{hint}"
+                )
             }
             None => format!("the token endpoint answered HTTP {s}"),
         })),

@@ -1,6 +1,8 @@
 //! The authorization server's signing keys (JWKS): RSA public keys built from
-//! `n` and `e`, looked up by `kid`, cached, and refetched once when a token
-//! names a `kid` the cache lacks (Okta rotates keys).
+//! `n` and `e`, looked up by `kid`, cached for as long as the JWKS answer's
+//! `Cache-Control` allows, and refetched once when a token names a `kid`
+//! the cache lacks (providers rotate keys). A key the provider withdrew
+//! stops verifying as soon as the cached set is older than allowed.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,13 +11,38 @@ use rsa::{BoxedUint, PublicKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::discovery::{Discovery, get_json};
+use crate::discovery::{Discovery, get_json_with};
 use crate::settings::jwks_key;
 use crate::{SsoError, store_err};
 
-/// How long fetched keys are used before the JWKS is fetched again, even
-/// without an unknown `kid`: so that a key Okta revoked stops verifying.
-pub const JWKS_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+/// The longest fetched keys are used, whatever `Cache-Control` allows.
+pub const JWKS_MAX_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// How long keys are used when the answer says nothing about caching:
+/// short, since a withdrawn key verifies until then.
+pub const JWKS_DEFAULT_TTL_MS: u64 = 5 * 60 * 1000;
+
+/// How long a JWKS answer with this `Cache-Control` may be used (RFC 9111
+/// §5.2.2): `no-store` and `no-cache` not at all, `max-age` for that
+/// long (at most [`JWKS_MAX_TTL_MS`]), nothing said [`JWKS_DEFAULT_TTL_MS`].
+pub fn ttl_ms(cache_control: Option<&str>) -> u64 {
+    let Some(value) = cache_control else {
+        return JWKS_DEFAULT_TTL_MS;
+    };
+    let mut max_age = None;
+    for directive in value.split(',').map(|d| d.trim().to_ascii_lowercase()) {
+        if directive == "no-store" || directive == "no-cache" {
+            return 0;
+        }
+        if let Some(n) = directive.strip_prefix("max-age=") {
+            max_age = Some(n.trim_matches('"').parse::<u64>().unwrap_or(0));
+        }
+    }
+    match max_age {
+        Some(secs) => secs.saturating_mul(1000).min(JWKS_MAX_TTL_MS),
+        None => JWKS_DEFAULT_TTL_MS,
+    }
+}
 
 /// Smallest RSA modulus accepted; Okta signs with 2048-bit keys.
 const MIN_MODULUS_BITS: usize = 2048;
@@ -39,6 +66,11 @@ pub struct KeySet {
     pub jwks_uri: String,
     /// When they were fetched (Unix ms).
     pub fetched_at_ms: u64,
+    /// Until when they may be used (Unix ms), from the answer's
+    /// `Cache-Control`; a set cached before this field existed has 0, so
+    /// it is refetched.
+    #[serde(default)]
+    pub expires_at_ms: u64,
     /// The usable keys.
     pub keys: Vec<Jwk>,
 }
@@ -104,9 +136,7 @@ pub(crate) fn key_for(
         .get(&jwks_key(config))
         .map_err(store_err)?
         .and_then(|b| serde_json::from_slice::<KeySet>(&b).ok())
-        .filter(|s| {
-            s.jwks_uri == disc.jwks_uri && now.saturating_sub(s.fetched_at_ms) < JWKS_TTL_MS
-        });
+        .filter(|s| s.jwks_uri == disc.jwks_uri && now < s.expires_at_ms);
     if let Some(jwk) = cached.as_ref().and_then(|s| s.find(kid)) {
         return to_key(jwk);
     }
@@ -116,25 +146,28 @@ pub(crate) fn key_for(
     match fetched.find(kid) {
         Some(jwk) => to_key(jwk),
         None if kid.is_none() => Err(SsoError::InvalidIdToken(
-            "names no signing key (`kid`) and Okta publishes several".into(),
+            "names no signing key (`kid`) and the identity provider publishes several".into(),
         )),
         None => Err(SsoError::InvalidIdToken(
-            "is signed with a key (`kid`) Okta does not publish".into(),
+            "is signed with a key (`kid`) the identity provider does not publish (any more)".into(),
         )),
     }
 }
 
 fn to_key(jwk: &Jwk) -> Result<PublicKey, SsoError> {
     public_key(jwk).map_err(|why| {
-        SsoError::InvalidIdToken(format!("names a signing key Okta serves, but {why}"))
+        SsoError::InvalidIdToken(format!(
+            "names a signing key the identity provider serves, but {why}"
+        ))
     })
 }
 
 fn fetch(host: &mut Host, config: &str, disc: &Discovery, now: u64) -> Result<KeySet, SsoError> {
-    let doc = get_json(host.http, &disc.jwks_uri).map_err(SsoError::Okta)?;
+    let (doc, cache) = get_json_with(host.http, &disc.jwks_uri, None).map_err(SsoError::Okta)?;
     let set = KeySet {
         jwks_uri: disc.jwks_uri.clone(),
         fetched_at_ms: now,
+        expires_at_ms: now.saturating_add(ttl_ms(cache.as_deref())),
         keys: parse_jwks(&doc),
     };
     let json = serde_json::to_vec(&set).map_err(|e| SsoError::Other(e.to_string()))?;
@@ -142,4 +175,21 @@ fn fetch(host: &mut Host, config: &str, disc: &Discovery, now: u64) -> Result<Ke
         .set(&jwks_key(config), &json)
         .map_err(store_err)?;
     Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control_sets_how_long_keys_are_used() {
+        assert_eq!(ttl_ms(Some("max-age=60, must-revalidate")), 60_000);
+        assert_eq!(ttl_ms(Some("public, MAX-AGE=\"90\"")), 90_000);
+        assert_eq!(ttl_ms(Some("no-cache")), 0);
+        assert_eq!(ttl_ms(Some("max-age=600, no-store")), 0);
+        assert_eq!(ttl_ms(Some("max-age=abc")), 0);
+        assert_eq!(ttl_ms(Some("max-age=99999999")), JWKS_MAX_TTL_MS);
+        assert_eq!(ttl_ms(Some("public")), JWKS_DEFAULT_TTL_MS);
+        assert_eq!(ttl_ms(None), JWKS_DEFAULT_TTL_MS);
+    }
 }

@@ -83,6 +83,47 @@ pub fn parse(token: &str) -> Result<Jwt, String> {
     })
 }
 
+impl IdClaims {
+    /// Fill the claims this token left out from the provider's userinfo
+    /// answer (OpenID Connect Core §5.4); its `sub` must be this token's
+    /// (§5.3.2), or the answer is about someone else and refused.
+    pub fn fill_from_userinfo(&mut self, info: &Map<String, Value>) -> Result<(), String> {
+        match info.get("sub").and_then(Value::as_str) {
+            Some(sub) if sub == self.sub => {}
+            _ => {
+                return Err(
+                    "The identity provider's userinfo answer is about another person (`sub` differs from the ID token's); start again.".into(),
+                );
+            }
+        }
+        let text = |k: &str| {
+            info.get(k)
+                .and_then(Value::as_str)
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_owned)
+        };
+        let fill = |slot: &mut Option<String>, k: &str| {
+            if slot.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                *slot = text(k);
+            }
+        };
+        fill(&mut self.email, "email");
+        fill(&mut self.preferred_username, "preferred_username");
+        fill(&mut self.name, "name");
+        fill(&mut self.given_name, "given_name");
+        fill(&mut self.family_name, "family_name");
+        Ok(())
+    }
+
+    /// Whether the token lacks what a just-in-time requester is made
+    /// from: an email address and a name.
+    pub fn lacks_profile(&self) -> bool {
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+        blank(&self.email)
+            || (blank(&self.name) && blank(&self.given_name) && blank(&self.family_name))
+    }
+}
+
 impl Jwt {
     /// The header's `kid`.
     pub fn kid(&self) -> Option<&str> {
@@ -123,7 +164,9 @@ impl Jwt {
     /// Verify the RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature.
     pub fn verify_rs256(&self, key: &PublicKey) -> Result<(), String> {
         key.pkcs1v15_verify::<Sha256>(self.signing_input.as_bytes(), &self.signature)
-            .map_err(|_| "has a signature that does not verify with Okta's key".to_owned())
+            .map_err(|_| {
+                "has a signature that does not verify with the identity provider's key".to_owned()
+            })
     }
 
     /// The claim checks, once the signature is known to be good.
@@ -175,12 +218,21 @@ impl Jwt {
     }
 }
 
-/// `aud` is our client id or a list containing it; `azp`, when present,
-/// must be our client id too.
+/// `aud` is our client id, or a list of audiences all of which we trust —
+/// and we trust only ourselves (OpenID Connect Core §3.1.3.7 step 3: a
+/// token also meant for another party is refused, whatever `azp` says).
+/// `azp`, when present, must be our client id too (steps 4–5).
 fn check_audience(c: &Map<String, Value>, client_id: &str) -> Result<(), String> {
     let ours = match c.get("aud") {
         Some(Value::String(a)) => a == client_id,
-        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(client_id)),
+        Some(Value::Array(list)) if !list.is_empty() => {
+            if list.iter().any(|a| a.as_str() != Some(client_id)) {
+                return Err(
+                    "is also meant for another audience this client does not trust (`aud`)".into(),
+                );
+            }
+            true
+        }
         _ => return Err("names no audience (`aud`)".into()),
     };
     if !ours {

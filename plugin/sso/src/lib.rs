@@ -12,7 +12,7 @@
 //! | `state/<c>/sso`                     | [`settings::StoredSso`] (JSON): everything but the secret |
 //! | secret `sso-secret/<c>`             | the OIDC client secret (confidential clients only) |
 //! | `state/<c>/sso-discovery`           | cached discovery document (1 hour) |
-//! | `state/<c>/sso-jwks`                | cached signing keys (24 hours; refetched once on an unknown `kid`) |
+//! | `state/<c>/sso-jwks`                | cached signing keys (as long as the JWKS answer's `Cache-Control` allows, 5 minutes when silent, 24 hours at most; refetched once on an unknown `kid`) |
 //! | `state/<c>/sso-login/<state>`       | one pending login: nonce, PKCE verifier, expiry (10 minutes) |
 //!
 //! Everything except the secret lives under `state/<c>/`, so uninstalling a
@@ -33,7 +33,7 @@ use std::fmt;
 
 use plugin_core::{FieldError, HttpResponse, OktaFailure, SyncTarget, TransportError};
 
-pub use login::{begin_login, complete_login};
+pub use login::{Callback, begin_login, complete_callback, complete_login};
 pub use settings::{SsoSettings, StoredSso, configure, forget, saved};
 
 /// How long a started login may take before [`complete_login`] refuses it.
@@ -116,9 +116,14 @@ impl fmt::Display for SsoError {
                 "This sign-in is unknown or was already completed; start the sign-in again.",
             ),
             SsoError::Expired => f.write_str("Sign-in expired, start again."),
-            SsoError::TokenExchange(d) => write!(f, "Okta did not complete the sign-in: {d}"),
+            SsoError::TokenExchange(d) => {
+                write!(f, "The identity provider did not complete the sign-in: {d}")
+            }
             SsoError::InvalidIdToken(d) => {
-                write!(f, "The sign-in was refused: Okta's ID token {d}.")
+                write!(
+                    f,
+                    "The sign-in was refused: the identity provider's ID token {d}."
+                )
             }
             SsoError::NotLinked(d) | SsoError::Deactivated(d) => f.write_str(d),
             SsoError::Okta(failure) => write!(f, "{failure}"),

@@ -5,7 +5,8 @@ use plugin_core::{Host, Level, SyncTarget};
 use serde::{Deserialize, Serialize};
 
 use crate::discovery::discover;
-use crate::exchange::{CodeGrant, encode, exchange};
+use crate::discovery::get_json_with;
+use crate::exchange::{CodeGrant, Tokens, encode, exchange};
 use crate::jwks::key_for;
 use crate::jwt::{Expected, parse};
 use crate::person::resolve;
@@ -95,10 +96,19 @@ pub fn begin_login(
     })
 }
 
-/// Finish a sign-in from the callback's `state` and `code`: the state is
-/// spent first, whatever happens next; the code is redeemed through `post`
-/// (see [`FormPost`]), the ID token validated in full, and the person
-/// resolved by its `sub`.
+/// The authorization response, as the callback received it.
+#[derive(Debug, Clone, Copy)]
+pub struct Callback<'a> {
+    /// `state`.
+    pub state: &'a str,
+    /// `code`.
+    pub code: &'a str,
+    /// `iss` (RFC 9207), when the provider sent one.
+    pub iss: Option<&'a str>,
+}
+
+/// Finish a sign-in from the callback's `state` and `code` (a callback
+/// without `iss`; see [`complete_callback`]).
 pub fn complete_login(
     host: &mut Host,
     post: &mut dyn FormPost,
@@ -106,7 +116,31 @@ pub fn complete_login(
     state: &str,
     code: &str,
 ) -> Result<SignedIn, SsoError> {
-    let result = complete(host, post, config, state, code);
+    complete_callback(
+        host,
+        post,
+        config,
+        &Callback {
+            state,
+            code,
+            iss: None,
+        },
+    )
+}
+
+/// Finish a sign-in from the callback: the state is spent first, whatever
+/// happens next; the response's `iss` is checked (RFC 9207) before the
+/// code goes anywhere; the code is redeemed through `post` (see
+/// [`FormPost`]), the ID token validated in full, claims it lacks fetched
+/// from userinfo when a just-in-time requester needs them, and the person
+/// resolved by its `sub`.
+pub fn complete_callback(
+    host: &mut Host,
+    post: &mut dyn FormPost,
+    config: &str,
+    callback: &Callback<'_>,
+) -> Result<SignedIn, SsoError> {
+    let result = complete(host, post, config, callback);
     match &result {
         Ok(who) => host.log.write(
             Level::Info,
@@ -131,9 +165,9 @@ fn complete(
     host: &mut Host,
     post: &mut dyn FormPost,
     config: &str,
-    state: &str,
-    code: &str,
+    callback: &Callback<'_>,
 ) -> Result<SignedIn, SsoError> {
+    let (state, code) = (callback.state, callback.code);
     let cfg = installed(host, config)?;
     let name = cfg.name.clone();
     if !is_token_shaped(state) {
@@ -161,6 +195,23 @@ fn complete(
         // The settings changed while the person was at Okta.
         return Err(SsoError::Expired);
     }
+    // RFC 9207 §2.4: a response naming another issuer (or none, from a
+    // provider that always names it) may come from a mix-up attack; its
+    // code must not reach this issuer's token endpoint.
+    match callback.iss {
+        Some(iss) if iss == disc.issuer => {}
+        Some(_) => {
+            return Err(SsoError::Other(
+                "The sign-in answer names another identity provider (`iss`); start again.".into(),
+            ));
+        }
+        None if disc.iss_parameter_supported => {
+            return Err(SsoError::Other(
+                "The sign-in answer lacks the identity provider's `iss`, which it always sends; start again.".into(),
+            ));
+        }
+        None => {}
+    }
     if code.trim().is_empty() {
         return Err(SsoError::TokenExchange(
             "the callback carried no authorization code".into(),
@@ -186,12 +237,12 @@ fn complete(
         redirect_uri: &pending.redirect_uri,
         verifier: &pending.verifier,
     };
-    let id_token = exchange_retrying(host.clock, post, &disc, &grant)?;
-    let jwt = parse(&id_token).map_err(SsoError::InvalidIdToken)?;
+    let tokens = exchange_retrying(host.clock, post, &disc, &grant)?;
+    let jwt = parse(&tokens.id_token).map_err(SsoError::InvalidIdToken)?;
     jwt.check_header().map_err(SsoError::InvalidIdToken)?;
     let key = key_for(host, &name, &disc, jwt.kid())?;
     jwt.verify_rs256(&key).map_err(SsoError::InvalidIdToken)?;
-    let claims = jwt
+    let mut claims = jwt
         .check_claims(&Expected {
             issuer: &disc.issuer,
             client_id: &sso.client_id,
@@ -200,6 +251,14 @@ fn complete(
             leeway_secs: CLOCK_LEEWAY_SECS,
         })
         .map_err(SsoError::InvalidIdToken)?;
+    if needs_userinfo(host, &sso, kind, &claims)?
+        && let (Some(endpoint), Some(token)) = (&disc.userinfo_endpoint, &tokens.access_token)
+    {
+        let (info, _) = get_json_with(host.http, endpoint, Some(token))
+            .map_err(|f| SsoError::Okta(f.redact(token)))?;
+        let info = info.as_object().cloned().unwrap_or_default();
+        claims.fill_from_userinfo(&info).map_err(SsoError::Other)?;
+    }
     let person = resolve(host, &cfg, &sso, kind, &claims)?;
     Ok(SignedIn {
         kind,
@@ -209,6 +268,25 @@ fn complete(
         display_name: person.display_name,
         roles: person.roles,
     })
+}
+
+/// Whether the person is about to be created just in time from claims the
+/// ID token does not carry (Core §5.4 lets a provider keep them at
+/// userinfo); a linked person needs none.
+fn needs_userinfo(
+    host: &mut Host,
+    sso: &crate::settings::StoredSso,
+    kind: SyncTarget,
+    claims: &crate::jwt::IdClaims,
+) -> Result<bool, SsoError> {
+    if kind != SyncTarget::Requesters || !sso.jit_requesters || !claims.lacks_profile() {
+        return Ok(false);
+    }
+    let linked = host
+        .directory
+        .find_by_external_id(kind, &claims.sub)
+        .map_err(|e| SsoError::Other(format!("Infraon's directory failed: {e}")))?;
+    Ok(linked.is_none())
 }
 
 /// Pauses before the second and third token request when the first fails
@@ -226,7 +304,7 @@ fn exchange_retrying(
     post: &mut dyn FormPost,
     disc: &crate::discovery::Discovery,
     grant: &CodeGrant<'_>,
-) -> Result<String, SsoError> {
+) -> Result<Tokens, SsoError> {
     let mut pauses = EXCHANGE_BACKOFF_MS.iter();
     loop {
         match exchange(post, disc, grant) {

@@ -82,7 +82,7 @@ fn create_requester(
     };
     let Some(email) = nonblank(&claims.email) else {
         return Err(SsoError::NotLinked(
-            "This Okta account is not linked to an Infraon requester, and Okta shared no email address to create one with.".into(),
+            "This Okta account is not linked to an Infraon requester, and the identity provider shared no email address to create one with.".into(),
         ));
     };
     let first_name = nonblank(&claims.given_name).unwrap_or_default();

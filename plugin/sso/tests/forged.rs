@@ -77,11 +77,11 @@ fn a_correct_forged_token_signs_in_so_the_checks_below_are_meaningful() {
     assert_eq!(result.expect("accepted").external_id, user.id);
     // `aud` may be a list containing us; `azp` equal to us is fine.
     let (result, _) = attempt(&mut w, &user, |w, mut c| {
-        c["aud"] = json!(["api://other", PUBLIC_ID]);
+        c["aud"] = json!([PUBLIC_ID]);
         c["azp"] = json!(PUBLIC_ID);
         signed(w, c)
     });
-    result.expect("aud list with azp accepted");
+    result.expect("aud list of only this client, with azp, accepted");
     // Expired a minute ago, within the two minutes of leeway.
     let (result, _) = attempt(&mut w, &user, |w, mut c| {
         c["exp"] = json!(now_secs() - 60);
@@ -202,8 +202,19 @@ fn a_wrong_audience_is_refused() {
         signed(w, c)
     });
     refused(result, &token, "aud");
+    // Core §3.1.3.7 step 3: an audience this client does not trust is
+    // refused, with or without an `azp` naming us.
+    for azp in [None, Some(PUBLIC_ID)] {
+        let (result, token) = attempt(&mut w, &user, |w, mut c| {
+            c["aud"] = json!([PUBLIC_ID, "0oasomeoneelse00000"]);
+            if let Some(azp) = azp {
+                c["azp"] = json!(azp);
+            }
+            signed(w, c)
+        });
+        refused(result, &token, "another audience");
+    }
     let (result, token) = attempt(&mut w, &user, |w, mut c| {
-        c["aud"] = json!([PUBLIC_ID, "0oasomeoneelse00000"]);
         c["azp"] = json!("0oasomeoneelse00000");
         signed(w, c)
     });

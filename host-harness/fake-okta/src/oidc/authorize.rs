@@ -306,6 +306,7 @@ async fn authorize(st: &Shared, server: Server, raw_query: Option<&str>) -> Resp
         );
     }
     let code = random_token(43);
+    let issuer = server.issuer(&st.url);
     let grant = Grant {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.to_owned(),
@@ -326,6 +327,14 @@ async fn authorize(st: &Shared, server: Server, raw_query: Option<&str>) -> Resp
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = state {
         params.push(("state", s));
+    }
+    let iss = match &st.oidc().switches.iss_parameter {
+        super::IssParameter::Correct => Some(issuer.clone()),
+        super::IssParameter::Other(other) => Some(other.clone()),
+        _ => None,
+    };
+    if let Some(iss) = &iss {
+        params.push(("iss", iss));
     }
     redirect(target, &params)
 }

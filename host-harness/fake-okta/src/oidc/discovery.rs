@@ -150,6 +150,12 @@ pub(crate) fn openid(
         json!(["RS256"]),
     );
     doc.insert("claims_supported".into(), json!(OIDC_CLAIMS));
+    if st.oidc().switches.iss_parameter != super::IssParameter::Omitted {
+        doc.insert(
+            "authorization_response_iss_parameter_supported".into(),
+            json!(true),
+        );
+    }
     Ok(Json(doc).into_response())
 }
 

@@ -165,10 +165,11 @@ async fn jwks(st: &Shared, server: &Server) -> Response {
     }
     let mut resp = Json(json!({ "keys": keys })).into_response();
     // Okta lets the JWKS be cached; clients still refetch on an unknown kid.
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("max-age=3600, must-revalidate"),
-    );
+    let cache = st.oidc().switches.jwks_cache_control.clone();
+    let value = cache
+        .and_then(|c| HeaderValue::from_str(&c).ok())
+        .unwrap_or(HeaderValue::from_static("max-age=3600, must-revalidate"));
+    resp.headers_mut().insert(header::CACHE_CONTROL, value);
     resp
 }
 

@@ -48,6 +48,43 @@ pub struct OidcClient {
     pub redirect_uris: Vec<String>,
 }
 
+/// Switches that make the fake behave as other standard OpenID providers
+/// (or misbehaving ones) do, for the relying party's tests. All off by
+/// default: the fake then answers as Okta does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OidcSwitches {
+    /// ID tokens name this audience besides the client (`aud` a list, no
+    /// `azp`): OpenID Connect Core §3.1.3.7 says the client must refuse
+    /// an audience it does not trust.
+    pub extra_audience: Option<String>,
+    /// ID tokens carry no profile or email claims (only `sub` and the
+    /// protocol claims); the userinfo endpoint still has them (Core §5.4
+    /// allows either).
+    pub claims_only_at_userinfo: bool,
+    /// Userinfo answers with this `sub` instead of the user's (a provider
+    /// mixing people up, Core §5.3.2 says the client must check).
+    pub userinfo_sub: Option<String>,
+    /// The `iss` parameter of the authorization response (RFC 9207).
+    pub iss_parameter: IssParameter,
+    /// The `Cache-Control` the JWKS is served with, instead of Okta's.
+    pub jwks_cache_control: Option<String>,
+}
+
+/// What the authorization response says about its issuer (RFC 9207).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum IssParameter {
+    /// No `iss` parameter and none advertised in discovery.
+    #[default]
+    Omitted,
+    /// The server's own issuer, advertised in discovery with
+    /// `authorization_response_iss_parameter_supported`.
+    Correct,
+    /// This issuer instead (a mix-up), still advertised.
+    Other(String),
+    /// Advertised in discovery, but left out of the response.
+    AdvertisedButMissing,
+}
+
 /// How long an authorization code can be redeemed, as in Okta.
 pub(crate) const CODE_LIFETIME: Duration = Duration::from_secs(60);
 /// Lifetime of ID and access tokens (Okta's default one hour).
@@ -138,6 +175,8 @@ pub(crate) struct OidcState {
     pub servers: BTreeMap<Server, KeyRing>,
     pub codes: HashMap<String, Grant>,
     pub access: HashMap<String, AccessGrant>,
+    /// Test switches.
+    pub switches: OidcSwitches,
 }
 
 impl OidcState {
@@ -152,6 +191,7 @@ impl OidcState {
             servers,
             codes: HashMap::new(),
             access: HashMap::new(),
+            switches: OidcSwitches::default(),
         }
     }
 

@@ -307,10 +307,27 @@ async fn mint(st: &Shared, server: &Server, grant: &Grant) -> Result<Value, OAut
     let id_token = match (&grant.forced_id_token, user) {
         (Some(forced), _) => forced.clone(),
         (None, Some((_, mut claims))) => {
+            let switches = st.oidc().switches.clone();
+            if switches.claims_only_at_userinfo {
+                for k in [
+                    "email",
+                    "email_verified",
+                    "name",
+                    "preferred_username",
+                    "given_name",
+                    "family_name",
+                ] {
+                    claims.remove(k);
+                }
+            }
+            let aud = match &switches.extra_audience {
+                Some(other) => json!([grant.client_id, other]),
+                None => json!(grant.client_id),
+            };
             let extra = json!({
                 "ver": 1,
                 "iss": issuer,
-                "aud": grant.client_id,
+                "aud": aud,
                 "iat": now,
                 "exp": exp,
                 "jti": jti("ID"),

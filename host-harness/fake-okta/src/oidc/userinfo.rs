@@ -38,7 +38,12 @@ fn userinfo(st: &Shared, server: &Server, headers: &HeaderMap) -> Response {
         return invalid_token();
     };
     match user_claims(&st.org(), &grant.user_id, &grant.scopes, true) {
-        Some((claims, UserStatus::Active)) => Json(Value::Object(claims)).into_response(),
+        Some((mut claims, UserStatus::Active)) => {
+            if let Some(sub) = st.oidc().switches.userinfo_sub.clone() {
+                claims.insert("sub".into(), sub.into());
+            }
+            Json(Value::Object(claims)).into_response()
+        }
         _ => invalid_token(),
     }
 }

@@ -419,6 +419,11 @@ impl World {
         plugin_sso::begin_login(&mut self.host(), CONFIG, kind, REDIRECT)
     }
 
+    /// A token-request port sharing this world's record of URLs sent.
+    pub fn post_port(&self) -> OktaHttp {
+        OktaHttp::new(self.sent.clone())
+    }
+
     pub fn complete(&mut self, state: &str, code: &str) -> Result<SignedIn, SsoError> {
         let mut post = OktaHttp::new(self.sent.clone());
         plugin_sso::complete_login(&mut self.host(), &mut post, CONFIG, state, code)
