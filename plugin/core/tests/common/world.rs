@@ -45,6 +45,7 @@ impl World {
             installed_at: "2026-11-28T17:00:00Z".into(),
             updated_at: "2026-11-28T17:00:00Z".into(),
             last_verified_at: None,
+            auth: Default::default(),
         };
         save_config(&mut w.storage, &cfg).unwrap();
         w.secrets.put(&format!("token/{CONFIG}"), TOKEN).unwrap();
@@ -59,6 +60,7 @@ impl World {
             clock: &self.clock,
             log: &mut self.log,
             directory: &mut self.dir,
+            signer: &plugin_core::NoSigner,
         }
     }
 

@@ -388,6 +388,7 @@ impl World {
             installed_at: "2026-11-28T17:00:00Z".into(),
             updated_at: "2026-11-28T17:00:00Z".into(),
             last_verified_at: None,
+            auth: Default::default(),
         };
         plugin_core::store::save_config(&mut self.storage, &cfg).expect("config saved");
     }
@@ -400,6 +401,7 @@ impl World {
             clock: &self.clock,
             log: &mut self.log,
             directory: &mut self.directory,
+            signer: &plugin_core::NoSigner,
         }
     }
 
