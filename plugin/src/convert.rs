@@ -23,6 +23,7 @@ pub fn form(f: wit::ConfigForm) -> plugin_core::ConfigForm {
         okta_domain: f.okta_domain,
         api_token: f.api_token,
         sync_target: sync_target(f.sync_target),
+        service_app: None,
     }
 }
 
@@ -86,6 +87,7 @@ pub fn failure(f: plugin_core::OktaFailure) -> wit::OktaFailure {
         F::ServerError(s) => wit::OktaFailure::ServerError(s),
         F::UnexpectedResponse(m) => wit::OktaFailure::UnexpectedResponse(m),
         F::Okta(e) => wit::OktaFailure::Okta(okta_error(e)),
+        f @ F::ServiceApp(_) => wit::OktaFailure::Other(f.to_string()),
         F::Other(m) => wit::OktaFailure::Other(m),
     }
 }

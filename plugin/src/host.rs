@@ -96,6 +96,7 @@ pub fn with_host<R>(f: impl FnOnce(&mut plugin_core::Host<'_>) -> R) -> R {
         clock: &WallClock,
         log: &mut log,
         directory: &mut directory,
+        signer: &plugin_core::NoSigner,
     };
     f(&mut host)
 }
