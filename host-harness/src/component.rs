@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, OptLevel, ProfilingStrategy};
 
-use crate::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION};
+use crate::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION, SUPPORTED_VERSIONS};
 use crate::runtime::HostError;
 
 /// The engine every plugin instance runs on: epoch interruption for
@@ -100,7 +100,8 @@ fn store_in_cache(component: &Component, file: &Path) {
 }
 
 /// The contract version in the component's export names
-/// (`infraon:okta/install@0.1.0`), refused unless this harness supports it.
+/// (`infraon:okta/install@0.2.0`), refused unless this harness supports it
+/// (any of [`SUPPORTED_VERSIONS`], patch releases included).
 pub fn check_contract(component: &Component, engine: &Engine) -> Result<String, HostError> {
     let names: Vec<String> = component
         .component_type()
@@ -121,23 +122,30 @@ pub fn contract_version_of(export_names: &[String]) -> Result<String, HostError>
     let Some(found) = versions.first() else {
         return Err(HostError::ContractMismatch {
             found: "none".into(),
-            supported: CONTRACT_VERSION.into(),
+            supported: supported(),
             detail: format!(
                 "the component exports nothing from {CONTRACT_PACKAGE}; is it an Okta plugin?"
             ),
         });
     };
-    if versions.iter().any(|v| v != found) || !compatible(found, CONTRACT_VERSION) {
+    let supported_here = SUPPORTED_VERSIONS.iter().any(|s| compatible(found, s));
+    if versions.iter().any(|v| v != found) || !supported_here {
         return Err(HostError::ContractMismatch {
             found: found.to_string(),
-            supported: CONTRACT_VERSION.into(),
+            supported: supported(),
             detail: format!(
                 "the component was built against {CONTRACT_PACKAGE}@{found}; this harness speaks \
-                 {CONTRACT_PACKAGE}@{CONTRACT_VERSION}. Rebuild the plugin against this contract or use a matching harness."
+                 {CONTRACT_PACKAGE}@{} (latest {CONTRACT_VERSION}). Rebuild the plugin against one of these or use a matching harness.",
+                supported()
             ),
         });
     }
     Ok(found.to_string())
+}
+
+/// The supported versions, for messages: `0.1.0, 0.2.0`.
+fn supported() -> String {
+    SUPPORTED_VERSIONS.join(", ")
 }
 
 /// Semver compatibility: same major, and for 0.x the same minor.
@@ -171,17 +179,19 @@ mod tests {
     }
 
     #[test]
-    fn accepts_the_supported_version_and_patch_releases() {
+    fn accepts_every_supported_version_and_patch_releases() {
         assert_eq!(contract_version_of(&names("0.1.0")).unwrap(), "0.1.0");
         assert_eq!(contract_version_of(&names("0.1.7")).unwrap(), "0.1.7");
+        assert_eq!(contract_version_of(&names("0.2.0")).unwrap(), "0.2.0");
+        assert_eq!(contract_version_of(&names("0.2.3")).unwrap(), "0.2.3");
     }
 
     #[test]
     fn refuses_other_minor_or_major_versions_with_a_clear_message() {
-        for v in ["0.2.0", "1.0.0", "0.0.9", "garbage"] {
+        for v in ["0.3.0", "1.0.0", "0.0.9", "garbage"] {
             let err = contract_version_of(&names(v)).unwrap_err();
             assert!(err.to_string().contains(v), "{err}");
-            assert!(err.to_string().contains(CONTRACT_VERSION), "{err}");
+            assert!(err.to_string().contains("0.1.0, 0.2.0"), "{err}");
         }
     }
 

@@ -12,7 +12,7 @@ use fake_infraon::Infraon;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store, Trap};
 
-use crate::bindings::{OktaPlugin, OktaPluginPre};
+use crate::bindings::{ContractGap, Plugin, PluginPre};
 use crate::policy::{EPOCH_TICK, Limits, deadline_ticks};
 use crate::state::{PluginState, Scope};
 
@@ -72,7 +72,7 @@ impl Drop for EpochTicker {
 
 /// A loaded plugin, ready to run operations.
 pub struct Runtime {
-    pre: OktaPluginPre<PluginState>,
+    pre: PluginPre,
     infraon: Arc<Infraon>,
     limits: Limits,
     from_cache: bool,
@@ -94,10 +94,8 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         crate::interfaces::add_to_linker(&mut linker)
             .map_err(|e| HostError::Load(format!("{e:#}")))?;
-        let pre = linker
-            .instantiate_pre(&loaded.component)
-            .and_then(OktaPluginPre::new)
-            .map_err(|e| {
+        let pre =
+            PluginPre::new(&linker, &loaded.component, &loaded.contract_version).map_err(|e| {
                 HostError::Load(format!(
                     "the component's imports do not match the contract: {e:#}"
                 ))
@@ -137,7 +135,7 @@ impl Runtime {
     pub async fn call<R>(
         &self,
         scope: Scope,
-        f: impl AsyncFnOnce(&mut Store<PluginState>, &OktaPlugin) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Store<PluginState>, &Plugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
         self.call_within(scope, self.limits.call_deadline, f).await
     }
@@ -149,7 +147,7 @@ impl Runtime {
         &self,
         scope: Scope,
         overall: Duration,
-        f: impl AsyncFnOnce(&mut Store<PluginState>, &OktaPlugin) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Store<PluginState>, &Plugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
         let state = PluginState::new(
             self.infraon.clone(),
@@ -194,6 +192,13 @@ impl Runtime {
     fn classify(&self, e: wasmtime::Error, store: &Store<PluginState>) -> HostError {
         if store.data().memory_cap_hit() {
             return HostError::MemoryCap(self.limits.memory_bytes >> 20);
+        }
+        if let Some(gap) = e.downcast_ref::<ContractGap>() {
+            return HostError::ContractMismatch {
+                found: self.contract_version.clone(),
+                supported: crate::bindings::CONTRACT_VERSION.into(),
+                detail: gap.to_string(),
+            };
         }
         match e.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => HostError::Deadline(self.limits.call_deadline),

@@ -50,10 +50,7 @@ async fn probe(
         development_mode: true,
     };
     rt.call(scope, async |store, plugin| {
-        plugin
-            .infraon_okta_verify()
-            .call_verify_form(store, &form, options)
-            .await
+        plugin.verify_form(store, &form, options).await
     })
     .await
 }

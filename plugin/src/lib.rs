@@ -6,8 +6,8 @@
 //! tested natively in, `plugin-core`.
 
 wit_bindgen::generate!({
-    path: "../wit/v0.1.0",
-    world: "infraon:okta/okta-plugin@0.1.0",
+    path: "../wit/v0.2.0",
+    world: "infraon:okta/okta-plugin@0.2.0",
     generate_all,
 });
 

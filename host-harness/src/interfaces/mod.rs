@@ -13,7 +13,8 @@ use crate::bindings::infraon::okta;
 use crate::state::PluginState;
 
 /// Add every import of the world to a linker: WASI (no files, no sockets),
-/// `wasi:http` behind the egress guard, and our own interfaces.
+/// `wasi:http` behind the egress guard, and our own interfaces in every
+/// supported contract version.
 pub fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
@@ -24,6 +25,8 @@ pub fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
     okta::directory::add_to_linker::<_, Data>(linker, |s| s)?;
     okta::scheduler::add_to_linker::<_, Data>(linker, |s| s)?;
     okta::log::add_to_linker::<_, Data>(linker, |s| s)?;
+    // A 0.1.0 component imports the same interfaces under 0.1.0 names.
+    crate::bindings::v0_1_0::add_to_linker(linker)?;
     Ok(())
 }
 

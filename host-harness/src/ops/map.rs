@@ -11,7 +11,7 @@ impl Runtime {
     /// A config's mapping (the defaults until one is set).
     pub async fn mapping(&self, config: &str) -> Outcome<Mapping, MapError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin.infraon_okta_map().call_get(store, config).await
+            plugin.map_get(store, config).await
         })
         .await
     }
@@ -19,10 +19,7 @@ impl Runtime {
     /// Validate and keep a config's mapping; it applies from the next sync.
     pub async fn set_mapping(&self, config: &str, mapping: &Mapping) -> Outcome<(), MapError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_map()
-                .call_set(store, config, mapping)
-                .await
+            plugin.map_set(store, config, mapping).await
         })
         .await
     }
@@ -30,7 +27,7 @@ impl Runtime {
     /// Back to the default mapping.
     pub async fn reset_mapping(&self, config: &str) -> Outcome<Mapping, MapError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin.infraon_okta_map().call_reset(store, config).await
+            plugin.map_reset(store, config).await
         })
         .await
     }
@@ -38,10 +35,7 @@ impl Runtime {
     /// The Infraon record an Okta user (by login) would produce.
     pub async fn preview(&self, config: &str, login: &str) -> Outcome<Person, MapError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_map()
-                .call_preview(store, config, login)
-                .await
+            plugin.map_preview(store, config, login).await
         })
         .await
     }
@@ -49,10 +43,7 @@ impl Runtime {
     /// Okta's user profile schema, custom attributes included.
     pub async fn discover_schema(&self, config: &str) -> Outcome<Vec<SchemaAttribute>, MapError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_map()
-                .call_discover_schema(store, config)
-                .await
+            plugin.map_discover_schema(store, config).await
         })
         .await
     }
@@ -64,10 +55,7 @@ impl Runtime {
         run: Option<u64>,
     ) -> Outcome<String, ExportError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_export()
-                .call_unsynced_csv(store, config, run)
-                .await
+            plugin.unsynced_csv(store, config, run).await
         })
         .await
     }

@@ -59,10 +59,7 @@ impl Runtime {
         options: InstallOptions,
     ) -> Outcome<VerifyReport, VerifyError> {
         self.call(Self::form_scope(form, options), async |store, plugin| {
-            plugin
-                .infraon_okta_verify()
-                .call_verify_form(store, form, options)
-                .await
+            plugin.verify_form(store, form, options).await
         })
         .await
     }
@@ -70,10 +67,7 @@ impl Runtime {
     /// Verify an installed config with its stored token.
     pub async fn verify_installed(&self, name: &str) -> Outcome<VerifyReport, VerifyError> {
         self.call(self.installed_scope(name), async |store, plugin| {
-            plugin
-                .infraon_okta_verify()
-                .call_verify_installed(store, name)
-                .await
+            plugin.verify_installed(store, name).await
         })
         .await
     }
@@ -105,11 +99,10 @@ impl Runtime {
     ) -> Outcome<ConfigSummary, InstallError> {
         let result = self
             .call(Self::form_scope(form, options), async |store, plugin| {
-                let install = plugin.infraon_okta_install();
                 if update {
-                    install.call_update(store, form, options).await
+                    plugin.update(store, form, options).await
                 } else {
-                    install.call_install(store, form, options).await
+                    plugin.install(store, form, options).await
                 }
             })
             .await?;
@@ -123,10 +116,7 @@ impl Runtime {
     pub async fn uninstall(&self, name: &str) -> Outcome<(), InstallError> {
         let result = self
             .call(self.installed_scope(name), async |store, plugin| {
-                plugin
-                    .infraon_okta_install()
-                    .call_uninstall(store, name)
-                    .await
+                plugin.uninstall(store, name).await
             })
             .await?;
         if result.is_ok() {
@@ -142,7 +132,7 @@ impl Runtime {
     /// The installed configs.
     pub async fn configs(&self) -> Outcome<Vec<ConfigSummary>, InstallError> {
         self.call(Scope::default(), async |store, plugin| {
-            plugin.infraon_okta_install().call_list(store).await
+            plugin.list(store).await
         })
         .await
     }

@@ -14,10 +14,7 @@ impl Runtime {
         settings: &SsoSettings,
     ) -> Outcome<(), SsoError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sso()
-                .call_configure(store, config, settings)
-                .await
+            plugin.sso_configure(store, config, settings).await
         })
         .await
     }
@@ -31,8 +28,7 @@ impl Runtime {
     ) -> Outcome<LoginStart, SsoError> {
         self.call(self.installed_scope(config), async |store, plugin| {
             plugin
-                .infraon_okta_sso()
-                .call_begin_login(store, config, kind, redirect_uri)
+                .sso_begin_login(store, config, kind, redirect_uri)
                 .await
         })
         .await
@@ -46,10 +42,7 @@ impl Runtime {
         code: &str,
     ) -> Outcome<SignedIn, SsoError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sso()
-                .call_complete_login(store, config, state, code)
-                .await
+            plugin.sso_complete_login(store, config, state, code).await
         })
         .await
     }

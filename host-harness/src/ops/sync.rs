@@ -2,9 +2,16 @@
 //! stepped until it finishes, each step under its own deadline. An
 //! unfinished run (the harness was killed) is resumed from the plugin's
 //! checkpoint before a new one is started.
+//!
+//! Waiting is the host's job: when a step answers `waiting` (a 429 whose
+//! window resets later, a retry backoff), the host sleeps here, outside
+//! the guest and outside any call's deadline, then steps again. In `serve`
+//! this sleep is a timer on the async runtime, so nothing else is held up.
+
+use std::time::Duration;
 
 use crate::bindings::exports::infraon::okta::sync::{
-    RunRecord, StepStatus, SyncError, SyncMode, Trigger,
+    RunRecord, StepStatus, SyncError, SyncMode, Trigger, Wait,
 };
 use crate::runtime::Runtime;
 
@@ -25,16 +32,15 @@ impl Runtime {
             self.installed_scope(config),
             overall,
             async |store, plugin| {
-                let runs = plugin.infraon_okta_sync().run();
                 let run = match self
-                    .guard_step(store, async |s| runs.call_resume(s, config).await)
+                    .guard_step(store, async |s| plugin.run_resume(s, config).await)
                     .await?
                 {
                     Err(e) => return Ok(Err(e)),
                     Ok(Some(run)) => run,
                     Ok(None) => match self
                         .guard_step(store, async |s| {
-                            runs.call_start(s, config, mode, trigger).await
+                            plugin.run_start(s, config, mode, trigger).await
                         })
                         .await?
                     {
@@ -44,10 +50,14 @@ impl Runtime {
                 };
                 loop {
                     let status = self
-                        .guard_step(store, async |s| runs.call_step(s, run).await)
+                        .guard_step(store, async |s| plugin.run_step(s, run).await)
                         .await?;
                     match status {
                         Ok(StepStatus::Working((record, phase))) => progress(&record, &phase),
+                        Ok(StepStatus::Waiting((record, wait))) => {
+                            progress(&record, &format!("waiting: {}", wait.reason));
+                            tokio::time::sleep(wait_time(&wait)).await;
+                        }
                         Ok(StepStatus::Finished(record)) => {
                             run.resource_drop_async(&mut *store).await?;
                             return Ok(Ok(record));
@@ -72,9 +82,8 @@ impl Runtime {
         steps: usize,
     ) -> Outcome<Option<RunRecord>, SyncError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            let runs = plugin.infraon_okta_sync().run();
-            let run = match runs
-                .call_start(&mut *store, config, mode, Trigger::Manual)
+            let run = match plugin
+                .run_start(&mut *store, config, mode, Trigger::Manual)
                 .await?
             {
                 Ok(run) => run,
@@ -82,8 +91,10 @@ impl Runtime {
             };
             let mut last = None;
             for _ in 0..steps {
-                match runs.call_step(&mut *store, run).await? {
-                    Ok(StepStatus::Working((record, _))) => last = Some(record),
+                match plugin.run_step(&mut *store, run).await? {
+                    Ok(StepStatus::Working((record, _)) | StepStatus::Waiting((record, _))) => {
+                        last = Some(record)
+                    }
                     Ok(StepStatus::Finished(record)) => return Ok(Ok(Some(record))),
                     Err(e) => return Ok(Err(e)),
                 }
@@ -95,14 +106,14 @@ impl Runtime {
 
     /// Stop the unfinished run of a config: nothing further applied, nobody deactivated.
     pub async fn cancel_sync(&self, config: &str) -> Outcome<Option<RunRecord>, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
-            let runs = plugin.infraon_okta_sync().run();
-            match runs.call_resume(&mut *store, config).await? {
-                Ok(Some(run)) => Ok(runs.call_cancel(&mut *store, run).await?.map(Some)),
+        self.call(
+            self.installed_scope(config),
+            async |store, plugin| match plugin.run_resume(&mut *store, config).await? {
+                Ok(Some(run)) => Ok(plugin.run_cancel(&mut *store, run).await?.map(Some)),
                 Ok(None) => Ok(Ok(None)),
                 Err(e) => Ok(Err(e)),
-            }
-        })
+            },
+        )
         .await
     }
 
@@ -113,10 +124,7 @@ impl Runtime {
         limit: u32,
     ) -> Outcome<Vec<RunRecord>, SyncError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sync()
-                .call_history(store, config, limit)
-                .await
+            plugin.history(store, config, limit).await
         })
         .await
     }
@@ -124,10 +132,7 @@ impl Runtime {
     /// Apply the deactivations a held run waits on.
     pub async fn approve_held(&self, config: &str, run_id: u64) -> Outcome<RunRecord, SyncError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sync()
-                .call_approve_held(store, config, run_id)
-                .await
+            plugin.approve_held(store, config, run_id).await
         })
         .await
     }
@@ -135,11 +140,21 @@ impl Runtime {
     /// Drop the deactivations a held run waits on.
     pub async fn reject_held(&self, config: &str, run_id: u64) -> Outcome<RunRecord, SyncError> {
         self.call(self.installed_scope(config), async |store, plugin| {
-            plugin
-                .infraon_okta_sync()
-                .call_reject_held(store, config, run_id)
-                .await
+            plugin.reject_held(store, config, run_id).await
         })
         .await
     }
+}
+
+/// The longest the host sleeps before stepping again: a wait further away
+/// (a clock gone wrong) is re-asked rather than trusted whole; a step
+/// called early answers the same wait without sending anything.
+pub const MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// How long to sleep for a `waiting` step, from the wall clock.
+fn wait_time(wait: &Wait) -> Duration {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    Duration::from_millis(wait.until_unix_ms.saturating_sub(now_ms)).min(MAX_WAIT)
 }

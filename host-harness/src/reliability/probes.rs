@@ -40,8 +40,7 @@ async fn probe(rt: &Runtime, name: &str, target: &str) -> Outcome<VerifyReport, 
     };
     rt.call(scope, async |store, plugin| {
         plugin
-            .infraon_okta_verify()
-            .call_verify_form(
+            .verify_form(
                 store,
                 &form,
                 InstallOptions {
