@@ -3,10 +3,10 @@
 
 use thiserror::Error;
 
+use crate::auth::{Credential, ServiceApp};
 use crate::config::{
     self, ConfigForm, ConfigSummary, FieldError, InstallOptions, StoredConfig, find_duplicate,
 };
-use crate::auth::{Credential, ServiceApp};
 use crate::okta_error::OktaFailure;
 use crate::origin::OktaOrigin;
 use crate::ports::{Host, Level};
@@ -200,8 +200,13 @@ fn verify_or_log(
     cred: &Credential,
     what: &str,
 ) -> Result<VerifyReport, OktaFailure> {
-    verify(host.http, host.clock, origin, cred.auth(host.signer, host.clock))
-        .inspect_err(|f| log_failure(host, what, name, f))
+    verify(
+        host.http,
+        host.clock,
+        origin,
+        cred.auth(host.signer, host.clock),
+    )
+    .inspect_err(|f| log_failure(host, what, name, f))
 }
 
 /// Replace an installed config of the same name, verified like [`install`].

@@ -56,9 +56,7 @@ impl ServiceAppFailure {
             ServiceAppFailure::DpopRefused(s) => ServiceAppFailure::DpopRefused(r(s)),
             ServiceAppFailure::Signing(s) => ServiceAppFailure::Signing(r(s)),
             ServiceAppFailure::TokenEndpoint(s) => ServiceAppFailure::TokenEndpoint(r(s)),
-            ServiceAppFailure::AccessTokenRefused(s) => {
-                ServiceAppFailure::AccessTokenRefused(r(s))
-            }
+            ServiceAppFailure::AccessTokenRefused(s) => ServiceAppFailure::AccessTokenRefused(r(s)),
             ServiceAppFailure::NoAdminRole(s) => ServiceAppFailure::NoAdminRole(r(s)),
             f @ (ServiceAppFailure::ScopeNotGranted(_) | ServiceAppFailure::DpopRequired) => f,
         }
@@ -83,7 +81,11 @@ impl fmt::Display for ServiceAppFailure {
             ServiceAppFailure::ScopeNotGranted(scopes) => write!(
                 f,
                 "The service app is not granted {} {}. In Okta, open the app > Okta API Scopes and Grant {}.",
-                if scopes.len() == 1 { "the scope" } else { "the scopes" },
+                if scopes.len() == 1 {
+                    "the scope"
+                } else {
+                    "the scopes"
+                },
                 scopes.join(", "),
                 scopes.join(" and ")
             ),
@@ -92,10 +94,9 @@ impl fmt::Display for ServiceAppFailure {
                 "The service app requires DPoP (\"Require Demonstrating Proof of Possession (DPoP) header in token requests\" is checked in Okta): turn DPoP on for this config, or clear that box in Okta."
             ),
             ServiceAppFailure::DpopRefused(why) => write!(f, "Okta refused the DPoP proof: {why}"),
-            ServiceAppFailure::Signing(why) => write!(
-                f,
-                "The host could not sign the client assertion: {why}"
-            ),
+            ServiceAppFailure::Signing(why) => {
+                write!(f, "The host could not sign the client assertion: {why}")
+            }
             ServiceAppFailure::TokenEndpoint(why) => {
                 write!(f, "Okta's token endpoint refused the request: {why}")
             }

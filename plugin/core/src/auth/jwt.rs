@@ -187,6 +187,9 @@ mod tests {
     #[test]
     fn public_members_drop_private_ones() {
         let jwk = json!({"kty": "RSA", "n": "n", "e": "AQAB", "d": "secret", "p": "x"});
-        assert_eq!(public_members(&jwk), json!({"kty": "RSA", "n": "n", "e": "AQAB"}));
+        assert_eq!(
+            public_members(&jwk),
+            json!({"kty": "RSA", "n": "n", "e": "AQAB"})
+        );
     }
 }

@@ -333,7 +333,12 @@ impl Auth<'_> {
 
     /// A service app's API refusals in its own words: a missing scope by
     /// name, a DPoP proof refused, an access token refused.
-    pub(crate) fn explain(&self, failure: OktaFailure, resp: &HttpResponse, url: &str) -> OktaFailure {
+    pub(crate) fn explain(
+        &self,
+        failure: OktaFailure,
+        resp: &HttpResponse,
+        url: &str,
+    ) -> OktaFailure {
         let Auth::ServiceApp { .. } = *self else {
             return failure;
         };
@@ -399,16 +404,31 @@ mod tests {
     #[test]
     fn challenge_params_are_read_by_name() {
         let c = r#"Bearer realm="x", scope="okta.groups.read", error="insufficient_scope""#;
-        assert_eq!(challenge_param(c, "scope").as_deref(), Some("okta.groups.read"));
-        assert_eq!(challenge_param(c, "error").as_deref(), Some("insufficient_scope"));
+        assert_eq!(
+            challenge_param(c, "scope").as_deref(),
+            Some("okta.groups.read")
+        );
+        assert_eq!(
+            challenge_param(c, "error").as_deref(),
+            Some("insufficient_scope")
+        );
         assert_eq!(challenge_param(c, "nonce"), None);
     }
 
     #[test]
     fn each_path_needs_its_scope() {
-        assert_eq!(scope_for("https://a/api/v1/users?limit=1"), Some("okta.users.read"));
-        assert_eq!(scope_for("https://a/api/v1/groups/1/users"), Some("okta.groups.read"));
-        assert_eq!(scope_for("https://a/api/v1/meta/schemas/user/default"), Some("okta.schemas.read"));
+        assert_eq!(
+            scope_for("https://a/api/v1/users?limit=1"),
+            Some("okta.users.read")
+        );
+        assert_eq!(
+            scope_for("https://a/api/v1/groups/1/users"),
+            Some("okta.groups.read")
+        );
+        assert_eq!(
+            scope_for("https://a/api/v1/meta/schemas/user/default"),
+            Some("okta.schemas.read")
+        );
     }
 
     #[test]
@@ -420,6 +440,9 @@ mod tests {
             dpop: true,
         })
         .expect("json");
-        assert_eq!(s, r#"{"method":"service-app","client_id":"0oa1","dpop":true}"#);
+        assert_eq!(
+            s,
+            r#"{"method":"service-app","client_id":"0oa1","dpop":true}"#
+        );
     }
 }

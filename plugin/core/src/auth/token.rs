@@ -66,9 +66,14 @@ fn grant(
             Refusal::Failed(service(ServiceAppFailure::Signing(e.to_string())))
         };
         // A fresh assertion (fresh jti) per request: one never travels twice.
-        let assertion =
-            jwt::client_assertion(signer, &app.config, &app.client_id, &app.token_url, now_ms / 1000)
-                .map_err(sign_err)?;
+        let assertion = jwt::client_assertion(
+            signer,
+            &app.config,
+            &app.client_id,
+            &app.token_url,
+            now_ms / 1000,
+        )
+        .map_err(sign_err)?;
         let mut headers = vec![
             (
                 "Content-Type".to_owned(),
@@ -128,7 +133,10 @@ fn oauth_error(resp: &HttpResponse) -> (Option<String>, String) {
 fn classify(
     app: &ServiceApp,
     kid: &str,
-    status: u16, error: Option<String>, description: String) -> Refusal {
+    status: u16,
+    error: Option<String>,
+    description: String,
+) -> Refusal {
     let fail = |f: ServiceAppFailure| Refusal::Failed(service(f));
     let lower = description.to_ascii_lowercase();
     match error.as_deref() {
@@ -144,7 +152,9 @@ fn classify(
         Some("invalid_dpop_proof" | "use_dpop_nonce") => {
             fail(ServiceAppFailure::DpopRefused(description))
         }
-        Some(e) => fail(ServiceAppFailure::TokenEndpoint(format!("{e}: {description}"))),
+        Some(e) => fail(ServiceAppFailure::TokenEndpoint(format!(
+            "{e}: {description}"
+        ))),
         None => Refusal::Failed(match status {
             429 => OktaFailure::RateLimited(Default::default()),
             s @ 500..=599 => OktaFailure::ServerError(s),
@@ -164,7 +174,9 @@ fn issued(resp: &HttpResponse, now_ms: u64, asked: &[&str]) -> Result<AccessToke
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            OktaFailure::UnexpectedResponse("the token endpoint's answer has no access_token".into())
+            OktaFailure::UnexpectedResponse(
+                "the token endpoint's answer has no access_token".into(),
+            )
         })?
         .to_owned();
     let dpop = v

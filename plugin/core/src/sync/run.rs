@@ -4,13 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::auth::{Auth, Credential};
 use crate::directory::Role;
 use crate::mapping::{self, Compiled};
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::{JsonBody, OktaFailure};
 use crate::origin::OktaOrigin;
 use crate::ports::{Clock, Host, Http, Level};
-use crate::auth::{Auth, Credential};
 use crate::store::{credential, find_config};
 use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
