@@ -12,6 +12,7 @@ pub mod bindings;
 pub mod component;
 pub mod demo;
 pub mod interfaces;
+pub mod keys;
 pub mod ops;
 pub mod policy;
 pub mod reliability;

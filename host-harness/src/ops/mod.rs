@@ -125,6 +125,9 @@ impl Runtime {
                 .installation_delete(crate::PLUGIN_ID, name.trim())
                 .and_then(|()| infraon.schedule_clear(crate::PLUGIN_ID, name.trim()));
             forget.map_err(|e| HostError::Load(format!("cannot forget the installation: {e}")))?;
+            // A service app's keys go with the config; Okta should forget them too.
+            crate::keys::KeyRing::delete(infraon, name)
+                .map_err(|e| HostError::Load(format!("cannot forget the keys: {e}")))?;
         }
         Ok(result)
     }

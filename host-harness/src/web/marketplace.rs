@@ -166,6 +166,7 @@ impl Submission {
             } else {
                 SyncTarget::Users
             },
+            service_app: None,
         }
     }
 
