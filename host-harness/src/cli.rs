@@ -522,13 +522,20 @@ fn keys(cli: &Cli, action: &KeysAction, json: bool) -> anyhow::Result<ExitCode> 
         Ok(keys) if keys.is_empty() => outln!("no keys yet: `harness keys add --name N`"),
         Ok(keys) => {
             for k in keys {
-                let role = if k.signing { "signing" } else { "next (signs once the older key is retired)" };
+                let role = if k.signing {
+                    "signing"
+                } else {
+                    "next (signs once the older key is retired)"
+                };
                 outln!("kid {} ({role}, made {})\n{}", k.kid, k.created_at, k.jwk);
             }
         }
         Err(e) => {
             if json {
-                outln!("{}", serde_json::json!({ "error": "keys", "message": e.to_string() }));
+                outln!(
+                    "{}",
+                    serde_json::json!({ "error": "keys", "message": e.to_string() })
+                );
             } else {
                 outln!("{e}");
             }

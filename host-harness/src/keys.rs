@@ -112,7 +112,9 @@ impl StoredKey {
         let private = rsa::PrivateKey::new(&mut OsSeeded(rand::rng()), BITS)
             .map_err(|e| KeyError::Store(format!("key generation failed: {e}")))?;
         let [p, q] = private.primes() else {
-            return Err(KeyError::Store("key generation gave other than two primes".into()));
+            return Err(KeyError::Store(
+                "key generation gave other than two primes".into(),
+            ));
         };
         let mut key = StoredKey {
             kid: String::new(),
@@ -207,6 +209,18 @@ impl KeyRing {
         ring.save(infraon, config)
     }
 
+    /// Every private part of `config`'s keys, as stored (base64url primes),
+    /// for secret searches that must never find them.
+    pub fn private_material(infraon: &Infraon, config: &str) -> Result<Vec<String>, KeyError> {
+        let ring = KeyRing::load(infraon, config)?;
+        Ok(ring
+            .assertion
+            .iter()
+            .chain(ring.dpop.as_ref())
+            .flat_map(|k| [k.p.clone(), k.q.clone()])
+            .collect())
+    }
+
     /// The client-assertion keys, oldest first, as an admin sees them.
     pub fn shown(&self) -> Result<Vec<ShownKey>, KeyError> {
         self.assertion
@@ -265,7 +279,9 @@ impl KeyRing {
         }
         let key = if let Some(k) = ring.assertion.iter().find(|k| k.kid == kid) {
             if header.get("kid").and_then(Value::as_str) != Some(kid) {
-                return Err(KeyError::Refused("the header does not name this key".into()));
+                return Err(KeyError::Refused(
+                    "the header does not name this key".into(),
+                ));
             }
             k
         } else if let Some(k) = ring.dpop.as_ref().filter(|k| k.kid == kid) {

@@ -380,6 +380,12 @@ impl FakeOkta {
         self.shared.oidc().service.tokens.len()
     }
 
+    /// The service-app access tokens issued so far, for secret searches
+    /// (where they must never turn up).
+    pub fn issued_service_tokens(&self) -> Vec<String> {
+        self.shared.oidc().service.tokens.keys().cloned().collect()
+    }
+
     /// Why the token endpoint refused each client assertion it refused,
     /// oldest first.
     pub fn refused_assertions(&self) -> Vec<String> {

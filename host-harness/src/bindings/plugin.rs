@@ -113,7 +113,8 @@ impl Plugin {
             }
             Plugin::V0_1_0(p) => {
                 let i = p.infraon_okta_install();
-                up(i.call_install(s, &down_form(form)?, down(&options)?).await?)
+                up(i.call_install(s, &down_form(form)?, down(&options)?)
+                    .await?)
             }
         }
     }
@@ -172,7 +173,8 @@ impl Plugin {
             }
             Plugin::V0_1_0(p) => {
                 let v = p.infraon_okta_verify();
-                up(v.call_verify_form(s, &down_form(form)?, down(&options)?).await?)
+                up(v.call_verify_form(s, &down_form(form)?, down(&options)?)
+                    .await?)
             }
         }
     }
