@@ -106,23 +106,51 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// The paging minimum of a full sync with the plugin's page size of 200.
-pub fn paging_minimum(okta: &FakeOkta) -> u64 {
+/// Okta's page sizes, which the plugin asks for: users, groups, members.
+pub const PAGE_SIZES: (usize, usize, usize) = (200, 10_000, 1_000);
+
+/// The groups whose members a full sync with the default mapping lists:
+/// every `OKTA_GROUP`, and the `BUILT_IN` (Everyone) and `APP_GROUP` groups
+/// a rule grants a role from — with the default rule, those named like one
+/// of the Infraon `roles` (Users).
+pub fn walked_groups<'a>(
+    org: &'a fake_okta::OrgSnapshot,
+    roles: &'a [String],
+) -> impl Iterator<Item = &'a fake_okta::GroupInfo> {
+    org.groups.iter().filter(|g| {
+        g.group_type == "OKTA_GROUP" || roles.iter().any(|r| r.eq_ignore_ascii_case(&g.name))
+    })
+}
+
+/// The Users roles a fresh Infraon has (what the default rule can grant).
+pub fn default_roles() -> anyhow::Result<Vec<String>> {
+    Ok(Infraon::open_in_memory()?
+        .list_roles()?
+        .into_iter()
+        .filter(|r| r.kind == fake_infraon::SyncTarget::Users)
+        .map(|r| r.name)
+        .collect())
+}
+
+/// The paging minimum of a full sync at Okta's page sizes (see
+/// [`PAGE_SIZES`]): every groups page, the members pages of the
+/// [`walked_groups`], the users and the `DEPROVISIONED` users pages; an
+/// empty listing is still a page.
+pub fn paging_minimum(okta: &FakeOkta, roles: &[String]) -> u64 {
     let org = okta.org();
-    let pages = |n: usize| n.div_ceil(200).max(1) as u64;
+    let (users, groups, members) = PAGE_SIZES;
+    let pages = |n: usize, size: usize| n.div_ceil(size).max(1) as u64;
     let deprovisioned = org.count_by_status(fake_okta::UserStatus::Deprovisioned);
-    pages(org.groups.len())
-        + org
-            .groups
-            .iter()
-            .map(|g| pages(g.member_ids.len()))
+    pages(org.groups.len(), groups)
+        + walked_groups(&org, roles)
+            .map(|g| pages(g.member_ids.len(), members))
             .sum::<u64>()
-        + pages(org.visible_user_ids().len())
-        + pages(deprovisioned)
+        + pages(org.visible_user_ids().len(), users)
+        + pages(deprovisioned, users)
 }
 
 /// (a): every page of a full sync, downloaded and parsed natively.
-async fn floor(okta: &FakeOkta) -> anyhow::Result<u64> {
+async fn floor(okta: &FakeOkta, roles: &[String]) -> anyhow::Result<u64> {
     let client = reqwest::Client::new();
     let auth = format!("SSWS {}", okta.api_token());
     let mut requests = 0;
@@ -167,30 +195,34 @@ async fn floor(okta: &FakeOkta) -> anyhow::Result<u64> {
         Ok(())
     };
     let base = okta.url();
-    let mut groups = Vec::new();
+    let (users, groups, members) = PAGE_SIZES;
+    let mut listed = Vec::new();
     get_all(
-        format!("{base}/api/v1/groups?limit=200"),
+        format!("{base}/api/v1/groups?limit={groups}"),
         &mut requests,
-        Some(&mut groups),
+        Some(&mut listed),
     )
     .await?;
-    for id in &groups {
+    let org = okta.org();
+    let walked: std::collections::HashSet<&str> =
+        walked_groups(&org, roles).map(|g| g.id.as_str()).collect();
+    for id in listed.iter().filter(|id| walked.contains(id.as_str())) {
         get_all(
-            format!("{base}/api/v1/groups/{id}/users?limit=200"),
+            format!("{base}/api/v1/groups/{id}/users?limit={members}"),
             &mut requests,
             None,
         )
         .await?;
     }
     get_all(
-        format!("{base}/api/v1/users?limit=200"),
+        format!("{base}/api/v1/users?limit={users}"),
         &mut requests,
         None,
     )
     .await?;
-    let search = "status%20eq%20%22DEPROVISIONED%22";
+    let filter = "status%20eq%20%22DEPROVISIONED%22";
     get_all(
-        format!("{base}/api/v1/users?search={search}&limit=200"),
+        format!("{base}/api/v1/users?filter={filter}&limit={users}"),
         &mut requests,
         None,
     )
@@ -263,6 +295,7 @@ pub async fn run(
     let cache = work_dir.join("bench-cache");
     let wasm = Path::new(crate::OKTA_PLUGIN_WASM);
     let state_of = |round: usize| work_dir.join(format!("bench-{}-{round}", std::process::id()));
+    let roles = default_roles()?;
     let (mut floors, mut fulls) = (Vec::new(), Vec::new());
     let mut last = None;
     for round in 0..rounds {
@@ -272,7 +305,7 @@ pub async fn run(
             let _ = std::fs::remove_dir_all(state_of(round - 1));
         }
         let measuring = Measuring::start(&okta);
-        let floor_requests = floor(&okta).await?;
+        let floor_requests = floor(&okta, &roles).await?;
         let a = measuring.end("a", "floor: native client, every page", users);
         debug_assert_eq!(floor_requests, a.requests);
         floors.push(a);
@@ -334,7 +367,7 @@ pub async fn run(
     );
     phases.push(measuring.end("d", "warm start to the first plugin call", 0));
 
-    let minimum = paging_minimum(&okta);
+    let minimum = paging_minimum(&okta, &roles);
     okta.shutdown().await;
     let _ = std::fs::remove_dir_all(&state);
     let (b, c) = (&phases[1], &phases[2]);

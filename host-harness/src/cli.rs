@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use host_harness::bindings::exports::infraon::okta::install::Migration;
 use host_harness::bindings::exports::infraon::okta::sync::{SyncMode, Trigger};
-use host_harness::bindings::infraon::okta::scheduler::{LocalTime, Schedule, WeeklyTime};
 use host_harness::bindings::infraon::okta::types::{
     ConfigForm, InstallOptions, ServiceApp, SyncTarget,
 };
 use host_harness::policy::Limits;
+use host_harness::scheduler::{LocalTime, Schedule, WeeklyTime};
 use host_harness::{HostError, Infraon, Runtime, render};
 
 /// `println!` that ends the process quietly when stdout is a closed pipe
@@ -59,7 +60,7 @@ enum Command {
     /// Validate, verify and install a config (refused unless Okta verifies it).
     Install(FormArgs),
     /// Change an installed config (re-verified; omit the token to keep it).
-    Update(FormArgs),
+    Update(UpdateArgs),
     /// Verify an installed config (`--name`) or a form (`--name --domain --token ...`).
     Verify(VerifyArgs),
     /// List installed configs.
@@ -361,6 +362,29 @@ impl From<Mode> for SyncMode {
     }
 }
 
+/// `update --migrate`: what happens to the people a config manages when
+/// its Sync target or Okta org changes (refused without it while people are
+/// linked).
+#[derive(Clone, Copy, ValueEnum)]
+enum Migrate {
+    /// To the new population; for another org, deactivated until its first
+    /// sync relinks them by email or login.
+    Move,
+    /// Deactivated (history kept); for another org, their email and login
+    /// are released and its accounts become new people.
+    Deactivate,
+}
+
+#[derive(Args)]
+struct UpdateArgs {
+    #[command(flatten)]
+    form: FormArgs,
+    /// Confirm what happens to the linked people when --sync or --domain
+    /// changes: move them, or deactivate them.
+    #[arg(long, value_enum)]
+    migrate: Option<Migrate>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Target {
     Users,
@@ -590,6 +614,11 @@ pub fn main() -> ExitCode {
         .expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        // Another process holds the config's run lease: worth retrying later.
+        Err(e) if matches!(e.downcast_ref::<HostError>(), Some(HostError::Busy(_))) => {
+            eprintln!("busy: {e:#}");
+            ExitCode::from(3)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -607,7 +636,7 @@ fn open(cli: &Cli) -> anyhow::Result<Runtime> {
         &wasm,
         Some(&cli.state_dir.join("cache")),
         infraon,
-        Limits::default(),
+        Limits::from_env(),
     )?)
 }
 
@@ -655,8 +684,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
         }
         Command::Update(args) => {
-            let (form, options) = args.form();
-            let outcome = open(&cli)?.update(&form, options).await;
+            let (form, options) = args.form.form();
+            let rt = open(&cli)?;
+            let outcome = match args.migrate {
+                None => rt.update(&form, options).await,
+                Some(m) => {
+                    let m = match m {
+                        Migrate::Move => Migration::Move,
+                        Migrate::Deactivate => Migration::Deactivate,
+                    };
+                    rt.update_migrating(&form, options, m).await
+                }
+            };
             report(
                 json,
                 outcome,

@@ -15,6 +15,25 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Deadline of a whole sync run (each step still gets `call_deadline`).
     pub run_deadline: Duration,
+    /// How long a host process's run lease on a config lasts without being
+    /// renewed: longer than a call, so a live holder always renews in time;
+    /// after a crash, another process takes over once it has passed.
+    pub lease_ttl: Duration,
+}
+
+impl Limits {
+    /// The default limits, with `HARNESS_LEASE_TTL_SECS` (a faster profile
+    /// for the two-process tests, named as such there) when set.
+    pub fn from_env() -> Limits {
+        let mut limits = Limits::default();
+        if let Some(secs) = std::env::var("HARNESS_LEASE_TTL_SECS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            limits.lease_ttl = Duration::from_secs(secs.max(1));
+        }
+        limits
+    }
 }
 
 impl Default for Limits {
@@ -24,17 +43,13 @@ impl Default for Limits {
             call_deadline: Duration::from_secs(60),
             request_timeout: Duration::from_secs(20),
             run_deadline: Duration::from_secs(4 * 3600),
+            lease_ttl: Duration::from_secs(90),
         }
     }
 }
 
 /// How often the epoch advances; deadlines are rounded up to ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// Epoch ticks in a deadline (at least one).
-pub fn deadline_ticks(deadline: Duration) -> u64 {
-    (deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
-}
 
 /// One origin the plugin may reach: scheme, host and port.
 #[derive(Debug, Clone, PartialEq, Eq)]

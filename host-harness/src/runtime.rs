@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use fake_infraon::Infraon;
 use wasmtime::component::Linker;
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 use crate::bindings::{ContractGap, Plugin, PluginPre};
-use crate::policy::{EPOCH_TICK, Limits, deadline_ticks};
+use crate::policy::{EPOCH_TICK, Limits};
 use crate::state::{PluginState, Scope};
 
 /// Why the host could not complete a plugin call. Distinct from the
@@ -42,6 +42,12 @@ pub enum HostError {
     /// The instance trapped (panic, stack overflow, ...).
     #[error("the plugin crashed: {0}")]
     Trap(String),
+    /// The host's own store (installations, leases) failed.
+    #[error("the host's store failed: {0}")]
+    Backend(String),
+    /// Another host process is running this config's sync (its run lease).
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
@@ -70,6 +76,27 @@ impl Drop for EpochTicker {
     }
 }
 
+/// Epoch ticks a guest runs before it yields to the async executor: with
+/// many tenants on a few threads, a long step of one (mapping a page of
+/// thousands of users) gives the others their turn every few milliseconds.
+const YIELD_EVERY_TICKS: u64 = 1;
+
+/// Give the store's next guest call `deadline` of wall time: the guest
+/// yields to the executor every [`YIELD_EVERY_TICKS`] and traps with
+/// `Interrupt` once the deadline has passed. Time parked in a yield counts,
+/// so a call's deadline bounds it whatever the other tenants do.
+fn arm_deadline(store: &mut Store<PluginState>, deadline: Duration) {
+    let ends = std::time::Instant::now() + deadline;
+    store.set_epoch_deadline(YIELD_EVERY_TICKS);
+    store.epoch_deadline_callback(move |_| {
+        if std::time::Instant::now() >= ends {
+            Err(Trap::Interrupt.into())
+        } else {
+            Ok(UpdateDeadline::Yield(YIELD_EVERY_TICKS))
+        }
+    });
+}
+
 /// A loaded plugin, ready to run operations.
 pub struct Runtime {
     pre: PluginPre,
@@ -77,6 +104,7 @@ pub struct Runtime {
     limits: Limits,
     from_cache: bool,
     contract_version: String,
+    lease_holder: String,
     _ticker: EpochTicker,
 }
 
@@ -106,6 +134,7 @@ impl Runtime {
             limits,
             from_cache: loaded.from_cache,
             contract_version: loaded.contract_version,
+            lease_holder: format!("pid{}-{:016x}", std::process::id(), rand::random::<u64>()),
             _ticker: EpochTicker::start(engine),
         })
     }
@@ -113,6 +142,12 @@ impl Runtime {
     /// The fake Infraon behind the imports.
     pub fn infraon(&self) -> &Arc<Infraon> {
         &self.infraon
+    }
+
+    /// This runtime's id as a run-lease holder: unique per process and
+    /// runtime, so two runtimes never share a lease.
+    pub fn lease_holder(&self) -> &str {
+        &self.lease_holder
     }
 
     /// The limits every call runs under.
@@ -157,8 +192,7 @@ impl Runtime {
         );
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|s| &mut s.memory);
-        store.set_epoch_deadline(deadline_ticks(self.limits.call_deadline));
-        store.epoch_deadline_trap();
+        arm_deadline(&mut store, self.limits.call_deadline);
         let outcome = {
             let run = async {
                 let plugin = self.pre.instantiate_async(&mut store).await?;
@@ -182,7 +216,7 @@ impl Runtime {
         store: &mut Store<PluginState>,
         step: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
-        store.set_epoch_deadline(deadline_ticks(self.limits.call_deadline));
+        arm_deadline(store, self.limits.call_deadline);
         match tokio::time::timeout(self.limits.call_deadline + EPOCH_TICK * 10, step(store)).await {
             Ok(r) => r,
             Err(_) => Err(wasmtime::Trap::Interrupt.into()),
@@ -193,6 +227,12 @@ impl Runtime {
         if store.data().memory_cap_hit() {
             return HostError::MemoryCap(self.limits.memory_bytes >> 20);
         }
+        // The host's own refusals inside an operation (a lost run lease)
+        // come back as they were raised.
+        let e = match e.downcast::<HostError>() {
+            Ok(host) => return host,
+            Err(e) => e,
+        };
         if let Some(gap) = e.downcast_ref::<ContractGap>() {
             return HostError::ContractMismatch {
                 found: self.contract_version.clone(),

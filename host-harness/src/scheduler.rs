@@ -20,7 +20,39 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::bindings::infraon::okta::scheduler::{LocalTime, Schedule};
+/// When a config syncs on its own: the host's own type, which is what is
+/// stored. The WIT `scheduler.schedule` converts to and from it at the
+/// import's edge (`interfaces::scheduler`); its JSON shape is the one the
+/// generated type had, so schedules kept by earlier builds still read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Schedule {
+    /// Every day at a local time in an IANA time zone.
+    Daily(LocalTime),
+    /// Every week on a day at a local time.
+    Weekly(WeeklyTime),
+    /// Every N hours from when the schedule was set.
+    EveryHours(u32),
+}
+
+/// A wall-clock time in a time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalTime {
+    /// 0..=23.
+    pub hour: u8,
+    /// 0..=59.
+    pub minute: u8,
+    /// IANA zone name, e.g. `Asia/Kolkata`.
+    pub time_zone: String,
+}
+
+/// A weekday (0 = Monday .. 6 = Sunday) and a local time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklyTime {
+    /// 0 = Monday .. 6 = Sunday.
+    pub weekday: u8,
+    /// The time on that day.
+    pub at: LocalTime,
+}
 
 /// What the host keeps per config: the schedule and when it last fired.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,7 +189,7 @@ pub fn due(entries: &mut [(String, Entry)], now: DateTime<Utc>) -> Vec<Fire> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::infraon::okta::scheduler::WeeklyTime;
+    use crate::scheduler::WeeklyTime;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -126,7 +126,13 @@ impl ScheduleLoop {
         let mut entries: Vec<(String, Entry)> = infraon
             .schedules(crate::PLUGIN_ID)?
             .into_iter()
-            .filter_map(|(config, json)| serde_json::from_str(&json).ok().map(|e| (config, e)))
+            .filter_map(|(config, json)| {
+                let entry = crate::interfaces::scheduler::parse_entry(&json);
+                if let Err(e) = &entry {
+                    tracing::warn!(config, "schedule not fired: {e:?}");
+                }
+                entry.ok().map(|e| (config, e))
+            })
             .collect();
         let fires = due(&mut entries, now);
         let mut outcomes = Vec::new();

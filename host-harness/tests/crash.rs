@@ -2,59 +2,25 @@
 //! `harness sync`, at several points, then run again, ends with the same
 //! directory as an uninterrupted run.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use fake_infraon::{Infraon, SyncTarget};
+use common::{directory, harness, installed};
 use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec};
 
-const HARNESS: &str = env!("CARGO_BIN_EXE_harness");
-
-fn harness(state: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.arg("--state-dir")
-        .arg(state)
-        .env_remove("HARNESS_LOG")
-        .env_remove("OKTA_API_TOKEN")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    c
-}
-
-/// A state directory with the plugin installed and the compiled component
-/// copied in, so each subprocess starts without compiling.
-fn installed(okta: &FakeOkta, cache: &Path) -> tempfile::TempDir {
-    let state = tempfile::tempdir().unwrap();
-    let own_cache = state.path().join("cache");
-    std::fs::create_dir_all(&own_cache).unwrap();
-    for entry in std::fs::read_dir(cache).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, own_cache.join(path.file_name().unwrap())).unwrap();
-    }
-    let status = harness(state.path())
-        .args(["install", "--name", "acme", "--dev", "--domain"])
-        .arg(okta.url())
-        .arg("--token")
-        .arg(okta.api_token())
-        .status()
-        .unwrap();
-    assert!(status.success(), "install failed: {status}");
-    state
-}
-
+/// `harness sync` until it ends; the killed process's run lease lasts its
+/// (shortened, see [`harness`]) TTL, during which a rerun is busy (exit 3).
 fn sync_to_end(state: &Path) {
-    let status = harness(state)
-        .args(["sync", "--name", "acme"])
-        .status()
-        .unwrap();
-    assert!(status.success(), "sync failed: {status}");
+    common::sync_until_not_busy(state);
 }
 
 /// Starts a sync and SIGKILLs it after `after`; panics if it had already
 /// finished, since then nothing was tested.
 fn sync_killed_after(state: &Path, after: Duration) {
+    // The previous kill's lease must expire first, or this one is refused.
+    common::wait_until_lease_free(state);
     let mut child = harness(state)
         .args(["sync", "--name", "acme"])
         .spawn()
@@ -67,22 +33,6 @@ fn sync_killed_after(state: &Path, after: Duration) {
     // `Child::kill` is SIGKILL on Unix: no destructor, no flush, no cleanup.
     child.kill().unwrap();
     let _ = child.wait();
-}
-
-fn directory(state: &Path) -> BTreeMap<String, String> {
-    let infraon = Infraon::open(state).unwrap();
-    infraon
-        .people(SyncTarget::Users)
-        .unwrap()
-        .into_iter()
-        .map(|p| {
-            let text = format!(
-                "{} {} {} {} {:?} {:?} {:?}",
-                p.login, p.email, p.first_name, p.last_name, p.status, p.roles, p.fields
-            );
-            (p.external_id, text)
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

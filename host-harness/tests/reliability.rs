@@ -1,6 +1,7 @@
-//! Every case of the reliability report (`harness reliability`) as a test:
-//! each must end typed, with nobody lost, nobody wrongly deactivated and no
-//! secret found anywhere.
+//! Every case of the reliability report (`harness reliability`) as a test,
+//! under the production limits (60 s calls, 20 s requests): each must end
+//! typed, with nobody lost, nobody wrongly deactivated and no secret found
+//! anywhere.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -29,6 +30,11 @@ async fn check(case: Case) {
     assert_eq!(row.wrongly_deactivated, 0, "{row:?}");
     assert_eq!(row.leaked, 0, "{row:?}");
     assert!(row.recover_ms.is_some(), "never recovered: {row:?}");
+    // Waits belong to the host: a minute-long rate limit ends the faulty
+    // run itself in success, under the production per-call deadline.
+    if matches!(case, Case::RateLimitMinute | Case::RateLimitNoReset) {
+        assert!(row.outcome.starts_with("succeeded"), "{row:?}");
+    }
 }
 
 macro_rules! cases {
@@ -58,6 +64,8 @@ cases! {
     the_same_user_on_two_pages_is_one_person: SameUserOnTwoPages,
     users_changed_between_pages_are_caught_up: UsersChangedBetweenPages,
     a_storm_of_429s_is_waited_out: RateLimitStorm,
+    a_429_reset_a_minute_ahead_is_waited_out: RateLimitMinute,
+    a_429_without_reset_headers_is_waited_out: RateLimitNoReset,
     probe_loop: ProbeLoop,
     probe_alloc: ProbeAlloc,
     probe_panic: ProbePanic,
@@ -68,6 +76,6 @@ cases! {
 
 #[test]
 fn every_case_has_a_test() {
-    // The macro above lists 23; a new case must be added there too.
-    assert_eq!(Case::ALL.len(), 23);
+    // The macro above lists 25; a new case must be added there too.
+    assert_eq!(Case::ALL.len(), 25);
 }

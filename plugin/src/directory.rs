@@ -143,6 +143,37 @@ impl plugin_core::directory::Directory for HostDirectory {
             .map_err(error)
     }
 
+    fn find_by_login(
+        &mut self,
+        kind: SyncTarget,
+        login: &str,
+    ) -> Result<Option<Person>, DirectoryError> {
+        wit::find_by_login(wit_sync_target(kind), login)
+            .map(|p| p.map(person))
+            .map_err(error)
+    }
+
+    fn relink(&mut self, kind: SyncTarget, from: &str, to: &str) -> Result<(), DirectoryError> {
+        wit::relink(wit_sync_target(kind), from, to).map_err(error)
+    }
+
+    fn release_identity(
+        &mut self,
+        kind: SyncTarget,
+        external_id: &str,
+    ) -> Result<(), DirectoryError> {
+        wit::release_identity(wit_sync_target(kind), external_id).map_err(error)
+    }
+
+    fn move_population(
+        &mut self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+    ) -> Result<u32, DirectoryError> {
+        wit::move_population(config, wit_sync_target(from), wit_sync_target(to)).map_err(error)
+    }
+
     fn list_linked(
         &mut self,
         config: &str,

@@ -53,6 +53,21 @@ impl install::Guest for Plugin {
             .map_err(convert::install_error)
     }
 
+    fn update_migrating(
+        form: ConfigForm,
+        options: InstallOptions,
+        migration: install::Migration,
+    ) -> Result<ConfigSummary, install::InstallError> {
+        let (form, options) = (convert::form(form), convert::options(options));
+        let migration = match migration {
+            install::Migration::Move => plugin_core::migration::Migration::Move,
+            install::Migration::Deactivate => plugin_core::migration::Migration::Deactivate,
+        };
+        with_host(|h| plugin_core::install::update_migrating(h, &form, &options, Some(migration)))
+            .map(convert::summary)
+            .map_err(convert::install_error)
+    }
+
     fn uninstall(name: String) -> Result<(), install::InstallError> {
         with_host(|h| {
             plugin_core::install::uninstall(h, &name)?;

@@ -100,6 +100,14 @@ impl wit::GuestRun for Run {
         let status = with_host(|h| self.0.borrow_mut().step(h)).map_err(error)?;
         Ok(match status {
             core::StepStatus::Working(r, phase) => wit::StepStatus::Working((record(r), phase)),
+            core::StepStatus::Waiting(r, w) => wit::StepStatus::Waiting((
+                record(r),
+                wit::Wait {
+                    phase: w.phase,
+                    until_unix_ms: w.until_unix_ms,
+                    reason: w.reason,
+                },
+            )),
             core::StepStatus::Finished(r) => wit::StepStatus::Finished(record(r)),
         })
     }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use common::{DEV, world};
 use host_harness::bindings::exports::infraon::okta::sync::Trigger;
-use host_harness::bindings::infraon::okta::scheduler::{LocalTime, Schedule};
 use host_harness::scheduler::Entry;
+use host_harness::scheduler::{LocalTime, Schedule};
 use host_harness::serve::{FireOutcome, ScheduleLoop};
 
 fn utc(s: &str) -> DateTime<Utc> {
@@ -108,4 +108,64 @@ async fn a_daily_schedule_fires_runs_skips_overlaps_and_catches_up() {
         2
     );
     assert!(lp.tick(utc("2026-04-02T09:30:00Z")).unwrap().is_empty());
+}
+
+/// The scheduler import (what the plugin calls), the console's reading of
+/// a schedule and `serve`'s loop all use one format: a schedule set through
+/// the import, under the config's name in another case, is shown and fires.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_set_through_the_import_is_shown_and_fires() {
+    use host_harness::bindings::infraon::okta::scheduler::{self as wit, Host};
+    use host_harness::state::{PluginState, Scope};
+
+    let w = world(10, 2).await;
+    w.runtime
+        .install(&w.good_form("acme"), DEV)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut plugin_side = PluginState::new(
+        w.infraon().clone(),
+        Scope::default(),
+        16 << 20,
+        Duration::from_secs(2),
+    );
+    let every_hour = wit::Schedule::EveryHours(1);
+    plugin_side.set("ACME".into(), every_hour).unwrap();
+    assert!(matches!(
+        plugin_side.get("acme".into()).unwrap(),
+        Some(wit::Schedule::EveryHours(1))
+    ));
+
+    // What the console and `schedule show` read.
+    let entry = host_harness::interfaces::scheduler::load(w.infraon(), "acme")
+        .unwrap()
+        .expect("the schedule is kept under the installed name");
+    assert_eq!(entry.schedule, Schedule::EveryHours(1));
+    let next = entry.next_fire().unwrap();
+
+    // What `serve` fires.
+    let runtime = Arc::new(common::runtime_in(w.state.path(), common::test_limits()));
+    let lp = ScheduleLoop::new(runtime.clone());
+    assert!(
+        lp.tick(next - chrono::Duration::seconds(1))
+            .unwrap()
+            .is_empty()
+    );
+    let fired = lp.tick(next).unwrap();
+    assert!(
+        matches!(&fired[..], [FireOutcome::Started { config, .. }] if config == "acme"),
+        "{fired:?}"
+    );
+    wait_idle(&lp, "acme").await;
+    let runs = runtime.sync_history("acme", 5).await.unwrap().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].trigger, Trigger::Scheduled);
+
+    plugin_side.clear("Acme".into()).unwrap();
+    assert!(
+        host_harness::interfaces::scheduler::load(w.infraon(), "acme")
+            .unwrap()
+            .is_none()
+    );
 }

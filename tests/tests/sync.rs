@@ -48,18 +48,21 @@ fn directory(w: &World) -> BTreeMap<String, String> {
 
 fn expected_status(s: UserStatus) -> PersonStatus {
     match s {
-        UserStatus::Active | UserStatus::Recovery | UserStatus::PasswordExpired => {
-            PersonStatus::Active
-        }
+        UserStatus::Active
+        | UserStatus::Recovery
+        | UserStatus::PasswordExpired
+        | UserStatus::LockedOut => PersonStatus::Active,
         UserStatus::Staged | UserStatus::Provisioned => PersonStatus::Pending,
-        UserStatus::Suspended | UserStatus::LockedOut => PersonStatus::Suspended,
+        UserStatus::Suspended => PersonStatus::Suspended,
         UserStatus::Deprovisioned => PersonStatus::Deactivated,
     }
 }
 
-/// Requests of a full sync at the paging minimum (the plugin asks 200 a page).
+/// Requests of a full sync at the paging minimum at Okta's page sizes, the
+/// Everyone group's members not listed (no rule grants from it).
 fn paging_minimum(w: &World) -> u64 {
-    host_harness::bench::paging_minimum(&w.okta)
+    let roles = host_harness::bench::default_roles().unwrap();
+    host_harness::bench::paging_minimum(&w.okta, &roles)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -139,12 +142,33 @@ async fn a_first_full_sync_lands_every_person_and_a_second_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn full_sync_requests_equal_the_paging_minimum() {
-    for (users, groups) in [(30, 3), (450, 4), (1000, 12)] {
+    // Every org has Everyone (all users, BUILT_IN); 1,500 users make it and
+    // some app groups large, and the listing of Everyone would be two pages.
+    for (users, groups) in [(30, 3), (450, 4), (1000, 12), (1_500, 20)] {
         let w = installed(users, groups).await;
+        w.okta.clear_request_log();
         let before = w.okta.request_count();
         let run = sync(&w, SyncMode::Full).await;
         let made = w.okta.request_count() - before;
         assert_eq!(made, paging_minimum(&w), "{users} users, {groups} groups");
+        let log = w.okta.request_log();
+        assert_eq!(log.len() as u64, made);
+        let org = w.okta.org();
+        let everyone = &org
+            .groups
+            .iter()
+            .find(|g| g.group_type == "BUILT_IN")
+            .unwrap()
+            .id;
+        assert!(
+            log.iter()
+                .all(|l| l.status == 200 && !l.path_and_query.contains(everyone.as_str())),
+            "{log:?}"
+        );
+        assert!(
+            log.iter()
+                .any(|l| l.path_and_query == "/api/v1/groups?limit=10000")
+        );
         assert_eq!(
             u64::from(run.requests),
             made,
@@ -351,6 +375,30 @@ async fn rate_limit_answers_are_waited_out() {
     assert_eq!(w.infraon().people(SyncTarget::Users).unwrap().len(), 30);
 }
 
+/// Production limits (60 s per plugin call): a 429 whose window resets a
+/// minute later, and a proxy's 429 without any rate-limit header (the
+/// plugin's default minute), are waited out by the host between steps, in
+/// real time, and the runs succeed. Each takes a minute.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_minute_long_429_and_a_429_without_reset_end_in_succeeded_runs() {
+    let (with_reset, without) = (installed(30, 2).await, installed(30, 2).await);
+    with_reset
+        .okta
+        .faults()
+        .rate_limit_for(Duration::from_secs(60));
+    without.okta.faults().fail_next(429, 1);
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(
+        sync(&with_reset, SyncMode::Full),
+        sync(&without, SyncMode::Full)
+    );
+    for (run, w) in [(a, &with_reset), (b, &without)] {
+        assert_eq!(run.outcome, Some(RunOutcome::Succeeded), "{run:?}");
+        assert_eq!(w.infraon().people(SyncTarget::Users).unwrap().len(), 30);
+    }
+    assert!(started.elapsed() >= Duration::from_secs(59));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_infraon_person_with_the_same_email_is_not_taken_over() {
     let w = installed(20, 2).await;
@@ -385,5 +433,46 @@ async fn an_infraon_person_with_the_same_email_is_not_taken_over() {
     assert_eq!(
         local.login, "local.admin",
         "the existing account is untouched"
+    );
+}
+
+/// Through the component and the host: switching a synced config to
+/// Requesters is refused without a migration; `move` then a sync leaves
+/// every person a requester, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_switched_to_requesters_moves_its_people_only_when_confirmed() {
+    use host_harness::bindings::exports::infraon::okta::install::{InstallError, Migration};
+    use host_harness::bindings::infraon::okta::types::SyncTarget as Target;
+    let w = installed(25, 2).await;
+    sync(&w, SyncMode::Full).await;
+    let mut form = w.good_form("acme");
+    form.sync_target = Target::Requesters;
+    form.api_token.clear();
+    match w.runtime.update(&form, DEV).await.unwrap() {
+        Err(InstallError::InvalidConfig(errors)) => assert_eq!(errors[0].field, "sync-target"),
+        other => panic!("not refused: {other:?}"),
+    }
+    assert_eq!(
+        w.infraon()
+            .list_linked("acme", SyncTarget::Users)
+            .unwrap()
+            .len(),
+        25
+    );
+    w.runtime
+        .update_migrating(&form, DEV, Migration::Move)
+        .await
+        .unwrap()
+        .unwrap();
+    let run = sync(&w, SyncMode::Full).await;
+    assert_eq!(run.outcome, Some(RunOutcome::Succeeded), "{run:?}");
+    assert_eq!(run.counts.created, 0);
+    assert!(w.infraon().people(SyncTarget::Users).unwrap().is_empty());
+    let requesters = w.infraon().people(SyncTarget::Requesters).unwrap();
+    assert_eq!(requesters.len(), 25);
+    assert!(
+        requesters
+            .iter()
+            .all(|p| p.config == "acme" && !p.roles.is_empty())
     );
 }

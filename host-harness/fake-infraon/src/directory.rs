@@ -501,6 +501,175 @@ impl Infraon {
         Ok(id.map(|id| load_person(&conn, id)).transpose()?)
     }
 
+    /// The person (linked or not) with this login, compared case-insensitively.
+    pub fn find_by_login(
+        &self,
+        kind: SyncTarget,
+        login: &str,
+    ) -> Result<Option<Person>, DirectoryError> {
+        let conn = self.conn();
+        let id: Option<i64> = conn
+            .prepare_cached("SELECT id FROM people WHERE kind = ?1 AND login_norm = ?2")?
+            .query_row(params![kind.as_str(), login.to_lowercase()], |r| r.get(0))
+            .optional()?;
+        Ok(id.map(|id| load_person(&conn, id)).transpose()?)
+    }
+
+    /// Link the person linked to Okta user `from` to Okta user `to` instead:
+    /// the same person (history, tickets) now answers to the new account, as
+    /// for a rehire. Fails `not-found` when nobody is linked to `from`, and
+    /// `conflict` when somebody already is to `to`.
+    pub fn relink(&self, kind: SyncTarget, from: &str, to: &str) -> Result<(), DirectoryError> {
+        if to.trim().is_empty() {
+            return Err(rejected("external_id", "must not be empty"));
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let linked = |id: &str| -> rusqlite::Result<Option<i64>> {
+            tx.prepare_cached("SELECT id FROM people WHERE kind = ?1 AND external_id = ?2")?
+                .query_row(params![kind.as_str(), id], |r| r.get(0))
+                .optional()
+        };
+        let Some(row) = linked(from)? else {
+            return Err(DirectoryError::NotFound(format!(
+                "no Infraon {} is linked to Okta user `{from}`",
+                singular(kind)
+            )));
+        };
+        if linked(to)?.is_some() {
+            return Err(DirectoryError::Conflict(format!(
+                "another Infraon {} is already linked to Okta user `{to}`",
+                singular(kind)
+            )));
+        }
+        tx.prepare_cached("UPDATE people SET external_id = ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute(params![row, to, now()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Free the email and login of a deactivated person linked to Okta user
+    /// `external_id`, for a new person to take, and unlink them: they become
+    /// `<local>+released.<n>@<domain>` (and `<login>+released.<n>` for a
+    /// login without `@`), `n` the person's own number, so the person and
+    /// their history stay, findable, under an identity nobody else has, and
+    /// no config manages them any more (the old Okta account would otherwise
+    /// take the identity back). Fails `conflict` for a person who is not
+    /// deactivated.
+    pub fn release_identity(
+        &self,
+        kind: SyncTarget,
+        external_id: &str,
+    ) -> Result<(), DirectoryError> {
+        let conn = self.conn();
+        let row: Option<(i64, String, String, String)> = conn
+            .prepare_cached(
+                "SELECT id, email, login, status FROM people WHERE kind = ?1 AND external_id = ?2",
+            )?
+            .query_row(params![kind.as_str(), external_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((id, email, login, status)) = row else {
+            return Err(DirectoryError::NotFound(format!(
+                "no Infraon {} is linked to Okta user `{external_id}`",
+                singular(kind)
+            )));
+        };
+        if status != PersonStatus::Deactivated.as_str() {
+            return Err(DirectoryError::Conflict(format!(
+                "the Infraon {} linked to Okta user `{external_id}` is {status}; only a \
+                 deactivated person's email and login can be released",
+                singular(kind)
+            )));
+        }
+        let released = |value: &str| match value.rsplit_once('@') {
+            Some((local, domain)) => format!("{local}+released.{id}@{domain}"),
+            None => format!("{value}+released.{id}"),
+        };
+        let (email, login) = (released(&email), released(&login));
+        conn.prepare_cached(
+            "UPDATE people SET email = ?2, email_norm = ?3, login = ?4, login_norm = ?5,
+                 external_id = NULL, config = NULL, updated_at = ?6 WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            email,
+            email.to_lowercase(),
+            login,
+            login.to_lowercase(),
+            now()
+        ])?;
+        Ok(())
+    }
+
+    /// Move every person `config` manages from population `from` to `to`,
+    /// all or none, keeping each person (and link): their roles are
+    /// dropped (the next sync grants those of the new population) and so
+    /// are the fields the new population does not have. Fails `conflict`,
+    /// moving nobody, when someone in `to` already has one of their external
+    /// ids, emails or logins: a person is never duplicated. Returns how many
+    /// moved.
+    pub fn move_population(
+        &self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+    ) -> Result<u32, DirectoryError> {
+        if from == to {
+            return Ok(0);
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let rules = Rules::load(&tx)?;
+        let rows: Vec<i64> = tx
+            .prepare_cached("SELECT id FROM people WHERE config = ?1 AND kind = ?2")?
+            .query_map(params![config, from.as_str()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let at = now();
+        for &row in &rows {
+            let p = load_person(&tx, row)?;
+            let taken: Option<String> = tx
+                .prepare_cached(
+                    "SELECT email FROM people WHERE kind = ?1
+                     AND (external_id = ?2 OR email_norm = ?3 OR login_norm = ?4)",
+                )?
+                .query_row(
+                    params![
+                        to.as_str(),
+                        p.external_id,
+                        p.email.to_lowercase(),
+                        p.login.to_lowercase()
+                    ],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(holder) = taken {
+                return Err(DirectoryError::Conflict(format!(
+                    "Infraon {} already has `{holder}`, who shares Okta user `{}`, email `{}` \
+                     or login `{}` with a {} of config `{config}`; nobody was moved",
+                    to.label(),
+                    p.external_id,
+                    p.email,
+                    p.login,
+                    singular(from)
+                )));
+            }
+            let fields: Vec<(String, String)> = p
+                .fields
+                .into_iter()
+                .filter(|(n, _)| n.starts_with(CUSTOM_FIELD_PREFIX) || rules.has_field(to, n))
+                .collect();
+            tx.prepare_cached(
+                "UPDATE people SET kind = ?2, roles_json = '[]', fields_json = ?3, updated_at = ?4
+                 WHERE id = ?1",
+            )?
+            .execute(params![row, to.as_str(), to_json_column(&fields)?, at])?;
+        }
+        tx.commit()?;
+        Ok(rows.len() as u32)
+    }
+
     /// External ids of everyone `config` manages in `kind`, sorted.
     pub fn list_linked(
         &self,
@@ -1230,6 +1399,125 @@ mod tests {
             i.find_by_email(SyncTarget::Requesters, "R@acme.example")
                 .unwrap()
                 .is_some()
+        );
+    }
+
+    #[test]
+    fn relink_keeps_the_person_and_moves_the_link() {
+        let i = infraon();
+        i.upsert(&alice()).unwrap();
+        i.upsert(&person(1)).unwrap();
+        let before = i
+            .find_by_external_id(SyncTarget::Users, "00u1alice")
+            .unwrap()
+            .unwrap();
+        i.relink(SyncTarget::Users, "00u1alice", "00u9rehired")
+            .unwrap();
+        assert!(
+            i.find_by_external_id(SyncTarget::Users, "00u1alice")
+                .unwrap()
+                .is_none()
+        );
+        let after = i
+            .find_by_external_id(SyncTarget::Users, "00u9rehired")
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.email, before.email);
+        assert_eq!(
+            i.find_by_login(SyncTarget::Users, "ALICE@acme.example")
+                .unwrap()
+                .map(|p| p.external_id),
+            Some("00u9rehired".into())
+        );
+        assert!(matches!(
+            i.relink(SyncTarget::Users, "00u9rehired", "00u1"),
+            Err(DirectoryError::Conflict(_))
+        ));
+        assert!(matches!(
+            i.relink(SyncTarget::Users, "00uNOBODY", "00u77"),
+            Err(DirectoryError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn release_identity_frees_a_deactivated_persons_email_and_login_only() {
+        let i = infraon();
+        i.upsert(&alice()).unwrap();
+        assert!(matches!(
+            i.release_identity(SyncTarget::Users, "00u1alice"),
+            Err(DirectoryError::Conflict(_))
+        ));
+        i.set_status(SyncTarget::Users, "00u1alice", PersonStatus::Deactivated)
+            .unwrap();
+        i.release_identity(SyncTarget::Users, "00u1alice").unwrap();
+        assert!(
+            i.find_by_external_id(SyncTarget::Users, "00u1alice")
+                .unwrap()
+                .is_none()
+        );
+        let old = i
+            .find_by_login(SyncTarget::Users, "alice+released.1@acme.example")
+            .unwrap()
+            .unwrap();
+        assert!(old.email.starts_with("Alice+released.") && old.email.ends_with("@Acme.example"));
+        assert_eq!(
+            (old.config.as_str(), old.status),
+            ("", PersonStatus::Deactivated)
+        );
+        // A new person may now take the email and login.
+        let new = Person {
+            external_id: "00u2new".into(),
+            ..alice()
+        };
+        assert_eq!(i.upsert(&new).unwrap(), UpsertOutcome::Created);
+    }
+
+    #[test]
+    fn move_population_moves_everyone_or_nobody() {
+        let i = infraon();
+        let mut a = alice();
+        a.roles = vec!["Technician".into()];
+        a.fields = vec![
+            ("location".into(), "Pune".into()),
+            ("title".into(), "Dr".into()),
+        ];
+        i.upsert(&a).unwrap();
+        i.upsert(&person(1)).unwrap();
+        // Someone of the other config stays.
+        i.upsert(&Person {
+            config: "other".into(),
+            ..person(2)
+        })
+        .unwrap();
+        assert_eq!(
+            i.move_population("acme", SyncTarget::Users, SyncTarget::Requesters)
+                .unwrap(),
+            2
+        );
+        assert_eq!(i.list_linked("acme", SyncTarget::Users).unwrap().len(), 0);
+        let moved = i
+            .find_by_external_id(SyncTarget::Requesters, "00u1alice")
+            .unwrap()
+            .unwrap();
+        assert!(moved.roles.is_empty());
+        assert_eq!(moved.fields, vec![("title".to_string(), "Dr".to_string())]);
+        assert_eq!(i.list_linked("other", SyncTarget::Users).unwrap().len(), 1);
+
+        // Back, with an unlinked user holding one email: nobody moves.
+        i.add_unlinked_person(
+            SyncTarget::Users,
+            "p1@acme.example",
+            "p1@acme.example",
+            "P One",
+        )
+        .unwrap();
+        assert!(matches!(
+            i.move_population("acme", SyncTarget::Requesters, SyncTarget::Users),
+            Err(DirectoryError::Conflict(_))
+        ));
+        assert_eq!(
+            i.list_linked("acme", SyncTarget::Requesters).unwrap().len(),
+            2
         );
     }
 }

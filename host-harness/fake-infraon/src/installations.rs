@@ -47,7 +47,8 @@ impl Infraon {
         Ok(())
     }
 
-    /// An installed config, if any.
+    /// An installed config, if any. Config names compare ignoring ASCII
+    /// case, as the plugin compares them (`ACME` finds `acme`).
     pub fn installation_get(
         &self,
         plugin: &str,
@@ -57,19 +58,22 @@ impl Infraon {
         let found = conn
             .prepare_cached(
                 "SELECT plugin, config, okta_origin, development_mode, installed_at
-                 FROM installations WHERE plugin = ?1 AND config = ?2",
+                 FROM installations WHERE plugin = ?1 AND config = ?2 COLLATE NOCASE",
             )?
             .query_row(params![plugin, config], installation)
             .optional()?;
         Ok(found)
     }
 
-    /// Forget an installed config; forgetting an absent one is not an error.
+    /// Forget an installed config (name compared ignoring ASCII case);
+    /// forgetting an absent one is not an error.
     /// Its schedule, storage and secrets are the harness's to clear.
     pub fn installation_delete(&self, plugin: &str, config: &str) -> Result<(), InfraonError> {
         let conn = self.conn();
-        conn.prepare_cached("DELETE FROM installations WHERE plugin = ?1 AND config = ?2")?
-            .execute(params![plugin, config])?;
+        conn.prepare_cached(
+            "DELETE FROM installations WHERE plugin = ?1 AND config = ?2 COLLATE NOCASE",
+        )?
+        .execute(params![plugin, config])?;
         Ok(())
     }
 
@@ -107,6 +111,7 @@ mod tests {
         assert_eq!(i.installation_get("okta", "acme").unwrap(), None);
         i.installation_put(&acme()).unwrap();
         assert_eq!(i.installation_get("okta", "acme").unwrap(), Some(acme()));
+        assert_eq!(i.installation_get("okta", "ACME").unwrap(), Some(acme()));
         let dev = Installation {
             config: "dev".into(),
             okta_origin: "http://127.0.0.1:8080".into(),

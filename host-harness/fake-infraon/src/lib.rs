@@ -58,6 +58,7 @@
 
 mod directory;
 mod installations;
+mod leases;
 mod log;
 mod scheduler;
 pub mod schema;

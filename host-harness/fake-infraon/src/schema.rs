@@ -187,6 +187,14 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE person_fields;
     DROP TABLE person_roles;
     "#,
+    // Run leases (leases.rs): one host process drives a config's run.
+    r#"
+    CREATE TABLE leases (
+        name          TEXT PRIMARY KEY,
+        holder        TEXT NOT NULL,
+        expires_at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

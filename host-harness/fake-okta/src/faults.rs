@@ -31,6 +31,9 @@ pub enum FaultKind {
         /// Epoch seconds sent as `X-Rate-Limit-Reset`.
         reset_epoch_secs: u64,
     },
+    /// 429 from a proxy in front of Okta: a short HTML page with none of
+    /// Okta's headers, so no `X-Rate-Limit-Reset` to wait for.
+    ProxyRateLimited,
     /// 200 with an HTML body (`Content-Type: text/html`), as a captive
     /// portal or sign-in page would answer.
     NonJson,

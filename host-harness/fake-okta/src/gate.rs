@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::errors::{OktaError, random_token};
 use crate::faults::FaultKind;
 use crate::rate_limit::{RateHeaders, epoch_secs};
-use crate::{Shared, oidc};
+use crate::{LoggedRequest, Shared, oidc};
 
 const WRONG_URL_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\
 <body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>\n";
@@ -54,7 +54,7 @@ async fn truncate(resp: Response) -> Response {
     Response::from_parts(parts, Body::from(cut))
 }
 
-pub(crate) async fn gate(State(st): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+pub(crate) async fn gate(State(st): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     st.requests.fetch_add(1, Ordering::Relaxed);
     {
         let mut log = st.auth_log();
@@ -68,6 +68,21 @@ pub(crate) async fn gate(State(st): State<Arc<Shared>>, mut req: Request, next: 
             req.headers(),
         ));
     }
+    let method = req.method().to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let resp = answer(&st, req, next).await;
+    st.log_request(LoggedRequest {
+        method,
+        path_and_query,
+        status: resp.status().as_u16(),
+    });
+    resp
+}
+
+async fn answer(st: &Arc<Shared>, mut req: Request, next: Next) -> Response {
     let decision = st.faults.decide(req.uri().path());
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
@@ -78,6 +93,7 @@ pub(crate) async fn gate(State(st): State<Arc<Shared>>, mut req: Request, next: 
             return (StatusCode::NOT_FOUND, Html(WRONG_URL_PAGE)).into_response();
         }
         Some(FaultKind::NonJson) => return (StatusCode::OK, Html(SIGN_IN_PAGE)).into_response(),
+        Some(FaultKind::ProxyRateLimited) => return gateway_page(StatusCode::TOO_MANY_REQUESTS),
         Some(FaultKind::Status(s)) if s != 500 => {
             let status = StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY);
             return gateway_page(status);
@@ -85,7 +101,8 @@ pub(crate) async fn gate(State(st): State<Arc<Shared>>, mut req: Request, next: 
         _ => {}
     }
     let now = epoch_secs();
-    let peek = || st.rate().peek(now);
+    let family = crate::rate_limit::family(req.uri().path());
+    let peek = || st.rate().peek(family, now);
     // OIDC endpoints authenticate clients their own way, never by API token.
     let needs_token = !oidc::is_oidc_path(req.uri().path());
     let refused = if !needs_token {
@@ -112,7 +129,7 @@ pub(crate) async fn gate(State(st): State<Arc<Shared>>, mut req: Request, next: 
                 (OktaError::rate_limited().into_response(), rate)
             }
             _ => {
-                let acquired = st.rate().acquire(now);
+                let acquired = st.rate().acquire(family, now);
                 crate::hostile::before(decision.page_size.as_ref(), &mut req);
                 match acquired {
                     Ok(rate) => {

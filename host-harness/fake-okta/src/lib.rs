@@ -20,6 +20,14 @@
 //! group members 1,000 / 1,000 — Okta's documented values. A larger `limit`
 //! is clamped, not rejected.
 //!
+//! Every org has the `BUILT_IN` Everyone group, every user a member of it.
+//! Rate limits are per endpoint family, as Okta counts them (see
+//! [`FakeOkta::set_family_rate_limit`]); each family starts with
+//! [`FakeOktaOptions::rate_limit_per_minute`]. `filter` on users is
+//! strongly consistent, as Okta documents it; the fake's `search` is too
+//! (Okta's may lag), which a client must not rely on. Every request is kept
+//! in [`FakeOkta::request_log`].
+//!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
 //! let okta = fake_okta::FakeOkta::start(Default::default()).await?;
@@ -80,7 +88,8 @@ use rate_limit::RateLimiter;
 pub struct OrgSpec {
     /// Number of users (every status appears once there are 16 or more).
     pub users: usize,
-    /// Number of groups (every tenth is an `APP_GROUP`, the rest `OKTA_GROUP`).
+    /// Number of groups (every tenth is an `APP_GROUP`, the rest `OKTA_GROUP`),
+    /// besides the `BUILT_IN` Everyone group every org has (every user).
     pub groups: usize,
     /// Seed for the ChaCha RNG: same seed, same org.
     pub seed: u64,
@@ -108,7 +117,8 @@ pub struct FakeOktaOptions {
     pub port: u16,
     /// The API token clients must send (`SSWS <token>` or `Bearer <token>`).
     pub api_token: String,
-    /// Requests allowed per one-minute window before 429 `E0000047`.
+    /// Requests allowed per one-minute window, in each endpoint family,
+    /// before 429 `E0000047`.
     pub rate_limit_per_minute: u32,
 }
 
@@ -132,6 +142,20 @@ impl Default for FakeOktaOptions {
     }
 }
 
+/// Requests [`FakeOkta::request_log`] keeps (the newest).
+pub const MAX_LOGGED: usize = 100_000;
+
+/// One request as the fake received and answered it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// Path and query, as sent.
+    pub path_and_query: String,
+    /// The status answered.
+    pub status: u16,
+}
+
 /// State shared by the server task and the [`FakeOkta`] handle.
 pub(crate) struct Shared {
     org: RwLock<Org>,
@@ -139,6 +163,7 @@ pub(crate) struct Shared {
     rate: Mutex<RateLimiter>,
     token: String,
     requests: AtomicU64,
+    log: Mutex<Vec<LoggedRequest>>,
     /// `http://127.0.0.1:PORT`, for `Link` URLs when a client sends no Host,
     /// and the base of every issuer.
     url: String,
@@ -169,6 +194,15 @@ impl Shared {
     pub(crate) fn auth_log(&self) -> MutexGuard<'_, Vec<api_auth::AuthEntry>> {
         self.auth_log.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Keep a request in the log, the oldest dropped beyond [`MAX_LOGGED`].
+    pub(crate) fn log_request(&self, entry: LoggedRequest) {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() >= MAX_LOGGED {
+            log.remove(0);
+        }
+        log.push(entry);
+    }
 }
 
 /// A running fake Okta org. Dropping it stops the server; [`FakeOkta::shutdown`]
@@ -195,6 +229,7 @@ impl FakeOkta {
             rate: Mutex::new(RateLimiter::new(opts.rate_limit_per_minute)),
             token: opts.api_token,
             requests: AtomicU64::new(0),
+            log: Mutex::new(Vec::new()),
             url: format!("http://{addr}"),
             oidc: Mutex::new(oidc),
             auth_log: Mutex::new(Vec::new()),
@@ -256,6 +291,24 @@ impl FakeOkta {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
+    /// The requests received so far (the newest [`MAX_LOGGED`]), in order.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Forgets the request log.
+    pub fn clear_request_log(&self) {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Merges `changes` into a user's profile and bumps `lastUpdated`.
     pub fn update_user_profile(&self, id: &str, changes: Map<String, Value>) -> anyhow::Result<()> {
         self.shared.org_mut().update_profile(id, changes)
@@ -307,6 +360,11 @@ impl FakeOkta {
             .update_group(group_id, name, description)
     }
 
+    /// Deletes a group (Everyone cannot be deleted, as in Okta).
+    pub fn delete_group(&self, group_id: &str) -> anyhow::Result<()> {
+        self.shared.org_mut().delete_group(group_id)
+    }
+
     /// Adds an empty `OKTA_GROUP`; returns its id.
     pub fn add_group(&self, name: &str, description: &str) -> String {
         self.shared.org_mut().add_group(name, description)
@@ -318,9 +376,18 @@ impl FakeOkta {
         self.shared.org_mut().clock.pin(at);
     }
 
-    /// Changes the per-minute budget from the next request on.
+    /// Changes the per-minute budget of every endpoint family without one
+    /// of its own, from the next request on.
     pub fn set_rate_limit(&self, per_minute: u32) {
         self.shared.rate().set_limit(per_minute);
+    }
+
+    /// Gives one endpoint family its own per-minute budget: `users`
+    /// (`/api/v1/users`), `user` (`/api/v1/users/{id}...`), `groups`
+    /// (`/api/v1/groups`), `group` (`/api/v1/groups/{id}`), `group-members`
+    /// (`/api/v1/groups/{id}/users`), `oidc` or `other`.
+    pub fn set_family_rate_limit(&self, family: &str, per_minute: u32) {
+        self.shared.rate().set_family_limit(family, per_minute);
     }
 
     /// Forgets the requests spent in the current window.

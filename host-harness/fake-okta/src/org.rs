@@ -159,6 +159,8 @@ impl UserRec {
 pub(crate) enum GroupType {
     Okta,
     App,
+    /// Everyone: every user of the org, kept by Okta itself.
+    BuiltIn,
 }
 
 impl GroupType {
@@ -166,6 +168,7 @@ impl GroupType {
         match self {
             GroupType::Okta => "OKTA_GROUP",
             GroupType::App => "APP_GROUP",
+            GroupType::BuiltIn => "BUILT_IN",
         }
     }
 }
@@ -289,6 +292,20 @@ impl Org {
         Ok(())
     }
 
+    /// Deletes a group (not Everyone, which Okta keeps).
+    pub(crate) fn delete_group(&mut self, id: &str) -> anyhow::Result<()> {
+        let key = self.group_key(id)?;
+        if self
+            .groups
+            .get(&key)
+            .is_some_and(|g| g.kind == GroupType::BuiltIn)
+        {
+            bail!("the built-in group {id} cannot be deleted");
+        }
+        self.groups.remove(&key);
+        Ok(())
+    }
+
     pub(crate) fn update_group(
         &mut self,
         id: &str,
@@ -359,6 +376,12 @@ impl Org {
             extra: Some(Box::new(profile)),
         };
         self.users.insert(id, rec);
+        for g in self.groups.values_mut() {
+            if g.kind == GroupType::BuiltIn {
+                g.members.insert(id);
+                g.last_membership_updated = now;
+            }
+        }
         Ok(id_str(&id).to_owned())
     }
 }

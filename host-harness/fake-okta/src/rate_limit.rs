@@ -1,11 +1,12 @@
-//! A per-minute request budget with Okta's `X-Rate-Limit-*` headers.
+//! Per-minute request budgets with Okta's `X-Rate-Limit-*` headers, one per
+//! endpoint family as Okta keeps them: spending the users listing's budget
+//! leaves the groups listing's whole.
 //!
-//! Real Okta keeps one bucket per endpoint family; the fake keeps a single
-//! org-wide bucket, which is stricter and so safe for a client to satisfy.
-//! The window starts at the first request after the previous one ended (not
+//! A window starts at the first request after the previous one ended (not
 //! on a wall-clock minute), so tests that spend a budget never straddle a
 //! reset by accident.
 
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the `X-Rate-Limit-*` headers of one answer say.
@@ -17,67 +18,111 @@ pub(crate) struct RateHeaders {
     pub reset: u64,
 }
 
-#[derive(Debug)]
-pub(crate) struct RateLimiter {
-    limit: u32,
-    used: u32,
-    window_end: u64,
-}
-
 pub(crate) fn epoch_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
+/// The endpoint family (rate-limit bucket) of a request path.
+pub(crate) fn family(path: &str) -> &'static str {
+    if crate::oidc::is_oidc_path(path) {
+        return "oidc";
+    }
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["api", "v1", "users"] => "users",
+        ["api", "v1", "users", ..] => "user",
+        ["api", "v1", "groups"] => "groups",
+        ["api", "v1", "groups", _, "users"] => "group-members",
+        ["api", "v1", "groups", ..] => "group",
+        _ => "other",
+    }
+}
+
+#[derive(Debug, Default)]
+struct Bucket {
+    used: u32,
+    window_end: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    /// The budget of a family without one of its own.
+    limit: u32,
+    limits: HashMap<&'static str, u32>,
+    buckets: HashMap<&'static str, Bucket>,
+}
+
 impl RateLimiter {
     pub(crate) fn new(limit: u32) -> Self {
         RateLimiter {
             limit,
-            used: 0,
-            window_end: 0,
+            limits: HashMap::new(),
+            buckets: HashMap::new(),
         }
     }
 
-    fn roll(&mut self, now: u64) {
-        if now >= self.window_end {
-            self.used = 0;
-            self.window_end = now + 60;
-        }
+    fn limit_of(&self, family: &str) -> u32 {
+        self.limits.get(family).copied().unwrap_or(self.limit)
     }
 
-    fn headers(&self) -> RateHeaders {
+    /// The family's bucket, its window rolled over if it ended.
+    fn bucket(&mut self, family: &'static str, now: u64) -> &mut Bucket {
+        let b = self.buckets.entry(family).or_default();
+        if now >= b.window_end {
+            b.used = 0;
+            b.window_end = now + 60;
+        }
+        b
+    }
+
+    fn headers(&mut self, family: &'static str, now: u64) -> RateHeaders {
+        let limit = self.limit_of(family);
+        let b = self.bucket(family, now);
         RateHeaders {
-            limit: self.limit,
-            remaining: self.limit.saturating_sub(self.used),
-            reset: self.window_end,
+            limit,
+            remaining: limit.saturating_sub(b.used),
+            reset: b.window_end,
         }
     }
 
-    /// The current state without spending anything (for 401s and faults).
-    pub(crate) fn peek(&mut self, now: u64) -> RateHeaders {
-        self.roll(now);
-        self.headers()
+    /// The family's state without spending anything (for 401s and faults).
+    pub(crate) fn peek(&mut self, family: &'static str, now: u64) -> RateHeaders {
+        self.headers(family, now)
     }
 
-    /// Spends one request; `Err` when the window's budget is gone.
-    pub(crate) fn acquire(&mut self, now: u64) -> Result<RateHeaders, RateHeaders> {
-        self.roll(now);
-        if self.used >= self.limit {
-            return Err(self.headers());
+    /// Spends one request of the family; `Err` when its window's budget is
+    /// gone.
+    pub(crate) fn acquire(
+        &mut self,
+        family: &'static str,
+        now: u64,
+    ) -> Result<RateHeaders, RateHeaders> {
+        let limit = self.limit_of(family);
+        let b = self.bucket(family, now);
+        if b.used >= limit {
+            return Err(self.headers(family, now));
         }
-        self.used += 1;
-        Ok(self.headers())
+        b.used += 1;
+        Ok(self.headers(family, now))
     }
 
     pub(crate) fn set_limit(&mut self, limit: u32) {
         self.limit = limit;
     }
 
-    /// Starts a fresh window at the next request.
+    pub(crate) fn set_family_limit(&mut self, family: &str, limit: u32) {
+        let family = ["users", "user", "groups", "group", "group-members", "oidc"]
+            .into_iter()
+            .find(|f| *f == family)
+            .unwrap_or("other");
+        self.limits.insert(family, limit);
+    }
+
+    /// Starts fresh windows at the next request.
     pub(crate) fn reset(&mut self) {
-        self.used = 0;
-        self.window_end = 0;
+        self.buckets.clear();
     }
 }
 
@@ -88,10 +133,32 @@ mod tests {
     #[test]
     fn budget_and_window() {
         let mut r = RateLimiter::new(2);
-        assert_eq!(r.acquire(100).map(|h| h.remaining), Ok(1));
-        assert_eq!(r.acquire(110).map(|h| h.remaining), Ok(0));
-        let denied = r.acquire(159).unwrap_err();
+        assert_eq!(r.acquire("users", 100).map(|h| h.remaining), Ok(1));
+        assert_eq!(r.acquire("users", 110).map(|h| h.remaining), Ok(0));
+        let denied = r.acquire("users", 159).unwrap_err();
         assert_eq!((denied.remaining, denied.reset), (0, 160));
-        assert_eq!(r.acquire(160).map(|h| (h.remaining, h.reset)), Ok((1, 220)));
+        assert_eq!(
+            r.acquire("users", 160).map(|h| (h.remaining, h.reset)),
+            Ok((1, 220))
+        );
+    }
+
+    #[test]
+    fn families_have_their_own_budgets() {
+        let mut r = RateLimiter::new(1);
+        r.set_family_limit("group-members", 3);
+        assert!(r.acquire("users", 100).is_ok());
+        assert!(r.acquire("users", 100).is_err());
+        assert_eq!(r.acquire("groups", 100).map(|h| h.limit), Ok(1));
+        for left in [2, 1, 0] {
+            assert_eq!(
+                r.acquire("group-members", 100).map(|h| h.remaining),
+                Ok(left)
+            );
+        }
+        assert!(r.acquire("group-members", 100).is_err());
+        assert_eq!(family("/api/v1/groups/00g1/users"), "group-members");
+        assert_eq!(family("/api/v1/users/00u1/groups"), "user");
+        assert_eq!(family("/api/v1/meta/schemas/user/default"), "other");
     }
 }

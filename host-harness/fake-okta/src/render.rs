@@ -101,7 +101,7 @@ pub(crate) fn user(base: &str, org: &Org, id: &Id, u: &UserRec, full_links: bool
 pub(crate) fn group(base: &str, id: &Id, g: &GroupRec, stats: bool) -> Value {
     let id = id_str(id);
     let (object_class, logo) = match g.kind {
-        GroupType::Okta => ("okta:user_group", "okta"),
+        GroupType::Okta | GroupType::BuiltIn => ("okta:user_group", "okta"),
         GroupType::App => ("okta:windows_security_principal", "active_directory"),
     };
     let mut profile = Map::new();

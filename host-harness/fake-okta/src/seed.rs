@@ -123,11 +123,11 @@ fn group(rng: &mut ChaCha8Rng, j: usize) -> GroupRec {
         (GroupType::App, 0) => format!("AD {dept}"),
         (GroupType::App, t) => format!("AD {dept} {t}"),
         (GroupType::Okta, 0) => dept.to_owned(),
-        (GroupType::Okta, t) => format!("{dept} Team {t}"),
+        (GroupType::Okta | GroupType::BuiltIn, t) => format!("{dept} Team {t}"),
     };
     let description = match kind {
         GroupType::App => format!("{name}, imported from Active Directory"),
-        GroupType::Okta => format!("All members of {name}"),
+        GroupType::Okta | GroupType::BuiltIn => format!("All members of {name}"),
     };
     let created = between(rng, START, END - 60 * DAY);
     let last_updated = between(rng, created, END - DAY);
@@ -201,6 +201,28 @@ pub(crate) fn build(spec: &OrgSpec) -> Org {
             }
         }
     }
+
+    // Everyone, with every user, as in every Okta org; its id comes from
+    // its own stream so that adding it changed no seeded user or group.
+    let mut own = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x4576_6572_796f_6e65);
+    let everyone = loop {
+        let id = new_id(&mut own, b"00g", &suffix);
+        if !groups.contains_key(&id) {
+            break id;
+        }
+    };
+    groups.insert(
+        everyone,
+        GroupRec {
+            kind: GroupType::BuiltIn,
+            name: "Everyone".into(),
+            description: "All users in your organization".into(),
+            created: START - 30 * DAY,
+            last_updated: START - 30 * DAY,
+            last_membership_updated: END,
+            members: order.iter().copied().collect(),
+        },
+    );
 
     Org {
         users,

@@ -34,7 +34,7 @@ pub struct GroupInfo {
     pub id: String,
     /// `profile.name`.
     pub name: String,
-    /// `type`: `OKTA_GROUP` or `APP_GROUP`.
+    /// `type`: `OKTA_GROUP`, `APP_GROUP` or `BUILT_IN` (Everyone).
     pub group_type: String,
     /// `lastUpdated`.
     pub last_updated: DateTime<Utc>,

@@ -43,7 +43,7 @@ fn groups_list_shape_paging_and_filters() {
     let page: Vec<Value> = get(&okta, "/api/v1/groups?expand=stats")
         .json()
         .expect("json");
-    assert_eq!(page.len(), 25, "default limit covers all");
+    assert_eq!(page.len(), 25 + 1, "default limit covers all, Everyone too");
     for g in &page {
         let id = g["id"].as_str().expect("id");
         assert!(id.starts_with("00g") && id.len() == 20);
@@ -220,4 +220,85 @@ fn unknown_routes_and_methods_get_okta_errors() {
         .send()
         .expect("request");
     okta_error(resp, 405, "E0000022");
+}
+
+#[test]
+fn everyone_is_built_in_has_every_user_and_cannot_be_deleted() {
+    let okta = start(40, 4, 2);
+    let snap = okta.org();
+    let everyone: Vec<_> = snap
+        .groups
+        .iter()
+        .filter(|g| g.group_type == "BUILT_IN")
+        .collect();
+    assert_eq!(everyone.len(), 1);
+    let everyone = everyone[0].clone();
+    assert_eq!(everyone.name, "Everyone");
+    let mut all: Vec<String> = snap.users.iter().map(|u| u.id.clone()).collect();
+    all.sort();
+    assert_eq!(everyone.member_ids, all);
+    let (ids, _) = collect_ids(&okta, &format!("/api/v1/groups/{}/users", everyone.id));
+    assert_eq!(ids.len(), 40);
+
+    // A new user joins it; a deleted group is gone; Everyone stays.
+    let mut profile = serde_json::Map::new();
+    for k in ["login", "email"] {
+        profile.insert(k.into(), "new.hire@example.com".into());
+    }
+    profile.insert("firstName".into(), "New".into());
+    profile.insert("lastName".into(), "Hire".into());
+    let id = okta
+        .add_user(profile, fake_okta::UserStatus::Active)
+        .expect("added");
+    assert!(
+        okta.org()
+            .group(&everyone.id)
+            .expect("there")
+            .member_ids
+            .contains(&id)
+    );
+    let other = snap
+        .groups
+        .iter()
+        .find(|g| g.group_type == "OKTA_GROUP")
+        .expect("an Okta group");
+    okta.delete_group(&other.id).expect("deleted");
+    okta_error(
+        get(&okta, &format!("/api/v1/groups/{}", other.id)),
+        404,
+        "E0000007",
+    );
+    assert!(okta.delete_group(&everyone.id).is_err());
+    assert_eq!(okta.org().groups.len(), 4);
+}
+
+#[test]
+fn rate_limits_are_per_endpoint_family_and_every_request_is_logged() {
+    let okta = start(10, 2, 1);
+    okta.set_rate_limit(3);
+    okta.set_family_rate_limit("group-members", 1);
+    okta.clear_request_log();
+    let gid = okta.org().groups[0].id.clone();
+    for _ in 0..3 {
+        assert_eq!(get(&okta, "/api/v1/users").status(), 200);
+    }
+    let denied = get(&okta, "/api/v1/users");
+    assert_eq!(denied.status(), 429);
+    // The users budget is spent; the groups one is whole.
+    let groups = get(&okta, "/api/v1/groups");
+    assert_eq!(groups.status(), 200);
+    assert_eq!(header(&groups, "x-rate-limit-limit"), "3");
+    assert_eq!(header(&groups, "x-rate-limit-remaining"), "2");
+    let members = get(&okta, &format!("/api/v1/groups/{gid}/users"));
+    assert_eq!(header(&members, "x-rate-limit-limit"), "1");
+    assert_eq!(header(&members, "x-rate-limit-remaining"), "0");
+    assert_eq!(
+        get(&okta, &format!("/api/v1/groups/{gid}/users")).status(),
+        429
+    );
+    let log = okta.request_log();
+    let statuses: Vec<u16> = log.iter().map(|l| l.status).collect();
+    assert_eq!(statuses, [200, 200, 200, 429, 200, 200, 429]);
+    assert_eq!(log[4].path_and_query, "/api/v1/groups");
+    assert!(log.iter().all(|l| l.method == "GET"));
 }

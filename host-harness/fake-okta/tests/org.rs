@@ -14,7 +14,7 @@ fn same_seed_same_org_and_every_status_present() {
     let b = start(50, 10, 3);
     let (sa, sb) = (a.org(), b.org());
     assert_eq!(sa.users.len(), 50);
-    assert_eq!(sa.groups.len(), 10);
+    assert_eq!(sa.groups.len(), 10 + 1, "and Everyone");
     let ids = |s: &fake_okta::OrgSnapshot| s.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&sa), ids(&sb));
     for id in sa.visible_user_ids().iter().take(5) {
@@ -31,7 +31,13 @@ fn same_seed_same_org_and_every_status_present() {
     let logins: std::collections::HashSet<&str> =
         sa.users.iter().map(|u| u.login.as_str()).collect();
     assert_eq!(logins.len(), 50, "logins unique");
-    let avg = sa.users.iter().map(|u| u.group_ids.len()).sum::<usize>() as f64 / 50.0;
+    // Everyone aside.
+    let avg = sa
+        .users
+        .iter()
+        .map(|u| u.group_ids.len() - 1)
+        .sum::<usize>() as f64
+        / 50.0;
     assert!(
         (2.0..=4.0).contains(&avg),
         "about 3 memberships each: {avg}"
@@ -163,7 +169,7 @@ fn scales_to_100k_users_and_500_groups() {
     let page2: Vec<Value> = get(&okta, &next).json().expect("json");
     assert!(page2[0]["id"].as_str() > page[199]["id"].as_str());
     let groups: Vec<Value> = get(&okta, "/api/v1/groups").json().expect("json");
-    assert_eq!(groups.len(), 500);
+    assert_eq!(groups.len(), 500 + 1, "and Everyone");
     let filtered: Vec<Value> = get_q(
         &okta,
         "/api/v1/users",

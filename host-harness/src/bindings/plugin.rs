@@ -5,7 +5,7 @@ use wasmtime::Store;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceAny};
 
 use super::exports::infraon::okta::export::ExportError;
-use super::exports::infraon::okta::install::InstallError;
+use super::exports::infraon::okta::install::{InstallError, Migration};
 use super::exports::infraon::okta::map::{MapError, Mapping, Person, SchemaAttribute};
 use super::exports::infraon::okta::sso::{LoginStart, SignedIn, SsoError, SsoSettings};
 use super::exports::infraon::okta::sync::{RunRecord, StepStatus, SyncError, SyncMode, Trigger};
@@ -132,6 +132,28 @@ impl Plugin {
                 let i = p.infraon_okta_install();
                 up(i.call_update(s, &down_form(form)?, down(&options)?).await?)
             }
+        }
+    }
+
+    /// `install.update-migrating`; a 0.1.0 plugin cannot migrate people and
+    /// answers `other`.
+    pub async fn update_migrating(
+        &self,
+        s: &mut Store<PluginState>,
+        form: &ConfigForm,
+        options: InstallOptions,
+        migration: Migration,
+    ) -> Answer<ConfigSummary, InstallError> {
+        match self {
+            Plugin::Latest(p) => {
+                p.infraon_okta_install()
+                    .call_update_migrating(s, form, options, migration)
+                    .await
+            }
+            Plugin::V0_1_0(_) => Ok(Err(InstallError::Other(
+                "this plugin speaks contract 0.1.0, which cannot migrate people; update the plugin"
+                    .into(),
+            ))),
         }
     }
 

@@ -263,6 +263,40 @@ impl Host for PluginState {
             .map(Into::into))
     }
 
+    fn find_by_login(
+        &mut self,
+        kind: SyncTarget,
+        login: String,
+    ) -> Result<Option<Person>, DirectoryError> {
+        Ok(self
+            .infraon
+            .find_by_login(kind.into(), &login)?
+            .map(Into::into))
+    }
+
+    fn relink(&mut self, kind: SyncTarget, from: String, to: String) -> Result<(), DirectoryError> {
+        Ok(self.infraon.relink(kind.into(), &from, &to)?)
+    }
+
+    fn release_identity(
+        &mut self,
+        kind: SyncTarget,
+        external_id: String,
+    ) -> Result<(), DirectoryError> {
+        Ok(self.infraon.release_identity(kind.into(), &external_id)?)
+    }
+
+    fn move_population(
+        &mut self,
+        config: String,
+        from: SyncTarget,
+        to: SyncTarget,
+    ) -> Result<u32, DirectoryError> {
+        Ok(self
+            .infraon
+            .move_population(&config, from.into(), to.into())?)
+    }
+
     fn list_linked(
         &mut self,
         config: String,

@@ -1,15 +1,77 @@
-//! `infraon:okta/scheduler`: schedules persisted by the fake Infraon. The
-//! harness fires them into the plugin's `sync` export.
+//! `infraon:okta/scheduler`: schedules persisted by the fake Infraon, in the
+//! host's own format ([`crate::scheduler::Entry`]) whoever sets them — the
+//! plugin through this import, the CLI or the console — so `serve` fires
+//! what the plugin set. The WIT types convert here and go no further.
 
-use crate::bindings::infraon::okta::scheduler::{Host, Schedule, SchedulerError};
+use crate::bindings::infraon::okta::scheduler::{self as wit, Host, SchedulerError};
+use crate::scheduler::{Entry, LocalTime, Schedule, WeeklyTime};
 use crate::state::PluginState;
 
 fn invalid(e: impl std::fmt::Display) -> SchedulerError {
     SchedulerError::Invalid(e.to_string())
 }
 
+fn other(e: impl std::fmt::Display) -> SchedulerError {
+    SchedulerError::Other(e.to_string())
+}
+
 fn zone_ok(name: &str) -> Result<(), SchedulerError> {
     crate::scheduler::zone(name).map(|_| ()).map_err(invalid)
+}
+
+impl From<wit::LocalTime> for LocalTime {
+    fn from(t: wit::LocalTime) -> Self {
+        LocalTime {
+            hour: t.hour,
+            minute: t.minute,
+            time_zone: t.time_zone,
+        }
+    }
+}
+
+impl From<LocalTime> for wit::LocalTime {
+    fn from(t: LocalTime) -> Self {
+        wit::LocalTime {
+            hour: t.hour,
+            minute: t.minute,
+            time_zone: t.time_zone,
+        }
+    }
+}
+
+impl From<wit::Schedule> for Schedule {
+    fn from(s: wit::Schedule) -> Self {
+        match s {
+            wit::Schedule::Daily(t) => Schedule::Daily(t.into()),
+            wit::Schedule::Weekly(w) => Schedule::Weekly(WeeklyTime {
+                weekday: w.weekday,
+                at: w.at.into(),
+            }),
+            wit::Schedule::EveryHours(h) => Schedule::EveryHours(h),
+        }
+    }
+}
+
+impl From<Schedule> for wit::Schedule {
+    fn from(s: Schedule) -> Self {
+        match s {
+            Schedule::Daily(t) => wit::Schedule::Daily(t.into()),
+            Schedule::Weekly(w) => wit::Schedule::Weekly(wit::WeeklyTime {
+                weekday: w.weekday,
+                at: w.at.into(),
+            }),
+            Schedule::EveryHours(h) => wit::Schedule::EveryHours(h),
+        }
+    }
+}
+
+/// The installed name of `config` (names compare ignoring case, as the
+/// plugin compares them), or `config` trimmed when none is installed.
+fn canonical(infraon: &fake_infraon::Infraon, config: &str) -> Result<String, SchedulerError> {
+    let found = infraon
+        .installation_get(crate::PLUGIN_ID, config.trim())
+        .map_err(other)?;
+    Ok(found.map_or_else(|| config.trim().to_string(), |i| i.config))
 }
 
 /// Keep a schedule for a config (validated), as the host's scheduler reads it.
@@ -19,28 +81,39 @@ pub fn store(
     schedule: Schedule,
 ) -> Result<(), SchedulerError> {
     validate(&schedule)?;
-    let entry = crate::scheduler::Entry::new(schedule, chrono::Utc::now());
-    let json = serde_json::to_string(&entry).map_err(|e| SchedulerError::Other(e.to_string()))?;
+    let config = canonical(infraon, config)?;
+    let entry = Entry::new(schedule, chrono::Utc::now());
+    let json = serde_json::to_string(&entry).map_err(other)?;
     infraon
-        .schedule_set(crate::PLUGIN_ID, config, &json)
-        .map_err(|e| SchedulerError::Other(e.to_string()))
+        .schedule_set(crate::PLUGIN_ID, &config, &json)
+        .map_err(other)
 }
 
 /// The kept entry of a config, if any.
 pub fn load(
     infraon: &fake_infraon::Infraon,
     config: &str,
-) -> Result<Option<crate::scheduler::Entry>, SchedulerError> {
+) -> Result<Option<Entry>, SchedulerError> {
+    let config = canonical(infraon, config)?;
     let json = infraon
-        .schedule_get(crate::PLUGIN_ID, config)
-        .map_err(|e| SchedulerError::Other(e.to_string()))?;
-    json.map(|j| serde_json::from_str(&j).map_err(|e| SchedulerError::Other(e.to_string())))
-        .transpose()
+        .schedule_get(crate::PLUGIN_ID, &config)
+        .map_err(other)?;
+    json.map(|j| parse_entry(&j)).transpose()
+}
+
+/// An entry as kept; a bare schedule (as an earlier build's import kept
+/// it, which `serve` then ignored) reads as one set when it is read.
+pub fn parse_entry(json: &str) -> Result<Entry, SchedulerError> {
+    serde_json::from_str::<Entry>(json).or_else(|e| {
+        serde_json::from_str::<Schedule>(json)
+            .map(|s| Entry::new(s, chrono::Utc::now()))
+            .map_err(|_| other(format!("a kept schedule cannot be read: {e}")))
+    })
 }
 
 /// Check a schedule before it is kept.
 pub fn validate(schedule: &Schedule) -> Result<(), SchedulerError> {
-    let check_time = |t: &crate::bindings::infraon::okta::scheduler::LocalTime| {
+    let check_time = |t: &LocalTime| {
         if t.hour > 23 || t.minute > 59 {
             return Err(invalid(format!(
                 "{:02}:{:02} is not a time of day",
@@ -64,27 +137,18 @@ pub fn validate(schedule: &Schedule) -> Result<(), SchedulerError> {
 }
 
 impl Host for PluginState {
-    fn set(&mut self, config: String, schedule: Schedule) -> Result<(), SchedulerError> {
-        validate(&schedule)?;
-        let json =
-            serde_json::to_string(&schedule).map_err(|e| SchedulerError::Other(e.to_string()))?;
-        self.infraon
-            .schedule_set(crate::PLUGIN_ID, &config, &json)
-            .map_err(|e| SchedulerError::Other(e.to_string()))
+    fn set(&mut self, config: String, schedule: wit::Schedule) -> Result<(), SchedulerError> {
+        store(&self.infraon, &config, schedule.into())
     }
 
-    fn get(&mut self, config: String) -> Result<Option<Schedule>, SchedulerError> {
-        let json = self
-            .infraon
-            .schedule_get(crate::PLUGIN_ID, &config)
-            .map_err(|e| SchedulerError::Other(e.to_string()))?;
-        json.map(|j| serde_json::from_str(&j).map_err(|e| SchedulerError::Other(e.to_string())))
-            .transpose()
+    fn get(&mut self, config: String) -> Result<Option<wit::Schedule>, SchedulerError> {
+        Ok(load(&self.infraon, &config)?.map(|e| e.schedule.into()))
     }
 
     fn clear(&mut self, config: String) -> Result<(), SchedulerError> {
+        let config = canonical(&self.infraon, &config)?;
         self.infraon
             .schedule_clear(crate::PLUGIN_ID, &config)
-            .map_err(|e| SchedulerError::Other(e.to_string()))
+            .map_err(other)
     }
 }

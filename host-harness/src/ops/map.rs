@@ -10,7 +10,7 @@ use super::Outcome;
 impl Runtime {
     /// A config's mapping (the defaults until one is set).
     pub async fn mapping(&self, config: &str) -> Outcome<Mapping, MapError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.map_get(store, config).await
         })
         .await
@@ -18,7 +18,7 @@ impl Runtime {
 
     /// Validate and keep a config's mapping; it applies from the next sync.
     pub async fn set_mapping(&self, config: &str, mapping: &Mapping) -> Outcome<(), MapError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.map_set(store, config, mapping).await
         })
         .await
@@ -26,7 +26,7 @@ impl Runtime {
 
     /// Back to the default mapping.
     pub async fn reset_mapping(&self, config: &str) -> Outcome<Mapping, MapError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.map_reset(store, config).await
         })
         .await
@@ -34,7 +34,7 @@ impl Runtime {
 
     /// The Infraon record an Okta user (by login) would produce.
     pub async fn preview(&self, config: &str, login: &str) -> Outcome<Person, MapError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.map_preview(store, config, login).await
         })
         .await
@@ -42,7 +42,7 @@ impl Runtime {
 
     /// Okta's user profile schema, custom attributes included.
     pub async fn discover_schema(&self, config: &str) -> Outcome<Vec<SchemaAttribute>, MapError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.map_discover_schema(store, config).await
         })
         .await
@@ -54,7 +54,7 @@ impl Runtime {
         config: &str,
         run: Option<u64>,
     ) -> Outcome<String, ExportError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.unsynced_csv(store, config, run).await
         })
         .await

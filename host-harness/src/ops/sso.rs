@@ -13,7 +13,7 @@ impl Runtime {
         config: &str,
         settings: &SsoSettings,
     ) -> Outcome<(), SsoError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.sso_configure(store, config, settings).await
         })
         .await
@@ -26,7 +26,7 @@ impl Runtime {
         kind: SyncTarget,
         redirect_uri: &str,
     ) -> Outcome<LoginStart, SsoError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin
                 .sso_begin_login(store, config, kind, redirect_uri)
                 .await
@@ -41,7 +41,7 @@ impl Runtime {
         state: &str,
         code: &str,
     ) -> Outcome<SignedIn, SsoError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.sso_complete_login(store, config, state, code).await
         })
         .await

@@ -7,6 +7,8 @@
 //! window resets later, a retry backoff), the host sleeps here, outside
 //! the guest and outside any call's deadline, then steps again. In `serve`
 //! this sleep is a timer on the async runtime, so nothing else is held up.
+//!
+//! A run lease (see `lease`) keeps one host process per config's run.
 
 use std::time::Duration;
 
@@ -28,48 +30,49 @@ impl Runtime {
         mut progress: impl FnMut(&RunRecord, &str) + Send,
     ) -> Outcome<RunRecord, SyncError> {
         let overall = self.limits().run_deadline;
-        self.call_within(
-            self.installed_scope(config),
-            overall,
-            async |store, plugin| {
-                let run = match self
-                    .guard_step(store, async |s| plugin.run_resume(s, config).await)
+        let scope = self.installed_scope(config)?;
+        let lease = self.take_lease(scope.config.as_deref().unwrap_or(config))?;
+        self.call_within(scope, overall, async |store, plugin| {
+            let run = match self
+                .guard_step(store, async |s| plugin.run_resume(s, config).await)
+                .await?
+            {
+                Err(e) => return Ok(Err(e)),
+                Ok(Some(run)) => run,
+                Ok(None) => match self
+                    .guard_step(store, async |s| {
+                        plugin.run_start(s, config, mode, trigger).await
+                    })
                     .await?
                 {
+                    Ok(run) => run,
                     Err(e) => return Ok(Err(e)),
-                    Ok(Some(run)) => run,
-                    Ok(None) => match self
-                        .guard_step(store, async |s| {
-                            plugin.run_start(s, config, mode, trigger).await
-                        })
-                        .await?
-                    {
-                        Ok(run) => run,
-                        Err(e) => return Ok(Err(e)),
-                    },
-                };
-                loop {
-                    let status = self
-                        .guard_step(store, async |s| plugin.run_step(s, run).await)
-                        .await?;
-                    match status {
-                        Ok(StepStatus::Working((record, phase))) => progress(&record, &phase),
-                        Ok(StepStatus::Waiting((record, wait))) => {
-                            progress(&record, &format!("waiting: {}", wait.reason));
-                            tokio::time::sleep(wait_time(&wait)).await;
-                        }
-                        Ok(StepStatus::Finished(record)) => {
-                            run.resource_drop_async(&mut *store).await?;
-                            return Ok(Ok(record));
-                        }
-                        Err(e) => {
-                            run.resource_drop_async(&mut *store).await?;
-                            return Ok(Err(e));
-                        }
+                },
+            };
+            loop {
+                let status = self
+                    .guard_step(store, async |s| plugin.run_step(s, run).await)
+                    .await?;
+                if !matches!(status, Ok(StepStatus::Finished(_)) | Err(_)) {
+                    lease.renew()?;
+                }
+                match status {
+                    Ok(StepStatus::Working((record, phase))) => progress(&record, &phase),
+                    Ok(StepStatus::Waiting((record, wait))) => {
+                        progress(&record, &format!("waiting: {}", wait.reason));
+                        lease.sleep(wait_time(&wait)).await?;
+                    }
+                    Ok(StepStatus::Finished(record)) => {
+                        run.resource_drop_async(&mut *store).await?;
+                        return Ok(Ok(record));
+                    }
+                    Err(e) => {
+                        run.resource_drop_async(&mut *store).await?;
+                        return Ok(Err(e));
                     }
                 }
-            },
-        )
+            }
+        })
         .await
     }
 
@@ -81,7 +84,9 @@ impl Runtime {
         mode: SyncMode,
         steps: usize,
     ) -> Outcome<Option<RunRecord>, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        let scope = self.installed_scope(config)?;
+        let _lease = self.take_lease(scope.config.as_deref().unwrap_or(config))?;
+        self.call(scope, async |store, plugin| {
             let run = match plugin
                 .run_start(&mut *store, config, mode, Trigger::Manual)
                 .await?
@@ -104,16 +109,18 @@ impl Runtime {
         .await
     }
 
-    /// Stop the unfinished run of a config: nothing further applied, nobody deactivated.
+    /// Stop the unfinished run of a config: nothing further applied, nobody
+    /// deactivated. Refused (`Busy`) while another host process drives it.
     pub async fn cancel_sync(&self, config: &str) -> Outcome<Option<RunRecord>, SyncError> {
-        self.call(
-            self.installed_scope(config),
-            async |store, plugin| match plugin.run_resume(&mut *store, config).await? {
+        let scope = self.installed_scope(config)?;
+        let _lease = self.take_lease(scope.config.as_deref().unwrap_or(config))?;
+        self.call(scope, async |store, plugin| {
+            match plugin.run_resume(&mut *store, config).await? {
                 Ok(Some(run)) => Ok(plugin.run_cancel(&mut *store, run).await?.map(Some)),
                 Ok(None) => Ok(Ok(None)),
                 Err(e) => Ok(Err(e)),
-            },
-        )
+            }
+        })
         .await
     }
 
@@ -123,7 +130,7 @@ impl Runtime {
         config: &str,
         limit: u32,
     ) -> Outcome<Vec<RunRecord>, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.history(store, config, limit).await
         })
         .await
@@ -131,7 +138,7 @@ impl Runtime {
 
     /// Apply the deactivations a held run waits on.
     pub async fn approve_held(&self, config: &str, run_id: u64) -> Outcome<RunRecord, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.approve_held(store, config, run_id).await
         })
         .await
@@ -139,7 +146,7 @@ impl Runtime {
 
     /// Drop the deactivations a held run waits on.
     pub async fn reject_held(&self, config: &str, run_id: u64) -> Outcome<RunRecord, SyncError> {
-        self.call(self.installed_scope(config), async |store, plugin| {
+        self.call(self.installed_scope(config)?, async |store, plugin| {
             plugin.reject_held(store, config, run_id).await
         })
         .await

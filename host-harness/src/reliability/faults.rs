@@ -47,9 +47,13 @@ fn apply(case: Case, okta: &FakeOkta) -> anyhow::Result<()> {
         Case::ServiceUnavailable => f.fail_always(503),
         Case::Latency => f.latency(Duration::from_millis(300)),
         Case::ConnectionReset => f.set(FaultRule::new(FaultKind::ResetConnection).times(2)),
-        Case::Timeout => {
-            f.set(FaultRule::new(FaultKind::Latency(Duration::from_millis(2_500))).times(2))
-        }
+        // Past the production request timeout: the host cuts each off.
+        Case::Timeout => f.set(
+            FaultRule::new(FaultKind::Latency(
+                world::limits().request_timeout + Duration::from_secs(1),
+            ))
+            .times(2),
+        ),
         Case::TruncatedJson => f.truncated_json(),
         Case::WrongContentType => f.set(FaultRule::new(FaultKind::ContentType(
             "text/plain; charset=utf-8".into(),
@@ -74,6 +78,12 @@ fn apply(case: Case, okta: &FakeOkta) -> anyhow::Result<()> {
         }
         Case::UsersChangedBetweenPages => f.page_size(PAGE, PAGE),
         Case::RateLimitStorm => f.rate_limit_for(Duration::from_secs(2)),
+        Case::RateLimitMinute => f.rate_limit_for(Duration::from_secs(60)),
+        Case::RateLimitNoReset => f.set(
+            FaultRule::new(FaultKind::ProxyRateLimited)
+                .on_path("/api/v1/users")
+                .times(1),
+        ),
         _ => anyhow::bail!("{case:?} is not an Okta fault"),
     }
     Ok(())

@@ -59,6 +59,12 @@ pub enum Case {
     UsersChangedBetweenPages,
     /// Every request is rate limited (429 `E0000047`) for 2 s.
     RateLimitStorm,
+    /// Rate limited with `X-Rate-Limit-Reset` a full minute ahead (the
+    /// budget spent early in Okta's window).
+    RateLimitMinute,
+    /// A proxy's 429 with no rate-limit headers at all (the plugin waits
+    /// its default minute).
+    RateLimitNoReset,
     /// Probe guest: an endless loop.
     ProbeLoop,
     /// Probe guest: allocates past the memory cap.
@@ -75,7 +81,7 @@ pub enum Case {
 
 impl Case {
     /// Every case, in report order.
-    pub const ALL: [Case; 23] = [
+    pub const ALL: [Case; 25] = [
         Case::ServerError,
         Case::FlakyServer,
         Case::ServiceUnavailable,
@@ -93,6 +99,8 @@ impl Case {
         Case::SameUserOnTwoPages,
         Case::UsersChangedBetweenPages,
         Case::RateLimitStorm,
+        Case::RateLimitMinute,
+        Case::RateLimitNoReset,
         Case::ProbeLoop,
         Case::ProbeAlloc,
         Case::ProbePanic,
@@ -121,6 +129,8 @@ impl Case {
             Case::SameUserOnTwoPages => "same user on two pages",
             Case::UsersChangedBetweenPages => "users changed between pages",
             Case::RateLimitStorm => "storm of 429s",
+            Case::RateLimitMinute => "429, reset a minute ahead",
+            Case::RateLimitNoReset => "429 without reset (proxy)",
             Case::ProbeLoop => "probe: endless loop",
             Case::ProbeAlloc => "probe: memory past the cap",
             Case::ProbePanic => "probe: panic",

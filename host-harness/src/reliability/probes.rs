@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::Runtime;
 use crate::bindings::exports::infraon::okta::verify::{VerifyError, VerifyReport};
@@ -17,13 +17,9 @@ use super::check::{Directory, Leaks, merged};
 use super::world;
 use super::{Case, Row};
 
+/// The production limits, as the plugin's cases run.
 fn limits() -> Limits {
-    Limits {
-        memory_bytes: 32 << 20,
-        call_deadline: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(2),
-        ..Limits::default()
-    }
+    world::limits()
 }
 
 /// The probes misbehave according to the config name of a verify form.

@@ -14,10 +14,10 @@ use super::Console;
 use super::layout::{badge, escape, host_failure, notice, page, page_with_head, urlencode};
 use crate::bindings::exports::infraon::okta::sso::SsoSettings;
 use crate::bindings::exports::infraon::okta::sync::{RunOutcome, RunRecord, SyncMode, Trigger};
-use crate::bindings::infraon::okta::scheduler::{LocalTime, Schedule, WeeklyTime};
 use crate::bindings::infraon::okta::types::{ConfigSummary, SyncTarget};
 use crate::interfaces::scheduler as schedules;
 use crate::render;
+use crate::scheduler::{LocalTime, Schedule, WeeklyTime};
 
 /// The last run started from the console for a config, as its progress
 /// page shows it.

@@ -16,7 +16,7 @@ pub enum PersonStatus {
     Active,
     /// Exists but has not completed activation in Okta.
     Pending,
-    /// Temporarily blocked (Okta suspended, locked out).
+    /// Temporarily blocked (Okta suspended).
     Suspended,
     /// Disabled; history kept.
     Deactivated,
@@ -139,6 +139,11 @@ impl PendingUpserts {
     }
 }
 
+/// What a host that predates a directory capability answers.
+fn unsupported(what: &str) -> DirectoryError {
+    DirectoryError::Other(format!("this Infraon host does not offer `{what}`"))
+}
+
 /// Infraon's directory of Users and Requesters (WIT `directory`).
 pub trait Directory {
     /// Create or update the person linked to `person.external_id`.
@@ -189,6 +194,44 @@ pub trait Directory {
         kind: SyncTarget,
         email: &str,
     ) -> Result<Option<Person>, DirectoryError>;
+    /// The person (linked or not) with this login. By default none: a host
+    /// without it makes a rehire match on email alone.
+    fn find_by_login(
+        &mut self,
+        kind: SyncTarget,
+        login: &str,
+    ) -> Result<Option<Person>, DirectoryError> {
+        let _ = (kind, login);
+        Ok(None)
+    }
+    /// Link the person linked to Okta user `from` to Okta user `to` instead
+    /// (a rehire): the same person, history kept.
+    fn relink(&mut self, kind: SyncTarget, from: &str, to: &str) -> Result<(), DirectoryError> {
+        let _ = (kind, from, to);
+        Err(unsupported("relink"))
+    }
+    /// Free a deactivated linked person's email and login for a new person,
+    /// and unlink them: they stay, with their history, as a former account
+    /// no config manages.
+    fn release_identity(
+        &mut self,
+        kind: SyncTarget,
+        external_id: &str,
+    ) -> Result<(), DirectoryError> {
+        let _ = (kind, external_id);
+        Err(unsupported("release-identity"))
+    }
+    /// Move everyone `config` manages from population `from` to `to`, all or
+    /// none, never duplicating a person; returns how many moved.
+    fn move_population(
+        &mut self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+    ) -> Result<u32, DirectoryError> {
+        let _ = (config, from, to);
+        Err(unsupported("move-population"))
+    }
     /// External ids of everyone this config manages.
     fn list_linked(
         &mut self,

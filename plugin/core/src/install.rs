@@ -7,6 +7,7 @@ use crate::auth::{Credential, ServiceApp};
 use crate::config::{
     self, ConfigForm, ConfigSummary, FieldError, InstallOptions, StoredConfig, find_duplicate,
 };
+use crate::migration::{self, Change, Migration};
 use crate::okta_error::OktaFailure;
 use crate::origin::OktaOrigin;
 use crate::ports::{Host, Level};
@@ -211,11 +212,24 @@ fn verify_or_log(
 
 /// Replace an installed config of the same name, verified like [`install`].
 /// A blank `api_token` keeps the stored token. Renaming is not supported:
-/// the name identifies the config.
+/// the name identifies the config. Changing the Sync target or the Okta org
+/// while people are linked is refused: see [`update_migrating`].
 pub fn update(
     host: &mut Host<'_>,
     form: &ConfigForm,
     options: &InstallOptions,
+) -> Result<ConfigSummary, InstallError> {
+    update_migrating(host, form, options, None)
+}
+
+/// [`update`], confirming what happens to the linked people when the Sync
+/// target or the Okta org changes (see [`crate::migration`]); `migration`
+/// is ignored when neither changes.
+pub fn update_migrating(
+    host: &mut Host<'_>,
+    form: &ConfigForm,
+    options: &InstallOptions,
+    migration: Option<Migration>,
 ) -> Result<ConfigSummary, InstallError> {
     let current = find_config(host.storage, &form.name)
         .map_err(InstallError::Storage)?
@@ -223,6 +237,12 @@ pub fn update(
     let name = current.name.as_str();
     let origin = config::validate(form, options, &[], false)
         .map_err(|e| InstallError::InvalidConfig(redact_fields(e, &form.api_token)))?;
+    let change = Change {
+        from: current.sync_target,
+        to: form.sync_target,
+        org: current.okta_origin != origin.to_string(),
+    };
+    migration::check(host, name, change, migration)?;
     let new_token = Some(form.api_token.trim()).filter(|t| !t.is_empty());
     let stored_token = host.secrets.get(&token_key(name)).map_err(store_err)?;
     let cred = match &form.service_app {
@@ -255,6 +275,17 @@ pub fn update(
         auth: form.auth_method(),
         ..current.clone()
     };
+    if let Some(m) = migration {
+        let moved = migration::apply(host, name, change, m)?;
+        if change.matters() {
+            let (n, how) = (moved.to_string(), format!("{m:?}").to_lowercase());
+            host.log.write(
+                Level::Warn,
+                "config migrated its people",
+                &[("config", name), ("people", &n), ("migration", &how)],
+            );
+        }
+    }
     if let (Some(token), Some(_)) = (cred.api_token(), new_token) {
         host.secrets
             .put(&token_key(name), token)

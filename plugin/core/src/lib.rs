@@ -13,6 +13,7 @@ pub mod export;
 pub mod install;
 pub mod link;
 pub mod mapping;
+pub mod migration;
 pub mod okta_client;
 pub mod okta_error;
 pub mod origin;

@@ -5,6 +5,7 @@
 mod common;
 
 use common::TOKEN;
+use common::okta::OGroup;
 use common::world::{CONFIG, World, gid, profile, uid};
 use plugin_core::sync::{self, ReasonCode};
 use plugin_core::{PersonStatus, RunOutcome, StepStatus, SyncError, SyncMode, SyncRun, SyncTarget};
@@ -61,7 +62,7 @@ fn first_full_sync_lands_everyone_and_a_second_changes_nothing() {
         PersonStatus::Pending,
         PersonStatus::Pending,
         PersonStatus::Suspended,
-        PersonStatus::Suspended,
+        PersonStatus::Active,
         PersonStatus::Deactivated,
     ];
     for (i, s) in want.iter().enumerate() {
@@ -141,8 +142,13 @@ fn requesters_get_requester_roles() {
     assert_eq!(w.person(&uid(1)).roles, vec!["Requester"]);
 }
 
-fn paging_minimum(w: &World) -> u32 {
-    let pages = |n: usize| n.div_ceil(200).max(1) as u32;
+/// Requests of a full sync at Okta's page sizes (groups 10,000, members
+/// 1,000, users 200): every groups page, the members pages of the groups
+/// whose membership can grant a role (`walked`: every `OKTA_GROUP`, and the
+/// `BUILT_IN` and `APP_GROUP` groups a rule grants from), and the users and
+/// `DEPROVISIONED` users pages. An empty listing is still one page.
+fn paging_minimum(w: &World, walked: impl Fn(&OGroup) -> bool) -> u32 {
+    let pages = |n: usize, size: usize| n.div_ceil(size).max(1) as u32;
     let visible = w
         .okta
         .users
@@ -150,45 +156,150 @@ fn paging_minimum(w: &World) -> u32 {
         .filter(|u| u.status != "DEPROVISIONED")
         .count();
     let deprovisioned = w.okta.users.len() - visible;
-    pages(w.okta.groups.len())
+    pages(w.okta.groups.len(), 10_000)
         + w.okta
             .groups
             .values()
-            .map(|g| pages(g.members.len()))
+            .filter(|g| g.kind == "OKTA_GROUP" || walked(g))
+            .map(|g| pages(g.members.len(), 1_000))
             .sum::<u32>()
-        + pages(visible)
-        + pages(deprovisioned)
+        + pages(visible, 200)
+        + pages(deprovisioned, 200)
 }
 
 #[test]
 fn a_full_sync_makes_exactly_the_paging_minimum_of_requests() {
-    for (users, deprovisioned, groups, big_group) in [
-        (0, 0, 0, 0),
-        (1, 0, 1, 0),
-        (200, 0, 3, 0),
-        (201, 5, 2, 0),
-        (450, 201, 250, 0),
-        (650, 0, 2, 450),
+    // (users, deprovisioned, groups, an Everyone group, an app group's members)
+    for (users, deprovisioned, groups, everyone, app_group) in [
+        (0, 0, 0, false, 0),
+        (1, 0, 1, false, 0),
+        (200, 0, 3, true, 0),
+        (201, 5, 2, false, 0),
+        (450, 201, 250, true, 0),
+        (2_450, 0, 2, true, 1_450),
+        (650, 0, 2, false, 450),
     ] {
         let mut w = World::new(SyncTarget::Users);
+        if everyone {
+            w.okta
+                .add_typed_group("00gEVERYONE", "Everyone", "BUILT_IN");
+        }
         w.seed(users, groups);
         for i in 0..deprovisioned {
             w.okta.set_status(&uid(i), "DEPROVISIONED");
         }
-        if big_group > 0 {
-            w.okta.add_group("00gBIG", "Everyone");
-            for i in 0..big_group {
-                w.okta.add_member("00gBIG", &uid(i));
+        if app_group > 0 {
+            w.okta.add_typed_group("00gAPP", "AD Sales", "APP_GROUP");
+            for i in 0..app_group {
+                w.okta.add_member("00gAPP", &uid(i));
             }
         }
         let r = w.run(SyncMode::Full);
-        let want = paging_minimum(&w);
-        assert_eq!(r.requests, want, "{users} users, {groups} groups");
-        assert_eq!(w.okta.log.len() as u32, want);
+        // No rule grants a role from Everyone or "AD Sales" (Infraon has no
+        // such role): their members are never listed.
+        let want = paging_minimum(&w, |_| false);
+        let shape = format!("{users} users, {groups} groups, Everyone {everyone}");
+        assert_eq!(r.requests, want, "{shape}");
+        assert_eq!(w.okta.log.len() as u32, want, "{shape}");
+        assert!(
+            !w.okta.log.iter().any(
+                |l| l.url.contains("/groups/00gEVERYONE/") || l.url.contains("/groups/00gAPP/")
+            )
+        );
         assert_eq!(r.counts.fetched as usize, users);
         assert_eq!(w.dir.people.len(), users);
         assert!(w.okta.log.iter().all(|l| l.status == 200));
     }
+}
+
+#[test]
+fn everyone_and_app_groups_are_listed_member_by_member_only_when_a_rule_grants_from_them() {
+    use plugin_core::mapping::{self, GroupMatcher, RoleRule};
+    for matcher in [
+        GroupMatcher::Name("everyone".into()),
+        GroupMatcher::Id("00gEVERYONE".into()),
+        GroupMatcher::NamePattern("Every*".into()),
+    ] {
+        let mut w = World::new(SyncTarget::Users);
+        w.okta
+            .add_typed_group("00gEVERYONE", "Everyone", "BUILT_IN");
+        w.seed(1_200, 2);
+        w.okta.add_typed_group("00gAPP", "AD Sales", "APP_GROUP");
+        w.okta.add_member("00gAPP", &uid(3));
+        let mut m = mapping::get(&mut w.host(), CONFIG).unwrap();
+        m.role_rules.push(RoleRule {
+            matcher: matcher.clone(),
+            role: "Service Desk Agent".into(),
+            priority: 1,
+            kind: SyncTarget::Users,
+        });
+        mapping::set(&mut w.host(), CONFIG, m).unwrap();
+        let r = w.run(SyncMode::Full);
+        assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+        let want = paging_minimum(&w, |g| g.kind == "BUILT_IN");
+        assert_eq!(r.requests, want, "{matcher:?}");
+        // Two pages of Everyone's 1,200 members, none of the app group's.
+        let everyone = w
+            .okta
+            .log
+            .iter()
+            .filter(|l| l.url.contains("/00gEVERYONE/"));
+        assert_eq!(everyone.count(), 2, "{matcher:?}");
+        assert!(
+            w.person(&uid(0))
+                .roles
+                .contains(&"Service Desk Agent".to_string())
+        );
+    }
+}
+
+#[test]
+fn a_user_reactivated_just_before_a_run_is_not_deactivated_by_a_stale_search() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(10, 1);
+    w.okta.set_status(&uid(4), "DEPROVISIONED");
+    w.advance(5 * MIN);
+    w.run(SyncMode::Full);
+    assert_eq!(w.person(&uid(4)).status, PersonStatus::Deactivated);
+    // Reactivated in Okta; its search index still says DEPROVISIONED.
+    w.okta.set_status(&uid(4), "ACTIVE");
+    w.okta.stale_search.insert(uid(4), "DEPROVISIONED".into());
+    w.advance(MIN);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!((r.counts.reactivated, r.counts.deactivated), (1, 0));
+    assert_eq!(w.person(&uid(4)).status, PersonStatus::Active);
+    assert!(w.okta.log.iter().all(|l| !l.url.contains("search=")));
+}
+
+#[test]
+fn a_group_deleted_in_okta_loses_its_roles_on_the_next_incremental_run() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(20, 2);
+    w.okta.add_group("00gCM", "Change Manager");
+    w.okta.add_member("00gCM", &uid(1));
+    w.okta.add_member("00gCM", &uid(2));
+    w.advance(5 * MIN);
+    w.run(SyncMode::Full);
+    assert_eq!(w.person(&uid(1)).roles, vec!["Change Manager"]);
+
+    w.advance(10 * MIN);
+    w.okta.delete_group("00gCM");
+    w.advance(MIN);
+    w.okta.log.clear();
+    let r = w.run(SyncMode::Incremental);
+    assert_eq!(r.mode, SyncMode::Incremental);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!((r.counts.updated, r.counts.role_changes), (2, 4));
+    for i in [1, 2] {
+        assert_eq!(w.person(&uid(i)).roles, vec!["Technician"], "user {i}");
+    }
+    // One groups page and the (empty) changed users: no members listed.
+    assert_eq!(r.requests, 2);
+    // Forgotten: the next incremental run has nothing to re-derive.
+    w.advance(5 * MIN);
+    let quiet = w.run(SyncMode::Incremental);
+    assert_eq!((quiet.counts.updated, quiet.requests), (0, 2));
 }
 
 #[test]
@@ -230,8 +341,14 @@ fn incremental_applies_exactly_the_changes() {
     assert_eq!(c.role_changes, 1 + 2 + 2);
     // Changed groups: Change Manager and Group 0 (u6 left it when deleted).
     assert_eq!(r.requests, 1 + 2 + 1);
-    assert!(w.okta.log.iter().all(|l| l.url.contains("filter=")
-        || l.url.contains("/users?limit=200") && l.url.contains("/groups/")));
+    assert!(
+        w.okta
+            .log
+            .iter()
+            .all(|l| l.url.ends_with("/groups?limit=10000")
+                || l.url.contains("/users?filter=")
+                || l.url.contains("/users?limit=1000") && l.url.contains("/groups/"))
+    );
 
     assert_eq!(
         w.person(&uid(2))
@@ -508,4 +625,110 @@ fn an_incremental_run_resumed_after_k_steps_ends_like_an_uninterrupted_one() {
         assert_eq!(w.people(), reference.people(), "k = {k}");
         assert_eq!(got.counts, want.counts, "k = {k}");
     }
+}
+
+/// u3 left (DEPROVISIONED, deactivated in Infraon) and comes back under a
+/// new Okta account u50 with the same email and login; u4 stays, and u51 is
+/// a new account reusing u4's login.
+fn rehired(w: &mut World) {
+    w.seed(10, 1);
+    w.okta.set_status(&uid(3), "DEPROVISIONED");
+    w.advance(5 * MIN);
+    w.run(SyncMode::Full);
+    assert_eq!(w.person(&uid(3)).status, PersonStatus::Deactivated);
+    w.advance(5 * MIN);
+    w.okta.add_user(&uid(50), "ACTIVE", profile(3));
+    w.okta.add_member(&gid(0), &uid(50));
+    let mut taken = profile(51);
+    taken["login"] = json!("user4@acme.com");
+    w.okta.add_user(&uid(51), "ACTIVE", taken);
+    w.advance(MIN);
+}
+
+#[test]
+fn a_rehired_person_is_relinked_and_reactivated_by_default() {
+    let mut w = World::new(SyncTarget::Users);
+    rehired(&mut w);
+    let people = w.dir.people.len();
+    let r = w.run(SyncMode::Full);
+    // u51 takes an active person's login: the conflict rule holds.
+    assert_eq!(r.counts.unsynced, 1, "{r:?}");
+    let csv = sync::unsynced(&mut w.host(), CONFIG, Some(r.id)).unwrap();
+    assert_eq!(csv.len(), 1);
+    assert_eq!(
+        (csv[0].okta_id.as_str(), csv[0].reason),
+        (uid(51).as_str(), ReasonCode::EmailConflict)
+    );
+    assert_eq!((r.counts.reactivated, r.counts.created), (1, 0), "{r:?}");
+    let back = w.person(&uid(50));
+    assert_eq!(
+        (back.status, back.email.as_str()),
+        (PersonStatus::Active, "user3@acme.com")
+    );
+    assert!(
+        w.dir.get(SyncTarget::Users, &uid(3)).is_none(),
+        "one person, relinked"
+    );
+    assert_eq!(w.dir.people.len(), people);
+
+    // Without u51, the run succeeds; the old account, still DEPROVISIONED in
+    // Okta, creates nobody.
+    w.okta.delete_user(&uid(51));
+    w.advance(MIN);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded), "{r:?}");
+    assert_eq!(w.dir.people.len(), people);
+    assert_eq!(w.person(&uid(50)).status, PersonStatus::Active);
+}
+
+#[test]
+fn a_rehired_person_gets_a_new_person_under_the_new_person_policy() {
+    let mut w = World::new(SyncTarget::Users);
+    rehired(&mut w);
+    w.okta.delete_user(&uid(51));
+    w.settings(sync::Settings {
+        rehire: sync::Rehire::NewPerson,
+        ..sync::Settings::default()
+    });
+    let dry = w.run(SyncMode::DryRun);
+    assert_eq!((dry.counts.created, dry.counts.unsynced), (1, 0), "{dry:?}");
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded), "{r:?}");
+    assert_eq!((r.counts.created, r.counts.reactivated), (1, 0));
+    assert_eq!(w.person(&uid(50)).email, "user3@acme.com");
+    assert_eq!(w.person(&uid(50)).status, PersonStatus::Active);
+    // The former person stays, deactivated and unlinked, under a released
+    // identity; the old account (DEPROVISIONED in Okta) touches nobody.
+    assert!(w.dir.get(SyncTarget::Users, &uid(3)).is_none());
+    let former = w
+        .dir
+        .unlinked
+        .iter()
+        .find(|p| p.first_name == "First3")
+        .unwrap();
+    assert_eq!(former.status, PersonStatus::Deactivated);
+    assert_eq!(former.email, format!("user3+released.{}@acme.com", uid(3)));
+    let again = w.run(SyncMode::Full);
+    assert_eq!(
+        (again.outcome, again.counts.unchanged),
+        (Some(RunOutcome::Succeeded), 11)
+    );
+}
+
+#[test]
+fn an_unlinked_former_person_keeps_the_conflict_rule() {
+    let mut w = World::new(SyncTarget::Users);
+    rehired(&mut w);
+    w.okta.delete_user(&uid(51));
+    // The former u3 was unlinked in Infraon: not ours to relink.
+    let mut former = w.dir.people.remove(&("users".to_string(), uid(3))).unwrap();
+    former.external_id.clear();
+    former.config.clear();
+    w.dir.unlinked.push(former);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(
+        (r.outcome, r.counts.unsynced),
+        (Some(RunOutcome::Partial), 1)
+    );
+    assert!(w.dir.get(SyncTarget::Users, &uid(50)).is_none());
 }

@@ -7,7 +7,7 @@ mod common;
 use common::TOKEN;
 use common::okta::Fault;
 use common::world::{CONFIG, World, uid};
-use plugin_core::sync::{self, Settings};
+use plugin_core::sync::{self, Settings, Wait};
 use plugin_core::{
     OktaFailure, PersonStatus, RunOutcome, StepStatus, SyncError, SyncMode, SyncRun, SyncTarget,
     TransportError,
@@ -41,7 +41,7 @@ fn a_run_that_fails_half_way_deactivates_nobody() {
         w.okta.delete_user(&uid(i));
     }
     w.okta.set_status(&uid(5), "DEPROVISIONED");
-    w.okta.sticky = Some(("search=".into(), Fault::Status(503)));
+    w.okta.sticky = Some(("DEPROVISIONED".into(), Fault::Status(503)));
     let before = w.clock.0.get();
     let err = w.try_run(SyncMode::Full).unwrap_err();
     assert_eq!(err, SyncError::Okta(OktaFailure::ServerError(503)));
@@ -257,10 +257,155 @@ fn endless_429s_fail_the_run_without_deactivating() {
     let err = loop {
         match w.step(&mut run) {
             Ok(StepStatus::Working(..)) => {}
+            Ok(StepStatus::Waiting(_, wait)) => w.wait_out(&mut run, &wait),
             Ok(StepStatus::Finished(r)) => panic!("finished: {r:?}"),
             Err(e) => break e,
         }
     };
     assert!(matches!(err, SyncError::Okta(OktaFailure::RateLimited(_))));
     assert_eq!(active(&w), 10);
+}
+
+/// Step a run to its end, collecting its waits (each checked and waited out
+/// as a host does, see [`World::wait_out`]).
+fn run_collecting_waits(w: &mut World, mode: SyncMode) -> (plugin_core::RunRecord, Vec<Wait>) {
+    let mut run = w.start(mode).unwrap();
+    let mut waits = Vec::new();
+    loop {
+        match w.step(&mut run).unwrap() {
+            StepStatus::Finished(r) => return (r, waits),
+            StepStatus::Waiting(_, wait) => {
+                w.wait_out(&mut run, &wait);
+                waits.push(wait);
+            }
+            StepStatus::Working(..) => {}
+        }
+    }
+}
+
+#[test]
+fn a_429_resetting_a_minute_later_is_waited_out_by_the_host_and_the_run_succeeds() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(300, 2);
+    w.okta.faults.push_back((
+        "/api/v1/users?limit".into(),
+        Fault::RateLimited { secs: 60 },
+    ));
+    let (r, waits) = run_collecting_waits(&mut w, SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded), "{r:?}");
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    let at = w.okta.log.iter().position(|l| l.status == 429).unwrap();
+    let reset_ms = (w.okta.log[at].at_ms / 1000 + 60) * 1000;
+    assert_eq!(waits[0].until_unix_ms, reset_ms + 1_000);
+    assert_eq!(waits[0].phase, "users");
+    assert!(waits[0].reason.contains("users"), "{}", waits[0].reason);
+    assert!(w.okta.log[at + 1].at_ms >= reset_ms + 1_000);
+    assert_eq!(w.okta.log[at + 1].url, w.okta.log[at].url);
+    assert_eq!(w.person(&uid(299)).status, PersonStatus::Active);
+}
+
+#[test]
+fn a_429_without_reset_headers_waits_the_default_minute_and_the_run_succeeds() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(30, 2);
+    w.okta
+        .faults
+        .push_back(("/api/v1/groups?".into(), Fault::RateLimitedBare));
+    let (r, waits) = run_collecting_waits(&mut w, SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded), "{r:?}");
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    let at = w.okta.log.iter().position(|l| l.status == 429).unwrap();
+    let sent = w.okta.log[at].at_ms;
+    assert!(
+        (sent + 60_000..sent + 60_100).contains(&waits[0].until_unix_ms),
+        "{waits:?}"
+    );
+    assert!(w.okta.log[at + 1].at_ms >= sent + 60_000);
+    assert_eq!(r.counts.created, 30);
+}
+
+#[test]
+fn a_wait_survives_a_resume_and_an_early_step_sends_nothing() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(10, 1);
+    w.okta
+        .faults
+        .push_back(("/api/v1/groups?".into(), Fault::RateLimited { secs: 60 }));
+    let mut run = w.start(SyncMode::Full).unwrap();
+    let StepStatus::Waiting(_, wait) = w.step(&mut run).unwrap() else {
+        panic!("the 429 did not make the run wait");
+    };
+    drop(run);
+    // Another instance picks the run up: the wait is in the checkpoint.
+    let mut run = SyncRun::resume(&mut w.host(), CONFIG).unwrap().unwrap();
+    let sent = w.okta.log.len();
+    w.advance(30_000);
+    assert_eq!(
+        w.step(&mut run).unwrap(),
+        StepStatus::Waiting(run.record().clone(), wait.clone())
+    );
+    assert_eq!(w.okta.log.len(), sent);
+    w.wait_out(&mut run, &wait);
+    let r = w.finish(&mut run).unwrap();
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+}
+
+#[test]
+fn a_hung_okta_is_retried_one_timeout_per_step_then_fails_the_run() {
+    let mut w = synced(10, 1);
+    w.okta.sticky = Some((
+        "/api/v1/users?".into(),
+        Fault::Transport(TransportError::Timeout("no answer in 20 s".into())),
+    ));
+    let mut run = w.start(SyncMode::Full).unwrap();
+    let mut backoffs = Vec::new();
+    let err = loop {
+        let sent = w.okta.log.len();
+        let status = w.step(&mut run);
+        let timeouts = w.okta.log[sent..].iter().filter(|l| l.status == 0).count();
+        assert!(timeouts <= 1, "{timeouts} timeouts in one call");
+        match status {
+            Ok(StepStatus::Working(..)) => {}
+            Ok(StepStatus::Waiting(_, wait)) => {
+                backoffs.push(wait.until_unix_ms - w.okta.log.last().unwrap().at_ms);
+                w.wait_out(&mut run, &wait);
+            }
+            Ok(StepStatus::Finished(r)) => panic!("finished: {r:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, SyncError::Okta(OktaFailure::Timeout(_))));
+    // 1 s, 2 s, 4 s after the try (give or take the clock's 5 ms readings).
+    assert_eq!(backoffs.len(), 3);
+    for (got, want) in backoffs.iter().zip([1_000, 2_000, 4_000]) {
+        assert!((want..want + 50).contains(got), "{backoffs:?}");
+    }
+    assert_eq!(active(&w), 10);
+}
+
+#[test]
+fn the_safeguard_measures_against_the_people_still_active() {
+    // 100 linked, 60 of them deactivated over time: 12 more is 30% of the
+    // 40 still active (12% of everyone linked, which would pass).
+    let mut w = synced(100, 2);
+    for i in 0..60 {
+        w.okta.set_status(&uid(i), "DEPROVISIONED");
+    }
+    w.settings(Settings {
+        deactivation_share_percent: 100,
+        ..Settings::default()
+    });
+    w.advance(MIN);
+    assert_eq!(w.run(SyncMode::Full).counts.deactivated, 60);
+    w.settings(Settings::default());
+    for i in 60..72 {
+        w.okta.delete_user(&uid(i));
+    }
+    w.advance(MIN);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Held), "{r:?}");
+    assert_eq!((r.counts.deactivated, active(&w)), (0, 40));
+    let approved = sync::approve_held(&mut w.host(), CONFIG, r.id).unwrap();
+    assert_eq!(approved.counts.deactivated, 12);
+    assert_eq!(active(&w), 28);
 }

@@ -307,6 +307,24 @@ impl Compiled {
     }
 }
 
+impl Compiled {
+    /// Whether being in `group` can give a person of `kind` a role: a rule
+    /// of that population matches the group and names a role Infraon has.
+    /// The sync lists the members of `BUILT_IN` and `APP_GROUP` groups only
+    /// then (see [`crate::sync`]).
+    pub fn can_grant(&self, kind: SyncTarget, group: &GroupRef, infraon: &[Role]) -> bool {
+        self.rules
+            .iter()
+            .filter(|r| r.kind == kind && r.matches(group))
+            .any(|r| {
+                let name = r.role.as_deref().unwrap_or(&group.name);
+                infraon
+                    .iter()
+                    .any(|x| x.kind == kind && same_folded(&x.name, name))
+            })
+    }
+}
+
 impl Rule {
     fn matches(&self, g: &GroupRef) -> bool {
         match &self.matcher {

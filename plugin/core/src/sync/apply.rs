@@ -5,6 +5,13 @@
 //! it did not create. When Infraon answers `conflict` (an unlinked person, or
 //! one managed elsewhere, owns the email or login), the Okta user becomes an
 //! unsynced `email-conflict` record for an admin to resolve in Infraon.
+//!
+//! Rehire: when the holder is a deactivated person this config once linked,
+//! the new Okta account is not a conflict; the config's [`Rehire`] policy
+//! relinks and reactivates that person (default) or creates a new person
+//! after releasing the former one's email and login. A `DEPROVISIONED` Okta
+//! user nobody is linked to is not created when its identity is taken (the
+//! old account of a rehire, typically): there is nobody to deactivate.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -16,6 +23,7 @@ use crate::mapping::Compiled;
 use crate::sync::mapping::{Identity, identity, map_user};
 use crate::sync::memberships::Memberships;
 use crate::sync::records::OktaUser;
+use crate::sync::settings::Rehire;
 use crate::sync::types::{Counts, ReasonCode, SyncError, UnsyncedRecord};
 
 /// What a users page leaves for later steps (stored per page).
@@ -44,6 +52,8 @@ pub struct Ctx<'a> {
     pub roles: &'a [Role],
     /// The mapping the run started with.
     pub mapping: &'a Compiled,
+    /// What a new account of a former person gets.
+    pub rehire: Rehire,
 }
 
 impl Ctx<'_> {
@@ -119,7 +129,11 @@ pub fn apply_users(
         };
         let email = person.email.to_lowercase();
         page.seen.push((person.external_id.clone(), email.clone()));
+        // A departed account keeps its email in Okta, which a rehire's new
+        // account reuses: not a duplicate, and it claims nothing.
+        let departed = person.status == PersonStatus::Deactivated;
         match emails.get(&email) {
+            _ if departed => {}
             Some(other) if *other != person.external_id => {
                 let text = format!("Okta user `{other}` of this run already has this email");
                 entries.push(Err(ctx.unsynced(
@@ -165,7 +179,8 @@ pub fn apply_users(
             page.deactivate.push(person.external_id.clone());
         }
         if ctx.dry_run {
-            match preview(dir, ctx.kind, prior.as_ref(), &person)? {
+            match preview(dir, ctx.kind, ctx.rehire, prior.as_ref(), &person)? {
+                Ok(UpsertOutcome::Updated) if prior.is_none() => counts.reactivated += 1,
                 Ok(outcome) => tally(counts, prior.as_ref(), &person, outcome),
                 Err(e) => unsynced.push(refusal(ctx, &identity(&who), e)?),
             }
@@ -189,6 +204,19 @@ pub fn apply_users(
             )));
         }
         for ((who, prior, status, roles), result) in batch.iter().zip(results) {
+            let (prior, result) = match (result, prior) {
+                (Err(DirectoryError::Conflict(_)), None)
+                    if *status == PersonStatus::Deactivated =>
+                {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                (Err(DirectoryError::Conflict(m)), None) => match rehire(dir, ctx, who, roles)? {
+                    Some((former, result)) => (former, result),
+                    None => (None, Err(DirectoryError::Conflict(m))),
+                },
+                (result, prior) => (prior.clone(), result),
+            };
             match result {
                 Ok(outcome) => tally_as(counts, prior.as_ref(), *status, roles, outcome),
                 Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
@@ -197,6 +225,80 @@ pub fn apply_users(
     }
     counts.unsynced += unsynced.len() as u32;
     Ok((page, unsynced))
+}
+
+/// What a rehire did: the former person when relinked, and the upsert's result.
+type Rehired = (Option<Person>, Result<UpsertOutcome, DirectoryError>);
+
+/// A new Okta account refused for an email or login held by a deactivated
+/// person this config once linked: apply the rehire policy, then upsert
+/// again. Returns the former person (when relinked) and the upsert's result;
+/// `None` when the conflict is not a rehire. Email and login may be held by
+/// two former people: a new person releases both, a relink takes one.
+fn rehire(
+    dir: &mut dyn Directory,
+    ctx: &Ctx<'_>,
+    who: &OktaUser,
+    roles: &[String],
+) -> Result<Option<Rehired>, SyncError> {
+    let Ok(person) = map_user(who, ctx.config, ctx.kind, ctx.mapping, roles.to_vec()) else {
+        return Ok(None);
+    };
+    let mut relinked: Option<Person> = None;
+    for _ in 0..2 {
+        let Some(holder) = former_holder(dir, ctx, &person)? else {
+            break;
+        };
+        match ctx.rehire {
+            Rehire::Relink if relinked.is_none() => {
+                dir.relink(ctx.kind, &holder.external_id, &person.external_id)
+                    .map_err(SyncError::host)?;
+                relinked = Some(holder);
+            }
+            Rehire::Relink => break,
+            Rehire::NewPerson => dir
+                .release_identity(ctx.kind, &holder.external_id)
+                .map_err(SyncError::host)?,
+        }
+        match dir.upsert(&person) {
+            Err(DirectoryError::Conflict(_)) => continue,
+            result => return Ok(Some((relinked, result))),
+        }
+    }
+    // Relinked but still refused (a second holder): the conflict stands,
+    // reported against the person now linked.
+    Ok(relinked.map(|r| {
+        let conflict = dir.upsert(&person);
+        (Some(r), conflict)
+    }))
+}
+
+/// The deactivated person of this config (linked to another Okta user)
+/// holding `person`'s email, else login; `None` when the holder is anyone
+/// else, whom the conflict rule protects.
+fn former_holder(
+    dir: &mut dyn Directory,
+    ctx: &Ctx<'_>,
+    person: &Person,
+) -> Result<Option<Person>, SyncError> {
+    let is_former = |p: &Person| {
+        !p.external_id.is_empty()
+            && p.external_id != person.external_id
+            && p.config == ctx.config
+            && p.status == PersonStatus::Deactivated
+    };
+    let by_email = dir
+        .find_by_email(ctx.kind, &person.email)
+        .map_err(SyncError::host)?
+        .filter(|p| p.external_id != person.external_id);
+    let holder = match by_email {
+        Some(p) => Some(p),
+        None => dir
+            .find_by_login(ctx.kind, &person.login)
+            .map_err(SyncError::host)?
+            .filter(|p| p.external_id != person.external_id),
+    };
+    Ok(holder.filter(is_former))
 }
 
 /// Incremental: people whose groups changed but whose Okta profile did not
@@ -314,6 +416,7 @@ fn tally_as(
 fn preview(
     dir: &mut dyn Directory,
     kind: SyncTarget,
+    rehire: Rehire,
     prior: Option<&Person>,
     new: &Person,
 ) -> Result<Result<UpsertOutcome, DirectoryError>, SyncError> {
@@ -328,6 +431,18 @@ fn preview(
         .find_by_email(kind, &new.email)
         .map_err(SyncError::host)?
     {
+        // A rehire: relinked (an update) or a new person.
+        Some(owner)
+            if owner.external_id != new.external_id
+                && !owner.external_id.is_empty()
+                && owner.config == new.config
+                && owner.status == PersonStatus::Deactivated =>
+        {
+            Ok(Ok(match rehire {
+                Rehire::Relink => UpsertOutcome::Updated,
+                Rehire::NewPerson => UpsertOutcome::Created,
+            }))
+        }
         Some(owner) if owner.external_id != new.external_id => {
             Ok(Err(DirectoryError::Conflict(format!(
                 "email `{}` already belongs to another Infraon person who is not linked to this Okta user",

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::SyncTarget;
 use crate::mapping::Mapping;
-use crate::sync::fetch::RateState;
+use crate::sync::fetch::{Rates, Retries};
 use crate::sync::settings::Settings;
-use crate::sync::types::RunRecord;
+use crate::sync::types::{RunRecord, Wait};
 
 /// Where a run is. `next` is the `Link rel="next"` URL to fetch, `None` for
 /// the first page of the listing.
@@ -96,8 +96,16 @@ pub struct Checkpoint {
     pub phase: Phase,
     /// Page counters.
     pub seq: Seqs,
-    /// Last rate-limit headers seen.
-    pub rate: RateState,
+    /// Last rate-limit headers seen, per endpoint family; empty in older
+    /// checkpoints.
+    #[serde(default)]
+    pub rates: Rates,
+    /// Failed tries of the current GET, kept across steps.
+    #[serde(default)]
+    pub retries: Retries,
+    /// The wait the last step asked for, if it is not over yet.
+    #[serde(default)]
+    pub wait: Option<Wait>,
     /// Settings, fixed at start.
     pub settings: Settings,
     /// The mapping, fixed at start so that a change applies from the next

@@ -68,7 +68,7 @@ pub fn finish(
     };
     if cp.dry_run {
         cp.record.counts.deactivated = pending.len() as u32;
-    } else if cp.settings.holds(pending.len(), linked.len()) {
+    } else if holds(host, cp, pending.len(), &linked)? {
         let held = Held {
             kind: cp.kind,
             external_ids: pending,
@@ -86,6 +86,41 @@ pub fn finish(
     }
     complete(host, cp, outcome, None, Some(memberships))
 }
+
+/// Whether the safeguard holds `deactivations`: measured against the people
+/// linked to this config who are not deactivated already (those it
+/// protects), so that departures over the years do not weaken it. They are
+/// counted only when the answer depends on it: under the minimum nothing is
+/// held, and a share of everyone linked is a larger share of fewer.
+fn holds(
+    host: &mut Host<'_>,
+    cp: &Checkpoint,
+    deactivations: usize,
+    linked: &[String],
+) -> Result<bool, SyncError> {
+    let s = &cp.settings;
+    if deactivations <= s.deactivation_minimum as usize {
+        return Ok(false);
+    }
+    if s.holds(deactivations, linked.len()) {
+        return Ok(true);
+    }
+    let mut active = 0;
+    for ids in linked.chunks(LOOKUPS_PER_CALL) {
+        active += host
+            .directory
+            .find_by_external_ids(cp.kind, ids)
+            .map_err(SyncError::host)?
+            .iter()
+            .flatten()
+            .filter(|p| p.config == cp.record.config && p.status != PersonStatus::Deactivated)
+            .count();
+    }
+    Ok(s.holds(deactivations, active))
+}
+
+/// People looked up per directory call when the safeguard counts.
+const LOOKUPS_PER_CALL: usize = 1_000;
 
 /// Deactivate people; returns how many changed. People already gone from
 /// the directory are skipped.
@@ -121,7 +156,7 @@ pub fn complete(
     );
     if applied && !cp.dry_run {
         if let Some(m) = memberships {
-            m.save_snapshot(host.storage, &config, cp.is_full())?;
+            m.save_snapshot(host.storage, &config)?;
         }
         let wm = Watermark {
             started_ms: cp.started_ms,

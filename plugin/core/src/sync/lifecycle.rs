@@ -2,13 +2,15 @@
 //!
 //! | Okta status                            | Infraon status |
 //! |----------------------------------------|----------------|
-//! | `ACTIVE`, `RECOVERY`, `PASSWORD_EXPIRED` | active       |
+//! | `ACTIVE`, `RECOVERY`, `PASSWORD_EXPIRED`, `LOCKED_OUT` | active |
 //! | `STAGED`, `PROVISIONED`                | pending        |
-//! | `SUSPENDED`, `LOCKED_OUT`              | suspended      |
+//! | `SUSPENDED`                            | suspended      |
 //! | `DEPROVISIONED`                        | deactivated    |
 //!
-//! `RECOVERY` and `PASSWORD_EXPIRED` keep the person active: the account is
-//! valid, only its credential is being reset. `STAGED`/`PROVISIONED` people
+//! `RECOVERY`, `PASSWORD_EXPIRED` and `LOCKED_OUT` keep the person active:
+//! the account is valid, only its credential is being reset or is locked
+//! after failed sign-ins (Okta unlocks it, or the user does by recovery);
+//! Infraon access follows the account, not the state of its password. `STAGED`/`PROVISIONED` people
 //! have never signed in, so they exist in Infraon without being usable yet.
 //!
 //! Further rules the engine applies:
@@ -27,9 +29,9 @@ use crate::directory::PersonStatus;
 /// later, which the engine reports as unsynced rather than guessing.
 pub fn status_of(okta_status: &str) -> Option<PersonStatus> {
     Some(match okta_status {
-        "ACTIVE" | "RECOVERY" | "PASSWORD_EXPIRED" => PersonStatus::Active,
+        "ACTIVE" | "RECOVERY" | "PASSWORD_EXPIRED" | "LOCKED_OUT" => PersonStatus::Active,
         "STAGED" | "PROVISIONED" => PersonStatus::Pending,
-        "SUSPENDED" | "LOCKED_OUT" => PersonStatus::Suspended,
+        "SUSPENDED" => PersonStatus::Suspended,
         "DEPROVISIONED" => PersonStatus::Deactivated,
         _ => return None,
     })
@@ -47,7 +49,7 @@ mod tests {
             ("ACTIVE", PersonStatus::Active),
             ("RECOVERY", PersonStatus::Active),
             ("PASSWORD_EXPIRED", PersonStatus::Active),
-            ("LOCKED_OUT", PersonStatus::Suspended),
+            ("LOCKED_OUT", PersonStatus::Active),
             ("SUSPENDED", PersonStatus::Suspended),
             ("DEPROVISIONED", PersonStatus::Deactivated),
         ] {

@@ -1,6 +1,14 @@
 //! Who is in which group, known before any user is applied: rebuilt in
 //! memory from the run's stored pages (and, for incremental runs, the last
 //! successful snapshot), so a resumed run sees exactly what it had fetched.
+//!
+//! Every run lists every group. A run walks (lists the members of) only the
+//! groups whose membership can matter: `OKTA_GROUP`s, and `BUILT_IN` (the
+//! Everyone group) or `APP_GROUP` groups a role rule can grant a role from;
+//! an incremental run walks those only when they changed since the
+//! watermark or the snapshot does not know their members. Groups the
+//! snapshot has and the listing does not were deleted in Okta: their
+//! members' roles are derived again without them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -19,6 +27,23 @@ pub struct GroupRef {
     pub name: String,
 }
 
+/// A group of a stored groups page, and whether this run lists its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedGroup {
+    /// Okta group id.
+    pub id: String,
+    /// `profile.name`.
+    pub name: String,
+    /// Whether the members phase lists its members (pages of older runs
+    /// walked every group).
+    #[serde(default = "yes")]
+    pub walk: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// One stored page of a group's members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembersPage {
@@ -35,15 +60,24 @@ pub struct GroupSnapshot {
     pub name: String,
     /// Member ids, sorted.
     pub members: Vec<String>,
+    /// Whether `members` is the group's membership: `false` for a group no
+    /// run walked (snapshots of older runs are complete).
+    #[serde(default = "yes")]
+    pub complete: bool,
 }
 
 /// The membership view of one run.
 #[derive(Debug, Default)]
 pub struct Memberships {
-    /// Groups this run listed, in listing order (the members phase walks it).
+    /// Groups whose members this run lists, in listing order (the members
+    /// phase walks it).
     pub listed: Vec<GroupRef>,
+    /// Every group the run's listing has so far.
+    seen: BTreeSet<String>,
     names: HashMap<String, String>,
     members: BTreeMap<String, BTreeSet<String>>,
+    /// Groups whose members are known: walked, or complete in the snapshot.
+    known: BTreeSet<String>,
     before: BTreeMap<String, GroupSnapshot>,
     by_user: Option<ByUser>,
 }
@@ -72,14 +106,15 @@ impl ByUser {
 
 impl Memberships {
     /// Rebuild from storage: the snapshot first when `incremental` (the run
-    /// only lists changed groups), then the run's pages below the counters.
+    /// walks only changed groups), then the run's pages below the counters;
+    /// `groups_done` once the run has read its whole group listing.
     pub fn load(
         s: &mut dyn Storage,
         config: &str,
         run: u64,
-        groups_below: u32,
-        members_below: u32,
+        (groups_below, members_below): (u32, u32),
         incremental: bool,
+        groups_done: bool,
     ) -> Result<Memberships, SyncError> {
         let mut m = Memberships::default();
         if incremental {
@@ -94,12 +129,18 @@ impl Memberships {
                 m.names.insert(id.clone(), snap.name.clone());
                 m.members
                     .insert(id.clone(), snap.members.iter().cloned().collect());
+                if snap.complete {
+                    m.known.insert(id.clone());
+                }
                 m.before.insert(id, snap);
             }
         }
         let prefix = keys::work_pages(config, run, "groups");
-        for page in keys::pages::<Vec<GroupRef>>(s, &prefix, groups_below)? {
+        for page in keys::pages::<Vec<ListedGroup>>(s, &prefix, groups_below)? {
             m.add_groups(page);
+        }
+        if groups_done {
+            m.drop_unlisted();
         }
         let prefix = keys::work_pages(config, run, "members");
         for page in keys::pages::<MembersPage>(s, &prefix, members_below)? {
@@ -108,14 +149,38 @@ impl Memberships {
         Ok(m)
     }
 
-    /// Take in a listed groups page. A listed group's members are refetched,
-    /// so whatever the snapshot said about it is dropped.
-    pub fn add_groups(&mut self, page: Vec<GroupRef>) {
+    /// Whether the last snapshot knows the members of group `id`.
+    pub fn knows(&self, id: &str) -> bool {
+        self.before.get(id).is_some_and(|b| b.complete)
+    }
+
+    /// Take in a groups page. A walked group's members are refetched, so
+    /// whatever the snapshot said about it is dropped; the others keep what
+    /// the snapshot knew.
+    pub fn add_groups(&mut self, page: Vec<ListedGroup>) {
         for g in page {
             self.names.insert(g.id.clone(), g.name.clone());
-            self.members.insert(g.id.clone(), BTreeSet::new());
-            self.listed.push(g);
+            self.seen.insert(g.id.clone());
+            if g.walk {
+                self.members.insert(g.id.clone(), BTreeSet::new());
+                self.known.insert(g.id.clone());
+                self.listed.push(GroupRef {
+                    id: g.id,
+                    name: g.name,
+                });
+            } else {
+                self.members.entry(g.id).or_default();
+            }
         }
+        self.by_user = None;
+    }
+
+    /// Forget the groups the whole listing did not have: deleted in Okta.
+    pub fn drop_unlisted(&mut self) {
+        let seen = &self.seen;
+        self.members.retain(|g, _| seen.contains(g));
+        self.names.retain(|g, _| seen.contains(g));
+        self.known.retain(|g| seen.contains(g));
         self.by_user = None;
     }
 
@@ -192,11 +257,18 @@ impl Memberships {
         self.groups_of(user).into_iter().map(|g| g.name).collect()
     }
 
-    /// Users whose groups an incremental run changed: joined or left a listed
-    /// group, or are in one that is new or renamed. Sorted.
+    /// Users whose groups an incremental run changed: joined or left a walked
+    /// group, are in one that is new or renamed, or were in one deleted in
+    /// Okta. Sorted.
     pub fn changed_users(&self) -> Vec<String> {
         let mut out = BTreeSet::new();
         let empty = BTreeSet::new();
+        for (id, b) in &self.before {
+            let renamed = self.names.get(id).is_some_and(|n| *n != b.name);
+            if !self.seen.contains(id) || renamed {
+                out.extend(b.members.iter().cloned());
+            }
+        }
         for g in &self.listed {
             let now = self.members.get(&g.id).unwrap_or(&empty);
             match self.before.get(&g.id) {
@@ -214,35 +286,42 @@ impl Memberships {
         out.into_iter().collect()
     }
 
-    /// Save the snapshot a successful run leaves: every listed group; after a
-    /// full run, groups no longer listed are forgotten.
-    pub fn save_snapshot(
-        &self,
-        s: &mut dyn Storage,
-        config: &str,
-        full: bool,
-    ) -> Result<(), SyncError> {
-        let listed: BTreeSet<&str> = self.listed.iter().map(|g| g.id.as_str()).collect();
-        if full {
-            for key in s
-                .list_keys(&keys::snapshots(config))
-                .map_err(SyncError::host)?
+    /// Save the snapshot a successful run leaves: groups no longer listed
+    /// are forgotten; walked, new or renamed groups, and those whose
+    /// members became unknown, are written; the others are as stored.
+    pub fn save_snapshot(&self, s: &mut dyn Storage, config: &str) -> Result<(), SyncError> {
+        for key in s
+            .list_keys(&keys::snapshots(config))
+            .map_err(SyncError::host)?
+        {
+            if !self
+                .seen
+                .contains(key.rsplit('/').next().unwrap_or_default())
             {
-                if !listed.contains(key.rsplit('/').next().unwrap_or_default()) {
-                    s.delete(&key).map_err(SyncError::host)?;
-                }
+                s.delete(&key).map_err(SyncError::host)?;
             }
         }
-        for g in &self.listed {
+        let walked: BTreeSet<&str> = self.listed.iter().map(|g| g.id.as_str()).collect();
+        for id in &self.seen {
+            let name = self.names.get(id).cloned().unwrap_or_default();
+            let complete = self.known.contains(id);
+            let stale = self
+                .before
+                .get(id)
+                .is_none_or(|b| b.name != name || b.complete != complete);
+            if !walked.contains(id.as_str()) && !stale {
+                continue;
+            }
             let snap = GroupSnapshot {
-                name: g.name.clone(),
+                name,
                 members: self
                     .members
-                    .get(&g.id)
+                    .get(id)
                     .map(|m| m.iter().cloned().collect())
                     .unwrap_or_default(),
+                complete,
             };
-            keys::put_json(s, &keys::snapshot(config, &g.id), &snap)?;
+            keys::put_json(s, &keys::snapshot(config, id), &snap)?;
         }
         Ok(())
     }
@@ -252,17 +331,15 @@ impl Memberships {
 mod tests {
     use super::*;
 
-    fn group(id: &str, name: &str) -> GroupRef {
-        GroupRef {
-            id: id.into(),
-            name: name.into(),
-        }
-    }
-
     #[test]
     fn roles_are_derived_once_per_set_of_groups_and_follow_changes() {
         let mut m = Memberships::default();
-        m.add_groups(vec![group("00g2", "Ops"), group("00g1", "Admins")]);
+        let walked = |id: &str, name: &str| ListedGroup {
+            id: id.into(),
+            name: name.into(),
+            walk: true,
+        };
+        m.add_groups(vec![walked("00g2", "Ops"), walked("00g1", "Admins")]);
         for (g, users) in [("00g1", ["u1", "u2"]), ("00g2", ["u2", "u3"])] {
             m.add_members(&MembersPage {
                 group: g.into(),

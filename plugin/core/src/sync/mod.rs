@@ -45,8 +45,8 @@ pub mod types;
 
 pub use history::{approve_held, history, reject_held, unsynced};
 pub use run::SyncRun;
-pub use settings::{Settings, load_settings, save_settings};
+pub use settings::{Rehire, Settings, load_settings, save_settings};
 pub use types::{
     Counts, ReasonCode, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger,
-    UnsyncedRecord,
+    UnsyncedRecord, Wait,
 };

@@ -3,23 +3,17 @@
 
 /// Users per page (Okta's maximum).
 pub const USERS_LIMIT: u32 = 200;
-/// Groups per page asked for.
-pub const GROUPS_LIMIT: u32 = 200;
-/// Group members per page asked for.
-pub const MEMBERS_LIMIT: u32 = 200;
+/// Groups per page asked for: Okta's maximum for `listGroups`, so that an
+/// org's whole group listing is a page or two.
+pub const GROUPS_LIMIT: u32 = 10_000;
+/// Group members per page asked for: Okta's maximum for `listGroupUsers`.
+pub const MEMBERS_LIMIT: u32 = 1_000;
 
-/// Every group (`since` = `None`), or those changed or whose membership
-/// changed after `since` (RFC 3339).
-pub fn groups(since: Option<&str>) -> String {
-    match since {
-        None => format!("/api/v1/groups?limit={GROUPS_LIMIT}"),
-        Some(t) => format!(
-            "/api/v1/groups?filter={}&limit={GROUPS_LIMIT}",
-            encode(&format!(
-                r#"lastUpdated gt "{t}" or lastMembershipUpdated gt "{t}""#
-            ))
-        ),
-    }
+/// Every group, in full and incremental runs alike: an incremental run
+/// picks the changed ones by their `lastUpdated` and
+/// `lastMembershipUpdated`, and learns which groups are gone.
+pub fn groups() -> String {
+    format!("/api/v1/groups?limit={GROUPS_LIMIT}")
 }
 
 /// The members of a group.
@@ -42,10 +36,12 @@ pub fn users(since: Option<&str>) -> String {
     }
 }
 
-/// `DEPROVISIONED` users, which the default listing hides.
+/// `DEPROVISIONED` users, which the default listing hides. A `filter`, not
+/// a `search`: Okta documents `search` as eventually consistent, and a user
+/// reactivated just before the run must not be listed here.
 pub fn deprovisioned() -> String {
     format!(
-        "/api/v1/users?search={}&limit={USERS_LIMIT}",
+        "/api/v1/users?filter={}&limit={USERS_LIMIT}",
         encode(r#"status eq "DEPROVISIONED""#)
     )
 }
@@ -71,7 +67,7 @@ mod tests {
     fn filters_are_encoded() {
         assert_eq!(
             deprovisioned(),
-            "/api/v1/users?search=status%20eq%20%22DEPROVISIONED%22&limit=200"
+            "/api/v1/users?filter=status%20eq%20%22DEPROVISIONED%22&limit=200"
         );
         assert_eq!(
             users(Some("2026-01-01T00:00:00.000Z")),

@@ -59,13 +59,20 @@ impl OktaUser {
     }
 }
 
-/// An Okta group as the sync reads it: `id` and `profile.name`.
+/// An Okta group as the sync reads it: `id`, `type`, `profile.name` and
+/// when it or its membership last changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OktaGroup {
     /// `id`, empty when absent or not a string.
     pub id: String,
     /// `profile.name`, empty when absent or not a string.
     pub name: String,
+    /// `type` (`OKTA_GROUP`, `APP_GROUP`, `BUILT_IN`), empty when absent.
+    pub kind: String,
+    /// `lastUpdated` (RFC 3339), empty when absent.
+    pub last_updated: String,
+    /// `lastMembershipUpdated` (RFC 3339), empty when absent.
+    pub last_membership_updated: String,
 }
 
 /// A group member as the sync reads it: the user's `id`.
@@ -147,6 +154,9 @@ enum Key {
     Status,
     Profile,
     Name,
+    Type,
+    LastUpdated,
+    LastMembershipUpdated,
     Other,
 }
 
@@ -164,6 +174,9 @@ impl<'de> Deserialize<'de> for Key {
                     "status" => Key::Status,
                     "profile" => Key::Profile,
                     "name" => Key::Name,
+                    "type" => Key::Type,
+                    "lastUpdated" => Key::LastUpdated,
+                    "lastMembershipUpdated" => Key::LastMembershipUpdated,
                     _ => Key::Other,
                 })
             }
@@ -322,7 +335,7 @@ impl Record for OktaUser {
             Key::Id => self.id = text(map)?,
             Key::Status => self.status = text(map)?,
             Key::Profile => self.profile = map.next_value::<Object>()?.0.unwrap_or_default(),
-            Key::Name | Key::Other => skip(map)?,
+            _ => skip(map)?,
         }
         Ok(())
     }
@@ -362,6 +375,9 @@ impl Record for OktaGroup {
             Key::Id => self.id = text(map)?,
             // A second `profile` replaces the first whole, name or not.
             Key::Profile => self.name = map.next_value::<GroupProfile>()?.name,
+            Key::Type => self.kind = text(map)?,
+            Key::LastUpdated => self.last_updated = text(map)?,
+            Key::LastMembershipUpdated => self.last_membership_updated = text(map)?,
             _ => skip(map)?,
         }
         Ok(())
@@ -463,6 +479,9 @@ mod tests {
         OktaGroup {
             id: at(&["id"]),
             name: at(&["profile", "name"]),
+            kind: at(&["type"]),
+            last_updated: at(&["lastUpdated"]),
+            last_membership_updated: at(&["lastMembershipUpdated"]),
         }
     }
 

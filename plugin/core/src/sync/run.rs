@@ -14,17 +14,17 @@ use crate::ports::{Clock, Host, Http, Level};
 use crate::store::{credential, find_config};
 use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
-use crate::sync::fetch::{Attempt, Fetcher, RateState};
+use crate::sync::fetch::{Attempt, Fetcher, Halt};
 use crate::sync::finish::{complete, finish};
 use crate::sync::keys;
-use crate::sync::memberships::{GroupRef, MembersPage, Memberships};
+use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths;
 use crate::sync::records::{Listing, OktaGroup, OktaMember, OktaUser};
 use crate::sync::settings::load_settings;
 use crate::sync::types::{
-    Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger, UnsyncedRecord,
+    Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger, UnsyncedRecord, Wait,
 };
-use crate::time::{rfc3339_from_unix_ms, rfc3339_millis_from_unix_ms};
+use crate::time::{rfc3339_from_unix_ms, rfc3339_millis_from_unix_ms, unix_ms_from_rfc3339};
 
 /// How far before the watermark an incremental run looks, for clock skew
 /// between the plugin and Okta.
@@ -87,10 +87,12 @@ impl Ahead {
 }
 
 /// Why a step stopped: Okta failures end the run; host failures leave it
-/// resumable from its last checkpoint.
+/// resumable from its last checkpoint; a wait returns to the host, which
+/// steps again after it.
 enum Stop {
     Okta(OktaFailure),
     Host(SyncError),
+    Wait { until_ms: u64, reason: String },
 }
 
 impl From<SyncError> for Stop {
@@ -160,7 +162,9 @@ impl SyncRun {
             started_ms: now,
             phase: Phase::Groups { next: None },
             seq: Seqs::default(),
-            rate: RateState::default(),
+            rates: Default::default(),
+            retries: Default::default(),
+            wait: None,
             settings,
             mapping: Some(mapping),
             links_followed: Default::default(),
@@ -198,26 +202,45 @@ impl SyncRun {
     /// Fetch at most one Okta page and apply it, then checkpoint. An Okta
     /// failure that retries did not cure ends the run as `failed` (nobody is
     /// deactivated) and is returned; a host failure is returned and leaves
-    /// the run resumable from its last checkpoint.
+    /// the run resumable from its last checkpoint. When Okta must not be
+    /// asked yet (a 429, the rate-limit reserve, a retry's backoff) the step
+    /// checkpoints and returns [`StepStatus::Waiting`] at once; a step called
+    /// before that wait is over sends nothing and returns it again.
     pub fn step(&mut self, host: &mut Host<'_>) -> Result<StepStatus, SyncError> {
         if self.cp.phase == Phase::Done {
             return Ok(StepStatus::Finished(self.cp.record.clone()));
         }
+        if let Some(wait) = &self.cp.wait
+            && host.clock.now_unix_ms() < wait.until_unix_ms
+        {
+            return Ok(StepStatus::Waiting(self.cp.record.clone(), wait.clone()));
+        }
         let mut cp = self.cp.clone();
+        cp.wait = None;
         let result = self.advance(host, &mut cp);
         cp.record.duration_ms = host.clock.now_unix_ms().saturating_sub(cp.started_ms);
         match result {
-            Ok(()) => {
-                if cp.phase != Phase::Done {
-                    keys::put_json(host.storage, &keys::checkpoint(&cp.record.config), &cp)?;
-                    keys::put_json(
-                        host.storage,
-                        &keys::run(&cp.record.config, cp.record.id),
-                        &cp.record,
-                    )?;
-                }
-                self.cp = cp;
-                Ok(self.status())
+            Ok(()) => self.commit(host, cp),
+            // Checkpointed like a step that read its page: the host waits.
+            Err(Stop::Wait { until_ms, reason }) => {
+                let wait = Wait {
+                    phase: cp.phase.name().to_owned(),
+                    until_unix_ms: until_ms,
+                    reason,
+                };
+                let (id, until) = (cp.record.id.to_string(), rfc3339_from_unix_ms(until_ms));
+                host.log.write(
+                    Level::Info,
+                    "sync waits before its next request to Okta",
+                    &[
+                        ("config", &cp.record.config),
+                        ("run", &id),
+                        ("until", &until),
+                        ("reason", &wait.reason),
+                    ],
+                );
+                cp.wait = Some(wait);
+                self.commit(host, cp)
             }
             Err(Stop::Okta(failure)) => {
                 self.cache = None;
@@ -248,6 +271,20 @@ impl SyncRun {
         }
     }
 
+    /// Checkpoint a step that ended well (or waits) and report where the run is.
+    fn commit(&mut self, host: &mut Host<'_>, cp: Checkpoint) -> Result<StepStatus, SyncError> {
+        if cp.phase != Phase::Done {
+            keys::put_json(host.storage, &keys::checkpoint(&cp.record.config), &cp)?;
+            keys::put_json(
+                host.storage,
+                &keys::run(&cp.record.config, cp.record.id),
+                &cp.record,
+            )?;
+        }
+        self.cp = cp;
+        Ok(self.status())
+    }
+
     /// Stop: nothing further is applied and nobody is deactivated.
     pub fn cancel(&mut self, host: &mut Host<'_>) -> Result<RunRecord, SyncError> {
         if self.cp.phase != Phase::Done {
@@ -260,9 +297,10 @@ impl SyncRun {
     }
 
     fn status(&self) -> StepStatus {
-        match self.cp.phase {
-            Phase::Done => StepStatus::Finished(self.cp.record.clone()),
-            ref p => StepStatus::Working(self.cp.record.clone(), p.name().to_owned()),
+        match (&self.cp.phase, &self.cp.wait) {
+            (Phase::Done, _) => StepStatus::Finished(self.cp.record.clone()),
+            (_, Some(wait)) => StepStatus::Waiting(self.cp.record.clone(), wait.clone()),
+            (p, None) => StepStatus::Working(self.cp.record.clone(), p.name().to_owned()),
         }
     }
 
@@ -278,21 +316,25 @@ impl SyncRun {
         let id = cp.record.id;
         match cp.phase.clone() {
             Phase::Groups { next } => {
-                let since = cp.since.clone();
                 let resp: OktaResponse<Listing<OktaGroup>> =
-                    fetch(host, cache, cp, &paths::groups(since.as_deref()), next)?;
+                    fetch(host, cache, cp, &paths::groups(), next)?;
+                let since_ms = cp.since.as_deref().and_then(unix_ms_from_rfc3339);
                 let page = list(resp.body_json, "groups")?
                     .into_iter()
-                    .map(|g| GroupRef {
+                    .filter(|g| !g.id.is_empty())
+                    .map(|g| ListedGroup {
+                        walk: walks(cp, cache, &g, since_ms),
                         id: g.id,
                         name: g.name,
                     })
-                    .filter(|g| !g.id.is_empty())
                     .collect::<Vec<_>>();
                 cache.memberships.add_groups(page.clone());
                 cp.phase = match resp.next_link {
                     Some(n) => Phase::Groups { next: Some(n) },
-                    None => after_groups(&cache.memberships, 0),
+                    None => {
+                        cache.memberships.drop_unlisted();
+                        after_groups(&cache.memberships, 0)
+                    }
                 };
                 prefetch(host, cache, cp);
                 let key = keys::work_page(&config, id, "groups", cp.seq.groups);
@@ -379,6 +421,25 @@ impl SyncRun {
     }
 }
 
+/// Whether the run lists the members of `g` (see [`crate::sync::memberships`]):
+/// `BUILT_IN` and `APP_GROUP` groups only when a role rule can grant a role
+/// from them; an incremental run only groups changed after `since_ms` (or
+/// with an unknown time) and those whose members the snapshot lacks.
+fn walks(cp: &Checkpoint, cache: &Cache, g: &OktaGroup, since_ms: Option<u64>) -> bool {
+    let group = GroupRef {
+        id: g.id.clone(),
+        name: g.name.clone(),
+    };
+    let matters = !matches!(g.kind.as_str(), "BUILT_IN" | "APP_GROUP")
+        || cache.mapping.can_grant(cp.kind, &group, &cache.roles);
+    let changed = |t: &str| unix_ms_from_rfc3339(t).is_none_or(|t| Some(t) > since_ms);
+    matters
+        && (cp.is_full()
+            || changed(&g.last_updated)
+            || changed(&g.last_membership_updated)
+            || !cache.memberships.knows(&g.id))
+}
+
 /// The phase after the members of the `from`-th listed group: the next
 /// listed group's members, or the users.
 fn after_groups(m: &Memberships, from: usize) -> Phase {
@@ -401,6 +462,7 @@ fn ctx<'a>(cp: &'a Checkpoint, roles: &'a [Role], mapping: &'a Compiled, now: &'
         now,
         roles,
         mapping,
+        rehire: cp.settings.rehire,
     }
 }
 
@@ -516,7 +578,8 @@ fn fetcher<'a>(
     Fetcher::new(
         OktaClient::new(http, origin, auth),
         clock,
-        cp.rate,
+        cp.rates.clone(),
+        cp.retries,
         cp.settings.rate_limit_reserve_percent,
     )
 }
@@ -562,7 +625,9 @@ fn fetch_first<B: JsonBody>(
     next: Option<String>,
     first: Option<Attempt<B>>,
 ) -> Result<OktaResponse<B>, Stop> {
-    cp.links_followed.follow(next.as_deref()).map_err(|url| {
+    // Recorded only once the page is read: a GET that waits is sent again.
+    let mut links = cp.links_followed.clone();
+    links.follow(next.as_deref()).map_err(|url| {
         Stop::Okta(OktaFailure::UnexpectedResponse(format!(
             "Okta's paging loops: the next link {url} points back at a page already read"
         )))
@@ -574,8 +639,16 @@ fn fetch_first<B: JsonBody>(
     let early = u32::from(first.is_some());
     let result = fetcher.get_after(path, next.as_deref(), first);
     cp.record.requests += fetcher.requests() + early;
-    cp.rate = fetcher.rate;
-    result.map_err(Stop::Okta)
+    cp.rates = fetcher.rates;
+    cp.retries = fetcher.retries;
+    match result {
+        Ok(resp) => {
+            cp.links_followed = links;
+            Ok(resp)
+        }
+        Err(Halt::Failed(f)) => Err(Stop::Okta(f)),
+        Err(Halt::Wait { until_ms, reason }) => Err(Stop::Wait { until_ms, reason }),
+    }
 }
 
 /// Start the GET the next step will send first, so that Okta prepares the
@@ -588,7 +661,7 @@ fn fetch_first<B: JsonBody>(
 /// rate-limit reserve would make it wait.
 fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
     let (path, next) = match &cp.phase {
-        Phase::Groups { next } => (paths::groups(cp.since.as_deref()), next),
+        Phase::Groups { next } => (paths::groups(), next),
         Phase::Members { group, next } => match cache.memberships.listed.get(*group) {
             Some(g) => (paths::members(&g.id), next),
             None => return,
@@ -645,9 +718,9 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         host.storage,
         config,
         cp.record.id,
-        cp.seq.groups,
-        cp.seq.members,
+        (cp.seq.groups, cp.seq.members),
         !cp.is_full(),
+        !matches!(cp.phase, Phase::Groups { .. }),
     )?;
     let pages: Vec<UsersPage> = keys::pages(
         host.storage,

@@ -12,7 +12,7 @@ use crate::sync::types::SyncError;
 #[serde(default)]
 pub struct Settings {
     /// A run holds its deactivations when they exceed this share (percent)
-    /// of the people linked to the config...
+    /// of the people linked to the config and not deactivated...
     pub deactivation_share_percent: u32,
     /// ...and also exceed this count (small orgs would otherwise hold on
     /// every single departure).
@@ -20,6 +20,24 @@ pub struct Settings {
     /// Share (percent) of Okta's rate-limit window left to the org's other
     /// apps: at or below it, the sync waits for the window to reset.
     pub rate_limit_reserve_percent: u32,
+    /// What a new Okta account gets whose email or login belongs to a
+    /// deactivated person this config once managed.
+    pub rehire: Rehire,
+}
+
+/// The rehire policy: a new Okta account whose email or login belongs to a
+/// deactivated person formerly linked to this config. Unlinked people, and
+/// people of other configs or still active, keep the conflict rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rehire {
+    /// The former person is linked to the new account and reactivated: one
+    /// person, their ticket history kept.
+    #[default]
+    Relink,
+    /// A new person is created; the former one keeps their history under a
+    /// released email and login (see the directory's `release-identity`).
+    NewPerson,
 }
 
 impl Default for Settings {
@@ -28,17 +46,19 @@ impl Default for Settings {
             deactivation_share_percent: 20,
             deactivation_minimum: 5,
             rate_limit_reserve_percent: 10,
+            rehire: Rehire::Relink,
         }
     }
 }
 
 impl Settings {
-    /// Whether `deactivations` out of `linked` people must wait for approval:
-    /// more than `max(share% of linked, minimum)`.
-    pub fn holds(&self, deactivations: usize, linked: usize) -> bool {
-        let d = deactivations as u64;
-        d > u64::from(self.deactivation_minimum)
-            && d * 100 > linked as u64 * u64::from(self.deactivation_share_percent)
+    /// Whether `deactivations` out of `active` people (linked, not
+    /// deactivated) must wait for approval: more than
+    /// `max(share% of active, minimum)`.
+    pub fn holds(&self, deactivations: usize, active: usize) -> bool {
+        let d = deactivations as u128;
+        d > u128::from(self.deactivation_minimum)
+            && d * 100 > active as u128 * u128::from(self.deactivation_share_percent)
     }
 }
 

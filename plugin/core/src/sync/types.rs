@@ -98,11 +98,25 @@ pub struct RunRecord {
     pub error: Option<String>,
 }
 
+/// Why and until when a run waits before its next step (WIT `wait`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wait {
+    /// The phase the run is in.
+    pub phase: String,
+    /// Do not step before this instant (Unix ms, UTC): a step called earlier
+    /// sends nothing and returns the same wait.
+    pub until_unix_ms: u64,
+    /// Why, for an operator (never a secret).
+    pub reason: String,
+}
+
 /// Where a run is after a step (WIT `step-status`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepStatus {
     /// More to do; the record so far and the current phase.
     Working(RunRecord, String),
+    /// More to do once the wait is over; the host waits, never the plugin.
+    Waiting(RunRecord, Wait),
     /// The run finished.
     Finished(RunRecord),
 }

@@ -232,6 +232,98 @@ impl Directory for MemDirectory {
             .cloned())
     }
 
+    fn find_by_login(
+        &mut self,
+        kind: SyncTarget,
+        login: &str,
+    ) -> Result<Option<Person>, DirectoryError> {
+        self.calls.find += 1;
+        self.check()?;
+        Ok(self
+            .people
+            .values()
+            .chain(self.unlinked.iter())
+            .find(|p| p.kind == kind && p.login.eq_ignore_ascii_case(login))
+            .cloned())
+    }
+
+    fn relink(&mut self, kind: SyncTarget, from: &str, to: &str) -> Result<(), DirectoryError> {
+        self.check()?;
+        if self.people.contains_key(&key(kind, to)) {
+            return Err(DirectoryError::Conflict(format!("{to} is linked already")));
+        }
+        let mut p = self
+            .people
+            .remove(&key(kind, from))
+            .ok_or_else(|| DirectoryError::NotFound(from.into()))?;
+        p.external_id = to.into();
+        self.people.insert(key(kind, to), p);
+        Ok(())
+    }
+
+    fn release_identity(
+        &mut self,
+        kind: SyncTarget,
+        external_id: &str,
+    ) -> Result<(), DirectoryError> {
+        self.check()?;
+        let k = key(kind, external_id);
+        match self.people.get(&k) {
+            None => return Err(DirectoryError::NotFound(external_id.into())),
+            Some(p) if p.status != PersonStatus::Deactivated => {
+                return Err(DirectoryError::Conflict("not deactivated".into()));
+            }
+            Some(_) => {}
+        }
+        let Some(mut p) = self.people.remove(&k) else {
+            return Err(DirectoryError::NotFound(external_id.into()));
+        };
+        let released = |v: &str| match v.rsplit_once('@') {
+            Some((local, domain)) => format!("{local}+released.{external_id}@{domain}"),
+            None => format!("{v}+released.{external_id}"),
+        };
+        p.email = released(&p.email);
+        p.login = released(&p.login);
+        p.external_id.clear();
+        p.config.clear();
+        self.unlinked.push(p);
+        Ok(())
+    }
+
+    fn move_population(
+        &mut self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+    ) -> Result<u32, DirectoryError> {
+        self.check()?;
+        let moving: Vec<Person> = self
+            .people
+            .values()
+            .filter(|p| p.config == config && p.kind == from)
+            .cloned()
+            .collect();
+        for p in &moving {
+            let taken = self.people.values().chain(self.unlinked.iter()).any(|o| {
+                o.kind == to
+                    && (o.external_id == p.external_id
+                        || o.email.eq_ignore_ascii_case(&p.email)
+                        || o.login.eq_ignore_ascii_case(&p.login))
+            });
+            if taken {
+                return Err(DirectoryError::Conflict(format!("{} is taken", p.email)));
+            }
+        }
+        for mut p in moving.clone() {
+            self.people.remove(&key(from, &p.external_id));
+            p.kind = to;
+            p.roles.clear();
+            p.fields.retain(|(n, _)| n != "location");
+            self.people.insert(key(to, &p.external_id), p);
+        }
+        Ok(moving.len() as u32)
+    }
+
     fn list_linked(
         &mut self,
         config: &str,

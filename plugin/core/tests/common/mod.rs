@@ -89,7 +89,8 @@ impl Secrets for MemSecrets {
 }
 
 /// Starts at 2026-11-28T17:00:00Z and advances 5 ms per reading; sleeping
-/// advances it too. Shared (`Rc`) so that a fake Okta can read the same time.
+/// panics, as the plugin must return waits to the host. Shared (`Rc`) so that
+/// a fake Okta can read the same time.
 pub struct StepClock(pub Rc<Cell<u64>>);
 
 impl Default for StepClock {
@@ -104,8 +105,8 @@ impl Clock for StepClock {
         self.0.set(t + 5);
         t
     }
-    fn sleep_ms(&self, ms: u64) {
-        self.0.set(self.0.get() + ms);
+    fn sleep_ms(&self, _ms: u64) {
+        panic!("the plugin slept inside a call: waits belong to the host");
     }
 }
 

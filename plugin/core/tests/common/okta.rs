@@ -11,6 +11,8 @@ use plugin_core::{Http, HttpRequest, HttpResponse, TransportError};
 use serde_json::{Value, json};
 
 pub const ORIGIN: &str = "https://acme.okta.com";
+/// Another org's origin the fake answers too (an org switch).
+pub const ORIGIN_2: &str = "https://acme-eu.okta.com";
 
 #[derive(Debug, Clone)]
 pub struct OUser {
@@ -22,6 +24,8 @@ pub struct OUser {
 #[derive(Debug, Clone)]
 pub struct OGroup {
     pub name: String,
+    /// `OKTA_GROUP`, `APP_GROUP` or `BUILT_IN`.
+    pub kind: String,
     pub members: BTreeSet<String>,
     pub last_updated: u64,
     pub last_membership_updated: u64,
@@ -41,6 +45,8 @@ pub enum Fault {
     RateLimited {
         secs: u64,
     },
+    /// 429 without any `X-Rate-Limit-*` header, as a proxy may send.
+    RateLimitedBare,
     Transport(TransportError),
 }
 
@@ -63,6 +69,9 @@ pub struct FakeOkta {
     pub sticky: Option<(String, Fault)>,
     /// Custom attributes of the profile schema: (name, JSON type).
     pub custom_schema: Vec<(String, String)>,
+    /// Users whose status `search` still reports as it was (Okta's search
+    /// index is eventually consistent; `filter` is not).
+    pub stale_search: BTreeMap<String, String>,
     /// The requests announced by `prefetch`, until sent.
     pub prefetched: Vec<HttpRequest>,
     /// Sends of a request prefetched before.
@@ -89,6 +98,7 @@ impl FakeOkta {
                 ("officeLocation".into(), "string".into()),
                 ("badgeNumber".into(), "integer".into()),
             ],
+            stale_search: BTreeMap::new(),
             prefetched: Vec::new(),
             prefetch_used: 0,
             prefetch_dropped: 0,
@@ -101,6 +111,7 @@ impl FakeOkta {
 
     // ---- org mutations, keeping lastUpdated / lastMembershipUpdated true ----
 
+    /// A user; like Okta, every user is in the `BUILT_IN` groups.
     pub fn add_user(&mut self, id: &str, status: &str, profile: Value) {
         let t = self.t();
         self.users.insert(
@@ -111,19 +122,37 @@ impl FakeOkta {
                 last_updated: t,
             },
         );
+        for g in self.groups.values_mut().filter(|g| g.kind == "BUILT_IN") {
+            g.members.insert(id.into());
+            g.last_membership_updated = t;
+        }
     }
 
     pub fn add_group(&mut self, id: &str, name: &str) {
+        self.add_typed_group(id, name, "OKTA_GROUP");
+    }
+
+    /// A group of type `kind`; a `BUILT_IN` one has every user.
+    pub fn add_typed_group(&mut self, id: &str, name: &str, kind: &str) {
         let t = self.t();
+        let members = match kind {
+            "BUILT_IN" => self.users.keys().cloned().collect(),
+            _ => BTreeSet::new(),
+        };
         self.groups.insert(
             id.into(),
             OGroup {
                 name: name.into(),
-                members: BTreeSet::new(),
+                kind: kind.into(),
+                members,
                 last_updated: t,
                 last_membership_updated: t,
             },
         );
+    }
+
+    pub fn delete_group(&mut self, group: &str) {
+        self.groups.remove(group);
     }
 
     pub fn add_member(&mut self, group: &str, user: &str) {
@@ -219,7 +248,10 @@ impl FakeOkta {
     }
 
     fn route(&mut self, url: &str) -> HttpResponse {
-        let Some(rest) = url.strip_prefix(ORIGIN) else {
+        let Some((origin, rest)) = [ORIGIN, ORIGIN_2]
+            .into_iter()
+            .find_map(|o| url.strip_prefix(o).map(|rest| (o, rest)))
+        else {
             return self.error(404, "E0000022");
         };
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -298,21 +330,28 @@ impl FakeOkta {
             ["api", "v1", "users"] => {
                 let filter = match (q.get("filter"), q.get("search")) {
                     (None, None) => UserFilter::Default,
+                    (Some(f), None) if f == r#"status eq "DEPROVISIONED""# => {
+                        UserFilter::Deprovisioned
+                    }
                     (Some(f), None) => match parse_user_filter(f) {
                         Some(t) => UserFilter::Since(t),
                         None => return self.error(400, "E0000031"),
                     },
                     (None, Some(s)) if s == r#"status eq "DEPROVISIONED""# => {
-                        UserFilter::Deprovisioned
+                        UserFilter::SearchDeprovisioned
                     }
                     _ => return self.error(400, "E0000031"),
                 };
+                let stale = &self.stale_search;
                 let items = self
                     .users
                     .iter()
-                    .filter(|(_, u)| match &filter {
+                    .filter(|(id, u)| match &filter {
                         UserFilter::Default => u.status != "DEPROVISIONED",
                         UserFilter::Deprovisioned => u.status == "DEPROVISIONED",
+                        UserFilter::SearchDeprovisioned => {
+                            stale.get(*id).unwrap_or(&u.status) == "DEPROVISIONED"
+                        }
                         UserFilter::Since(t) => stamp(u.last_updated) > *t,
                     })
                     .map(|(id, u)| (id.clone(), user_json(id, u)))
@@ -340,7 +379,7 @@ impl FakeOkta {
                 .map(str::to_owned)
                 .collect();
             format!(
-                r#"<{ORIGIN}{path}?{}>; rel="self", <{ORIGIN}{path}?{}&after={last}>; rel="next""#,
+                r#"<{origin}{path}?{}>; rel="self", <{origin}{path}?{}&after={last}>; rel="next""#,
                 query,
                 kept.join("&")
             )
@@ -388,6 +427,7 @@ impl FakeOkta {
 enum UserFilter {
     Default,
     Deprovisioned,
+    SearchDeprovisioned,
     Since(String),
 }
 
@@ -416,7 +456,7 @@ fn user_json(id: &str, u: &OUser) -> Value {
 }
 
 fn group_json(id: &str, g: &OGroup) -> Value {
-    json!({"id": id, "type": "OKTA_GROUP", "lastUpdated": stamp(g.last_updated),
+    json!({"id": id, "type": g.kind, "lastUpdated": stamp(g.last_updated),
         "lastMembershipUpdated": stamp(g.last_membership_updated),
         "profile": {"name": g.name, "description": null}})
 }
@@ -491,6 +531,11 @@ impl Http for FakeOkta {
                         _ => {}
                     }
                 }
+                r
+            }
+            Some(Fault::RateLimitedBare) => {
+                let mut r = self.error(429, "E0000047");
+                r.headers.retain(|(k, _)| !k.starts_with("X-Rate-Limit"));
                 r
             }
             None if self.used >= self.limit => {

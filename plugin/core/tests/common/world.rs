@@ -2,7 +2,7 @@
 //! installed config, for driving sync runs.
 
 use plugin_core::store::save_config;
-use plugin_core::sync::{self, Settings};
+use plugin_core::sync::{self, Settings, Wait};
 use plugin_core::{
     Host, Person, RunRecord, Secrets, StepStatus, StoredConfig, SyncError, SyncMode, SyncRun,
     SyncTarget, Trigger,
@@ -88,14 +88,31 @@ impl World {
         status
     }
 
-    /// Step a run to its end.
+    /// Step a run to its end, waiting out its waits as a host does.
     pub fn finish(&mut self, run: &mut SyncRun) -> Result<RunRecord, SyncError> {
         for _ in 0..100_000 {
-            if let StepStatus::Finished(r) = self.step(run)? {
-                return Ok(r);
+            match self.step(run)? {
+                StepStatus::Finished(r) => return Ok(r),
+                StepStatus::Waiting(_, wait) => self.wait_out(run, &wait),
+                StepStatus::Working(..) => {}
             }
         }
         panic!("the run never finished");
+    }
+
+    /// Check that a step before the wait is over sends nothing and answers
+    /// the same wait, then move the clock to the wait's end.
+    pub fn wait_out(&mut self, run: &mut SyncRun, wait: &Wait) {
+        if self.clock.0.get() < wait.until_unix_ms {
+            let sent = self.okta.log.len();
+            match run.step(&mut self.host()) {
+                Ok(StepStatus::Waiting(_, again)) => assert_eq!(&again, wait),
+                other => panic!("a step before the wait is over: {other:?}"),
+            }
+            assert_eq!(self.okta.log.len(), sent, "a step sent during a wait");
+        }
+        let now = self.clock.0.get();
+        self.clock.0.set(now.max(wait.until_unix_ms));
     }
 
     pub fn try_run(&mut self, mode: SyncMode) -> Result<RunRecord, SyncError> {
