@@ -57,14 +57,14 @@ pub fn scope_for(path: &str) -> Option<&'static str> {
     }
 }
 
-/// `Ok` if the request may proceed, else Okta's refusal.
+/// Okta's refusal of the request, or `None` if it may proceed.
 pub(crate) fn check(
     st: &Shared,
     method: &str,
     path: &str,
     base: &str,
     headers: &HeaderMap,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -73,16 +73,16 @@ pub(crate) fn check(
     let cred = cred.trim();
     let is = |s: &str| scheme.eq_ignore_ascii_case(s);
     if (is("SSWS") || is("Bearer")) && cred == st.token {
-        return Ok(());
+        return None;
     }
     if !is("Bearer") && !is("DPoP") {
-        return Err(OktaError::invalid_token().into_response());
+        return Some(OktaError::invalid_token().into_response());
     }
     let now = now_epoch();
     let mut oidc = st.oidc();
     let service = &mut oidc.service;
     let Some(token) = service.tokens.get(cred).cloned() else {
-        return Err(challenge(
+        return Some(challenge(
             OktaError::invalid_token(),
             scheme,
             base,
@@ -92,7 +92,7 @@ pub(crate) fn check(
     };
     if token.expires_at <= now {
         service.tokens.remove(cred);
-        return Err(challenge(
+        return Some(challenge(
             OktaError::invalid_token(),
             scheme,
             base,
@@ -105,22 +105,22 @@ pub(crate) fn check(
         (Some(jkt), true) => {
             let proof = headers.get("dpop").and_then(|v| v.to_str().ok());
             let Some(proof) = proof else {
-                return Err(dpop_refusal(base, "The DPoP proof JWT header is missing."));
+                return Some(dpop_refusal(base, "The DPoP proof JWT header is missing."));
             };
             let url = format!("{base}{}", decode_path(path));
             match service.check_proof(proof, method, &url, Some(cred), now) {
                 Ok(k) if k == *jkt => {}
                 Ok(_) => {
-                    return Err(dpop_refusal(
+                    return Some(dpop_refusal(
                         base,
                         "The DPoP proof JWT key does not match the access token's key.",
                     ));
                 }
-                Err(why) => return Err(dpop_refusal(base, &why)),
+                Err(why) => return Some(dpop_refusal(base, &why)),
             }
         }
         (Some(_), false) => {
-            return Err(challenge(
+            return Some(challenge(
                 OktaError::invalid_token(),
                 "DPoP",
                 base,
@@ -129,7 +129,7 @@ pub(crate) fn check(
             ));
         }
         (None, true) => {
-            return Err(challenge(
+            return Some(challenge(
                 OktaError::invalid_token(),
                 "Bearer",
                 base,
@@ -148,9 +148,9 @@ pub(crate) fn check(
         if let Ok(v) = HeaderValue::from_str(&value) {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
-        return Err(resp);
+        return Some(resp);
     }
-    Ok(())
+    None
 }
 
 fn challenge(err: OktaError, scheme: &str, base: &str, error: &str, description: &str) -> Response {

@@ -112,7 +112,7 @@ async fn answer(st: &Arc<Shared>, mut req: Request, next: Next) -> Response {
     } else {
         let base = crate::paging::base_url(req.headers(), &st.url);
         let method = req.method().as_str().to_owned();
-        crate::api_auth::check(&st, &method, req.uri().path(), &base, req.headers()).err()
+        crate::api_auth::check(st, &method, req.uri().path(), &base, req.headers())
     };
     let (mut resp, rate) = if let Some(refusal) = refused {
         (refusal, peek())
