@@ -72,6 +72,19 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Okta Event Hook of a config: the endpoint, the masked secret and the
+    /// last deliveries; `--rotate` generates a new secret and prints it once.
+    Hook {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// Generate (or replace) the hook secret and print it, once.
+        #[arg(long)]
+        rotate: bool,
+        /// The console's base URL, to print the endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+    },
     /// Remove a config, its token and its state.
     Uninstall {
         /// The config name.
@@ -829,6 +842,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::People { kind } => people(&cli, (*kind).into(), json),
         Command::Schedule { action } => schedule(&cli, action, json),
+        Command::Hook { name, rotate, base } => hook(&cli, name, *rotate, base),
         Command::Map { action } => map(&cli, action, json).await,
         Command::Export { name, run, out } => {
             let outcome = open(&cli)?.unsynced_csv(name, *run).await?;
@@ -1018,6 +1032,40 @@ async fn map(cli: &Cli, action: &MapAction, json: bool) -> anyhow::Result<ExitCo
 /// Pretty JSON, for text output of structured values.
 fn pretty<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// `harness hook`: see [`host_harness::hooks`].
+fn hook(cli: &Cli, name: &str, rotate: bool, base: &str) -> anyhow::Result<ExitCode> {
+    use host_harness::hooks;
+    let infraon = Arc::new(Infraon::open(&cli.state_dir)?);
+    if !hooks::installed(&infraon, name) {
+        eprintln!("no config named `{name}` is installed");
+        return Ok(ExitCode::from(2));
+    }
+    println!(
+        "endpoint URL: {}/hooks/okta/{name}",
+        base.trim_end_matches('/')
+    );
+    println!("authentication field: Authorization");
+    if rotate {
+        let secret = hooks::rotate_secret(&infraon, name)?;
+        println!("authentication secret: {secret}");
+        eprintln!(
+            "Paste it into Okta now (Workflow > Event Hooks); it is not shown again, and the previous secret no longer works."
+        );
+    } else {
+        match hooks::secret(&infraon, name)? {
+            Some(s) => println!(
+                "authentication secret: {} (run with --rotate for a new one)",
+                hooks::masked(&s)
+            ),
+            None => println!("authentication secret: none yet (run with --rotate to generate one)"),
+        }
+    }
+    for d in hooks::deliveries(&infraon, name) {
+        println!("{} HTTP {} {}", d.received_at, d.status, d.summary);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Result<ExitCode> {

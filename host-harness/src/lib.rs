@@ -11,6 +11,7 @@ pub mod bench;
 pub mod bindings;
 pub mod component;
 pub mod demo;
+pub mod hooks;
 pub mod interfaces;
 pub mod keys;
 pub mod ops;

@@ -19,6 +19,7 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 
 mod convert;
 mod directory;
+mod events;
 mod host;
 mod http;
 mod map;

@@ -96,6 +96,14 @@ async fn a_0_1_0_guest_and_the_0_2_0_plugin_run_side_by_side() {
         .await
         .unwrap();
     assert!(again.is_ok(), "{again:?}");
+
+    // 0.1.0 has no `events`: a delivery is a contract error, never a trap,
+    // and the same instance kind keeps answering.
+    let gap = old.deliver_events("storage", &[]).await.unwrap_err();
+    assert!(
+        matches!(&gap, host_harness::HostError::ContractMismatch { detail, .. } if detail.contains("Event Hooks")),
+        "{gap:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,7 +3,8 @@
 //! `SSWS`/`Bearer` auth, `Link`-header paging with opaque cursors, `filter`
 //! and `search`, per-minute rate limiting with `X-Rate-Limit-*` headers,
 //! Okta error bodies, runtime fault injection ([`Faults`]) and mutations
-//! for incremental-sync tests.
+//! for incremental-sync tests, and Okta Event Hooks: registration with the
+//! one-time verification, a delivery per mutation, one retry on failure.
 //!
 //! It is also an OpenID Connect provider: the org authorization server
 //! (issuer [`FakeOkta::url`]) and custom ones (`default` from the start),
@@ -46,6 +47,7 @@ mod faults;
 mod filter;
 mod gate;
 mod groups;
+mod hooks;
 mod hostile;
 mod oidc;
 mod org;
@@ -75,6 +77,7 @@ pub use api_auth::{AuthEntry, scope_for};
 pub use faults::{FaultKind, FaultRule, Faults};
 pub use oidc::service::{JWT_BEARER, ServiceApp};
 pub use oidc::{ClientKey, OidcClient};
+pub use hooks::{DeliveryAttempt, EventHook};
 pub use org::UserStatus;
 pub use render::CUSTOM_ATTRIBUTES;
 pub use snapshot::{GroupInfo, OrgSnapshot, UserInfo};
@@ -170,6 +173,10 @@ pub(crate) struct Shared {
     oidc: Mutex<OidcState>,
     /// Every request's method, path and auth scheme (never a credential).
     auth_log: Mutex<Vec<api_auth::AuthEntry>>,
+    /// Registered event hooks, switches and the deliveries attempted.
+    hooks: Mutex<hooks::HooksState>,
+    /// To the task that sends event hook deliveries, in order.
+    hook_tx: tokio::sync::mpsc::UnboundedSender<hooks::Job>,
 }
 
 impl Shared {
@@ -193,6 +200,10 @@ impl Shared {
 
     pub(crate) fn auth_log(&self) -> MutexGuard<'_, Vec<api_auth::AuthEntry>> {
         self.auth_log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn hooks(&self) -> MutexGuard<'_, hooks::HooksState> {
+        self.hooks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Keep a request in the log, the oldest dropped beyond [`MAX_LOGGED`].
@@ -223,6 +234,7 @@ impl FakeOkta {
             .await
             .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
         let addr = listener.local_addr()?;
+        let (hook_tx, hook_rx) = tokio::sync::mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             org: RwLock::new(org),
             faults: Faults::default(),
@@ -233,7 +245,10 @@ impl FakeOkta {
             url: format!("http://{addr}"),
             oidc: Mutex::new(oidc),
             auth_log: Mutex::new(Vec::new()),
+            hooks: Mutex::default(),
+            hook_tx,
         });
+        tokio::spawn(hooks::sender(Arc::downgrade(&shared), hook_rx));
         let app = routes::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -311,17 +326,49 @@ impl FakeOkta {
 
     /// Merges `changes` into a user's profile and bumps `lastUpdated`.
     pub fn update_user_profile(&self, id: &str, changes: Map<String, Value>) -> anyhow::Result<()> {
-        self.shared.org_mut().update_profile(id, changes)
+        self.shared.org_mut().update_profile(id, changes)?;
+        self.emit_user(
+            "user.account.update_profile",
+            "Update user profile for Okta",
+            id,
+            None,
+        );
+        Ok(())
     }
 
     /// Changes a user's status, bumping `statusChanged` and `lastUpdated`.
     pub fn set_user_status(&self, id: &str, status: UserStatus) -> anyhow::Result<()> {
-        self.shared.org_mut().set_status(id, status)
+        let before = self.shared.org().user_status(id);
+        self.shared.org_mut().set_status(id, status)?;
+        if before == Some(status) {
+            return Ok(());
+        }
+        let (kind, message) = match (before, status) {
+            (_, UserStatus::Deprovisioned) => ("user.lifecycle.deactivate", "Deactivate Okta user"),
+            (_, UserStatus::Suspended) => ("user.lifecycle.suspend", "Suspend Okta user"),
+            (Some(UserStatus::Suspended), _) => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
+            (_, UserStatus::LockedOut) => ("user.account.lock", "Max sign in attempts exceeded"),
+            (Some(UserStatus::LockedOut), _) => ("user.account.unlock", "Unlock user account"),
+            (Some(UserStatus::Deprovisioned), _) => {
+                ("user.lifecycle.reactivate", "Reactivate Okta user")
+            }
+            _ => ("user.lifecycle.activate", "Activate Okta user"),
+        };
+        self.emit_user(kind, message, id, None);
+        Ok(())
     }
 
     /// Deletes a user outright (gone from every endpoint and group).
     pub fn delete_user(&self, id: &str) -> anyhow::Result<()> {
-        self.shared.org_mut().delete_user(id)
+        let event = self.user_event(
+            "user.lifecycle.delete.initiated",
+            "Delete Okta user",
+            id,
+            None,
+        );
+        self.shared.org_mut().delete_user(id)?;
+        self.send_event(event);
+        Ok(())
     }
 
     /// Adds a user; `profile` needs string `login`, `email`, `firstName`,
@@ -338,14 +385,104 @@ impl FakeOkta {
     pub fn add_group_member(&self, group_id: &str, user_id: &str) -> anyhow::Result<()> {
         self.shared
             .org_mut()
-            .set_membership(group_id, user_id, true)
+            .set_membership(group_id, user_id, true)?;
+        let message = "Add user to group membership";
+        self.emit_user(
+            "group.user_membership.add",
+            message,
+            user_id,
+            Some(group_id),
+        );
+        Ok(())
     }
 
     /// Removes a user from a group, bumping `lastMembershipUpdated`.
     pub fn remove_group_member(&self, group_id: &str, user_id: &str) -> anyhow::Result<()> {
         self.shared
             .org_mut()
-            .set_membership(group_id, user_id, false)
+            .set_membership(group_id, user_id, false)?;
+        let message = "Remove user from group membership";
+        self.emit_user(
+            "group.user_membership.remove",
+            message,
+            user_id,
+            Some(group_id),
+        );
+        Ok(())
+    }
+
+    /// Deletes a group (Everyone cannot be deleted, as in Okta); its
+    /// memberships go with it.
+    pub fn delete_group(&self, group_id: &str) -> anyhow::Result<()> {
+        let name = self.shared.org().group_name(group_id).unwrap_or_default();
+        self.shared.org_mut().delete_group(group_id)?;
+        let target = (group_id.to_owned(), "UserGroup", name.clone(), name);
+        self.send_event(hooks::event(
+            "group.lifecycle.delete",
+            "Delete Okta group",
+            &[target],
+        ));
+        Ok(())
+    }
+
+    /// Registers an event hook as an admin does in Okta (Workflow > Event
+    /// Hooks > Create, then Verify): Okta's one-time verification `GET` is
+    /// sent first, and the hook is kept only if the endpoint answers it.
+    pub async fn register_event_hook(&self, hook: EventHook) -> anyhow::Result<()> {
+        hooks::verify(&reqwest::Client::new(), &hook).await?;
+        self.shared.hooks().hooks.push(hook);
+        Ok(())
+    }
+
+    /// Every event hook delivery attempted so far, retries included.
+    pub fn event_deliveries(&self) -> Vec<DeliveryAttempt> {
+        self.shared.hooks().attempts.clone()
+    }
+
+    /// Send every delivery from now on twice (as Okta may).
+    pub fn duplicate_event_deliveries(&self, on: bool) {
+        self.shared.hooks().duplicate = on;
+    }
+
+    /// Hold deliveries back until [`FakeOkta::release_event_deliveries_newest_first`].
+    pub fn hold_event_deliveries(&self) {
+        self.shared.hooks().hold = true;
+    }
+
+    /// Send the held deliveries, newest event first (out of order), and
+    /// stop holding.
+    pub fn release_event_deliveries_newest_first(&self) {
+        let mut state = self.shared.hooks();
+        state.hold = false;
+        let held = std::mem::take(&mut state.held);
+        for (hook, event) in held.into_iter().rev() {
+            let _ = self.shared.hook_tx.send(hooks::Job { hook, event });
+        }
+    }
+
+    /// An event about a user (and a group), built from the org as it is now.
+    fn user_event(&self, kind: &str, message: &str, user: &str, group: Option<&str>) -> Value {
+        let org = self.shared.org();
+        let (alt, name) = org.user_target(user).unwrap_or_default();
+        let mut targets = vec![(user.to_owned(), "User", alt, name)];
+        if let Some(g) = group {
+            let gname = org.group_name(g).unwrap_or_default();
+            targets.push((g.to_owned(), "UserGroup", gname.clone(), gname));
+        }
+        hooks::event(kind, message, &targets)
+    }
+
+    fn emit_user(&self, kind: &str, message: &str, user: &str, group: Option<&str>) {
+        // Mutating 100,000 users in a bench builds no events nobody hears.
+        if self.shared.hooks().hooks.is_empty() {
+            return;
+        }
+        let event = self.user_event(kind, message, user, group);
+        self.send_event(event);
+    }
+
+    fn send_event(&self, event: Value) {
+        hooks::emit(&mut self.shared.hooks(), &self.shared.hook_tx, event);
     }
 
     /// Renames and/or re-describes a group, bumping its `lastUpdated`.
@@ -358,11 +495,6 @@ impl FakeOkta {
         self.shared
             .org_mut()
             .update_group(group_id, name, description)
-    }
-
-    /// Deletes a group (Everyone cannot be deleted, as in Okta).
-    pub fn delete_group(&self, group_id: &str) -> anyhow::Result<()> {
-        self.shared.org_mut().delete_group(group_id)
     }
 
     /// Adds an empty `OKTA_GROUP`; returns its id.

@@ -385,3 +385,29 @@ impl Org {
         Ok(id_str(&id).to_owned())
     }
 }
+
+impl Org {
+    /// `(alternateId, displayName)` of a user for an event's target.
+    pub(crate) fn user_target(&self, id: &str) -> Option<(String, String)> {
+        let (_, u) = self.find_user(id)?;
+        let p = u.profile();
+        let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        Some((
+            u.login(),
+            format!("{} {}", text("firstName"), text("lastName"))
+                .trim()
+                .to_owned(),
+        ))
+    }
+
+    /// A group's name, for an event's target.
+    pub(crate) fn group_name(&self, id: &str) -> Option<String> {
+        let key = parse_id(id)?;
+        self.groups.get(&key).map(|g| g.name.clone())
+    }
+
+    /// A user's status.
+    pub(crate) fn user_status(&self, id: &str) -> Option<UserStatus> {
+        self.find_user(id).map(|(_, u)| u.status)
+    }
+}

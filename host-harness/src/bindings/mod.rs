@@ -31,6 +31,7 @@ wasmtime::component::bindgen!({
     },
 });
 
+mod events;
 mod plugin;
 pub mod v0_1_0;
 

@@ -160,6 +160,8 @@ impl Runtime {
             // A service app's keys go with the config; Okta should forget them too.
             crate::keys::KeyRing::delete(infraon, &installed)
                 .map_err(|e| HostError::Backend(format!("cannot forget the keys: {e}")))?;
+            crate::hooks::forget(infraon, &installed)
+                .map_err(|e| HostError::Backend(format!("cannot forget the event hook: {e}")))?;
         }
         Ok(result)
     }

@@ -149,8 +149,10 @@ fn change_between_pages(okta: &FakeOkta) {
 
 pub(super) async fn run(case: Case, cache: &Path) -> anyhow::Result<Row> {
     let okta = world::okta().await?;
-    let secrets = vec![okta.api_token().to_owned(), sso::CLIENT_SECRET.to_owned()];
+    let mut secrets = vec![okta.api_token().to_owned(), sso::CLIENT_SECRET.to_owned()];
     let (rt, state) = world::installed(&okta, cache).await?;
+    // The Okta Event Hook secret is searched for like the others.
+    secrets.push(crate::hooks::rotate_secret(rt.infraon(), CONFIG)?);
     let first = world::full_sync(&rt, |_, _| {}).await;
     anyhow::ensure!(
         world::succeeded(&first),

@@ -8,7 +8,9 @@
 //! - [`mapping`]: the Okta – Infraon Configuration editor (fields and role
 //!   rules) with a preview on a real Okta user;
 //! - [`people`]: the synced Users and Requesters;
-//! - [`signin`]: Sign in with Okta (`/sso`, `/login`, `/callback/{config}`).
+//! - [`signin`]: Sign in with Okta (`/sso`, `/login`, `/callback/{config}`);
+//! - [`hooks`]: the Okta Event Hook endpoint (`/hooks/okta/{config}`, for
+//!   Okta, outside the console's checks) and its Settings section.
 //!
 //! Pages are server-rendered HTML with inline CSS and no scripts: the build
 //! stays the two README commands, nothing is fetched from a CDN, and every
@@ -26,6 +28,7 @@ use crate::bindings::infraon::okta::types::{ConfigForm, InstallOptions};
 use crate::runtime::Runtime;
 use crate::serve::ScheduleLoop;
 
+mod hooks;
 mod layout;
 mod manifest;
 mod mapping;
@@ -126,7 +129,10 @@ impl Console {
             .route("/sso", get(signin::index))
             .route("/login", get(signin::login))
             .route("/callback/{config}", get(signin::callback))
-            .with_state(self)
+            .route("/configs/{config}/hooks/rotate", post(hooks::rotate))
+            .with_state(self.clone())
+            // Okta's deliveries: outside every console check (see `hooks`).
+            .merge(hooks::router(self.runtime))
     }
 }
 

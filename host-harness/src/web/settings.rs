@@ -162,7 +162,7 @@ async fn render(
          <form method=\"post\" action=\"/configs/{c}/verify\" style=\"display:inline\">\
          <button type=\"submit\" class=\"secondary\" id=\"verify-again\">Verify again</button></form></section>\
          <section id=\"sync\"><h2>Sync Now</h2>{sync}</section>\
-         {history}{schedule}{sso}\
+         {history}{schedule}{sso}{hooks}\
          <section id=\"uninstall\"><h2>Uninstall</h2><form method=\"post\" action=\"/configs/{c}/uninstall\">\
          <label><input type=\"checkbox\" name=\"confirm\" id=\"uninstall-confirm\"> Remove this config, its API token, \
          schedule, mapping and run history. People already synced stay in Infraon as they are.</label>\
@@ -181,6 +181,7 @@ async fn render(
         history = history(console, config).await,
         schedule = schedule_section(console, config),
         sso = sso_section(&console.base, config),
+        hooks = super::hooks::settings_section(console, config),
     );
     page(status, &format!("Okta · {config} · Settings"), &body)
 }

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod config;
 pub mod directory;
+pub mod events;
 pub mod export;
 pub mod install;
 pub mod link;
