@@ -75,9 +75,9 @@ use tokio::task::JoinHandle;
 
 pub use api_auth::{AuthEntry, scope_for};
 pub use faults::{FaultKind, FaultRule, Faults};
+pub use hooks::{DeliveryAttempt, EventHook};
 pub use oidc::service::{JWT_BEARER, ServiceApp};
 pub use oidc::{ClientKey, OidcClient};
-pub use hooks::{DeliveryAttempt, EventHook};
 pub use org::UserStatus;
 pub use render::CUSTOM_ATTRIBUTES;
 pub use snapshot::{GroupInfo, OrgSnapshot, UserInfo};
