@@ -8,7 +8,9 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use host_harness::bindings::exports::infraon::okta::install::Migration;
 use host_harness::bindings::exports::infraon::okta::sync::{Safeguard, SyncMode, Trigger};
-use host_harness::bindings::infraon::okta::types::{ConfigForm, InstallOptions, SyncTarget};
+use host_harness::bindings::infraon::okta::types::{
+    ConfigForm, InstallOptions, ServiceApp, SyncTarget,
+};
 use host_harness::policy::Limits;
 use host_harness::scheduler::{LocalTime, Schedule, WeeklyTime};
 use host_harness::{HostError, Infraon, Runtime, render};
@@ -63,6 +65,13 @@ enum Command {
     Verify(VerifyArgs),
     /// List installed configs.
     Configs,
+    /// A service app's key pairs: `show` the public JWKs to paste into Okta,
+    /// `add` one (the first signs at once; a second waits for `retire`),
+    /// `retire` the old one after Okta has the new one.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Okta Event Hook of a config: the endpoint, the masked secret and the
     /// last deliveries; `--rotate` generates a new secret and prints it once.
     Hook {
@@ -459,6 +468,8 @@ struct FormArgs {
     /// Development mode: allow http://, localhost and IP literals (a local fake Okta).
     #[arg(long)]
     dev: bool,
+    #[command(flatten)]
+    auth: AuthArgs,
 }
 
 impl FormArgs {
@@ -468,6 +479,7 @@ impl FormArgs {
             okta_domain: self.domain.clone(),
             api_token: self.token.clone(),
             sync_target: self.sync.into(),
+            service_app: self.auth.service_app(),
         };
         (
             form,
@@ -475,6 +487,39 @@ impl FormArgs {
                 development_mode: self.dev,
             },
         )
+    }
+}
+
+/// How a form authenticates: the API token (default) or a service app.
+#[derive(Args)]
+struct AuthArgs {
+    /// Authentication: `api-token` (default) or `service-app` (OAuth 2.0,
+    /// private_key_jwt with this host's key; see `harness keys`).
+    #[arg(long, value_enum, default_value = "api-token")]
+    auth: AuthKind,
+    /// Client ID of the Okta API Services app (with `--auth service-app`).
+    #[arg(long, default_value = "")]
+    client_id: String,
+    /// The app does not require DPoP (Okta's default for new apps is to require it).
+    #[arg(long)]
+    no_dpop: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuthKind {
+    ApiToken,
+    ServiceApp,
+}
+
+impl AuthArgs {
+    fn service_app(&self) -> Option<ServiceApp> {
+        match self.auth {
+            AuthKind::ApiToken => None,
+            AuthKind::ServiceApp => Some(ServiceApp {
+                client_id: self.client_id.clone(),
+                dpop: !self.no_dpop,
+            }),
+        }
     }
 }
 
@@ -500,6 +545,74 @@ struct VerifyArgs {
     /// Development mode.
     #[arg(long)]
     dev: bool,
+    #[command(flatten)]
+    auth: AuthArgs,
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// The config's public keys (JWK and kid), the signing one first.
+    Show {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Make a new key pair for the config.
+    Add {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Retire a key (never the last one).
+    Retire {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The key's kid.
+        #[arg(long)]
+        kid: String,
+    },
+}
+
+/// `harness keys ...`: the key store is the host's, so no plugin runs.
+fn keys(cli: &Cli, action: &KeysAction, json: bool) -> anyhow::Result<ExitCode> {
+    use host_harness::keys::KeyRing;
+    let infraon = Infraon::open(&cli.state_dir)?;
+    let result = match action {
+        KeysAction::Show { name } => KeyRing::load(&infraon, name).and_then(|r| r.shown()),
+        KeysAction::Add { name } => KeyRing::add(&infraon, name)
+            .and_then(|_| KeyRing::load(&infraon, name))
+            .and_then(|r| r.shown()),
+        KeysAction::Retire { name, kid } => KeyRing::retire(&infraon, name, kid)
+            .and_then(|()| KeyRing::load(&infraon, name))
+            .and_then(|r| r.shown()),
+    };
+    match result {
+        Ok(keys) if json => outln!("{}", serde_json::json!({ "ok": keys })),
+        Ok(keys) if keys.is_empty() => outln!("no keys yet: `harness keys add --name N`"),
+        Ok(keys) => {
+            for k in keys {
+                let role = if k.signing {
+                    "signing"
+                } else {
+                    "next (signs once the older key is retired)"
+                };
+                outln!("kid {} ({role}, made {})\n{}", k.kid, k.created_at, k.jwk);
+            }
+        }
+        Err(e) => {
+            if json {
+                outln!(
+                    "{}",
+                    serde_json::json!({ "error": "keys", "message": e.to_string() })
+                );
+            } else {
+                outln!("{e}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Args)]
@@ -660,6 +773,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         okta_domain: domain.clone(),
                         api_token: args.token.clone(),
                         sync_target: args.sync.into(),
+                        service_app: args.auth.service_app(),
                     };
                     rt.verify_form(
                         &form,
@@ -691,6 +805,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 render::install_error,
             )
         }
+        Command::Keys { action } => keys(&cli, action, json),
         Command::Uninstall { name } => {
             let outcome = open(&cli)?.uninstall(name).await;
             report(

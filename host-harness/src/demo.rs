@@ -75,6 +75,7 @@ pub async fn run(
         okta_domain: domain.into(),
         api_token: token.into(),
         sync_target: SyncTarget::Users,
+        service_app: None,
     };
 
     let wrong_token = rt

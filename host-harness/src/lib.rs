@@ -13,6 +13,7 @@ pub mod component;
 pub mod demo;
 pub mod hooks;
 pub mod interfaces;
+pub mod keys;
 pub mod ops;
 pub mod policy;
 pub mod reliability;

@@ -3,7 +3,9 @@
 
 use crate::bindings::exports::infraon::okta::install::InstallError;
 use crate::bindings::exports::infraon::okta::verify::VerifyError;
-use crate::bindings::infraon::okta::types::{FieldError, OktaError, OktaFailure};
+use crate::bindings::infraon::okta::types::{
+    FieldError, OktaError, OktaFailure, ServiceAppFailure,
+};
 
 fn okta_error(e: &OktaError) -> String {
     let id = e
@@ -65,7 +67,39 @@ pub fn okta_failure(f: &OktaFailure) -> String {
             format!("The answer is not Okta's JSON: is this an Okta org? ({m})")
         }
         OktaFailure::Okta(e) => format!("Okta refused the request ({}).", okta_error(e)),
+        OktaFailure::ServiceApp(f) => service_app_failure(f),
         OktaFailure::Other(m) => m.clone(),
+    }
+}
+
+/// A service app's failure as the admin fixes it in Okta's Admin Console.
+fn service_app_failure(f: &ServiceAppFailure) -> String {
+    match f {
+        ServiceAppFailure::UnknownClient(id) => format!(
+            "Okta knows no service app with client ID `{id}`: copy the Client ID from Applications > the API Services app > General."
+        ),
+        ServiceAppFailure::KeyNotRegistered(kid) => format!(
+            "The service app does not have this host's public key (kid `{kid}`): in Okta open the app > General > Client Credentials > Public keys > Add key and paste the JWK from `harness keys show`."
+        ),
+        ServiceAppFailure::AssertionRefused(m) => {
+            format!("Okta refused the client assertion ({m}); check this host's clock.")
+        }
+        ServiceAppFailure::ScopeNotGranted(scopes) => format!(
+            "The service app is not granted {}: in Okta open the app > Okta API Scopes and Grant it.",
+            scopes.join(", ")
+        ),
+        ServiceAppFailure::DpopRequired => "The service app requires DPoP (\"Require Demonstrating Proof of Possession (DPoP) header in token requests\"): install the config with DPoP, or clear that box in Okta.".into(),
+        ServiceAppFailure::DpopRefused(m) => format!("Okta refused the DPoP proof ({m})."),
+        ServiceAppFailure::Signing(m) => format!("The host could not sign for the service app: {m}"),
+        ServiceAppFailure::TokenEndpoint(m) => {
+            format!("Okta's token endpoint refused the request ({m}).")
+        }
+        ServiceAppFailure::AccessTokenRefused(m) => {
+            format!("Okta refused the service app's access token ({m}).")
+        }
+        ServiceAppFailure::NoAdminRole(m) => format!(
+            "Okta refused access ({m}) although the scopes are granted: assign the service app an admin role (Admin roles > Edit assignments > Read-Only Administrator)."
+        ),
     }
 }
 

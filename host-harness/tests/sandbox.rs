@@ -45,6 +45,7 @@ async fn probe(
         okta_domain: target.into(),
         api_token: "00t".into(),
         sync_target: SyncTarget::Users,
+        service_app: None,
     };
     let options = InstallOptions {
         development_mode: true,

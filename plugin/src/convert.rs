@@ -23,6 +23,10 @@ pub fn form(f: wit::ConfigForm) -> plugin_core::ConfigForm {
         okta_domain: f.okta_domain,
         api_token: f.api_token,
         sync_target: sync_target(f.sync_target),
+        service_app: f.service_app.map(|a| plugin_core::config::ServiceAppForm {
+            client_id: a.client_id,
+            dpop: a.dpop,
+        }),
     }
 }
 
@@ -41,6 +45,12 @@ pub fn summary(s: plugin_core::ConfigSummary) -> wit::ConfigSummary {
         installed_at: s.installed_at,
         updated_at: s.updated_at,
         last_verified_at: s.last_verified_at,
+        service_app: match s.auth {
+            plugin_core::AuthMethod::ApiToken => None,
+            plugin_core::AuthMethod::ServiceApp { client_id, dpop } => {
+                Some(wit::ServiceApp { client_id, dpop })
+            }
+        },
     }
 }
 
@@ -86,7 +96,25 @@ pub fn failure(f: plugin_core::OktaFailure) -> wit::OktaFailure {
         F::ServerError(s) => wit::OktaFailure::ServerError(s),
         F::UnexpectedResponse(m) => wit::OktaFailure::UnexpectedResponse(m),
         F::Okta(e) => wit::OktaFailure::Okta(okta_error(e)),
+        F::ServiceApp(f) => wit::OktaFailure::ServiceApp(service_app_failure(f)),
         F::Other(m) => wit::OktaFailure::Other(m),
+    }
+}
+
+fn service_app_failure(f: plugin_core::ServiceAppFailure) -> wit::ServiceAppFailure {
+    use plugin_core::ServiceAppFailure as F;
+    use wit::ServiceAppFailure as W;
+    match f {
+        F::UnknownClient(m) => W::UnknownClient(m),
+        F::KeyNotRegistered(m) => W::KeyNotRegistered(m),
+        F::AssertionRefused(m) => W::AssertionRefused(m),
+        F::ScopeNotGranted(s) => W::ScopeNotGranted(s),
+        F::DpopRequired => W::DpopRequired,
+        F::DpopRefused(m) => W::DpopRefused(m),
+        F::Signing(m) => W::Signing(m),
+        F::TokenEndpoint(m) => W::TokenEndpoint(m),
+        F::AccessTokenRefused(m) => W::AccessTokenRefused(m),
+        F::NoAdminRole(m) => W::NoAdminRole(m),
     }
 }
 

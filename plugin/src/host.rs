@@ -2,7 +2,7 @@
 
 use plugin_core::{Level, SecretsError, StorageError};
 
-use crate::infraon::okta::{log, secrets, storage};
+use crate::infraon::okta::{log, secrets, signing, storage};
 
 /// The host's key-value store.
 pub struct HostStorage;
@@ -12,6 +12,45 @@ pub struct HostSecrets;
 pub struct HostLog;
 /// The WASI wall clock.
 pub struct WallClock;
+/// The host's signing with its service-app keys.
+pub struct HostSigner;
+
+fn signing_error(e: signing::SigningError) -> plugin_core::SignError {
+    match e {
+        signing::SigningError::NoKey(m) => plugin_core::SignError::NoKey(m),
+        signing::SigningError::Unavailable(m) => plugin_core::SignError::Unavailable(m),
+        signing::SigningError::Refused(m) | signing::SigningError::Other(m) => {
+            plugin_core::SignError::Other(m)
+        }
+    }
+}
+
+impl plugin_core::Signer for HostSigner {
+    fn public_key(
+        &self,
+        config: &str,
+        purpose: plugin_core::KeyPurpose,
+    ) -> Result<plugin_core::PublicKey, plugin_core::SignError> {
+        let purpose = match purpose {
+            plugin_core::KeyPurpose::ClientAssertion => signing::KeyPurpose::ClientAssertion,
+            plugin_core::KeyPurpose::Dpop => signing::KeyPurpose::Dpop,
+        };
+        let key = signing::current_key(config, purpose).map_err(signing_error)?;
+        let jwk = serde_json::from_str(&key.jwk).map_err(|_| {
+            plugin_core::SignError::Other("the host's public JWK is not JSON".into())
+        })?;
+        Ok(plugin_core::PublicKey { kid: key.kid, jwk })
+    }
+
+    fn sign(
+        &self,
+        config: &str,
+        kid: &str,
+        signing_input: &[u8],
+    ) -> Result<Vec<u8>, plugin_core::SignError> {
+        signing::sign(config, kid, signing_input).map_err(signing_error)
+    }
+}
 
 fn storage_error(e: storage::StorageError) -> StorageError {
     match e {
@@ -96,6 +135,7 @@ pub fn with_host<R>(f: impl FnOnce(&mut plugin_core::Host<'_>) -> R) -> R {
         clock: &WallClock,
         log: &mut log,
         directory: &mut directory,
+        signer: &HostSigner,
     };
     f(&mut host)
 }

@@ -45,6 +45,15 @@ impl plugin_core::Http for WasiHttp {
         }
     }
 
+    fn post_form(
+        &mut self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<HttpResponse, TransportError> {
+        WasiHttp::post(url, headers, body)
+    }
+
     fn prefetch(&mut self, req: &HttpRequest) {
         if PREFETCHED.with_borrow(|early| early.iter().any(|(r, _)| r == req)) {
             return;
@@ -62,9 +71,8 @@ impl plugin_core::Http for WasiHttp {
     }
 }
 
-impl plugin_sso::FormPost for WasiHttp {
-    fn post_form(
-        &mut self,
+impl WasiHttp {
+    fn post(
         url: &str,
         headers: &[(String, String)],
         body: &[u8],
@@ -75,6 +83,17 @@ impl plugin_sso::FormPost for WasiHttp {
             headers: headers.to_vec(),
         };
         send(&req, Some(body))
+    }
+}
+
+impl plugin_sso::FormPost for WasiHttp {
+    fn post_form(
+        &mut self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<HttpResponse, TransportError> {
+        WasiHttp::post(url, headers, body)
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -29,17 +29,6 @@ fn gateway_page(status: StatusCode) -> Response {
         status.as_u16()
     );
     (status, Html(page)).into_response()
-}
-
-fn authorized(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .is_some_and(|(scheme, cred)| {
-            (scheme.eq_ignore_ascii_case("SSWS") || scheme.eq_ignore_ascii_case("Bearer"))
-                && cred.trim() == token
-        })
 }
 
 fn okta_headers(resp: &mut Response, rate: RateHeaders) {
@@ -67,6 +56,18 @@ async fn truncate(resp: Response) -> Response {
 
 pub(crate) async fn gate(State(st): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     st.requests.fetch_add(1, Ordering::Relaxed);
+    {
+        let mut log = st.auth_log();
+        // Bounded, for long `serve` sessions: the newest half is kept.
+        if log.len() >= crate::api_auth::AUTH_LOG_CAP {
+            log.drain(..crate::api_auth::AUTH_LOG_CAP / 2);
+        }
+        log.push(crate::api_auth::AuthEntry::of(
+            req.method().as_str(),
+            req.uri().path(),
+            req.headers(),
+        ));
+    }
     let method = req.method().to_string();
     let path_and_query = req
         .uri()
@@ -104,11 +105,17 @@ async fn answer(st: &Arc<Shared>, mut req: Request, next: Next) -> Response {
     let peek = || st.rate().peek(family, now);
     // OIDC endpoints authenticate clients their own way, never by API token.
     let needs_token = !oidc::is_oidc_path(req.uri().path());
-    let (mut resp, rate) = if needs_token
-        && (matches!(decision.kind, Some(FaultKind::RevokeToken))
-            || !authorized(req.headers(), &st.token))
-    {
-        (OktaError::invalid_token().into_response(), peek())
+    let refused = if !needs_token {
+        None
+    } else if matches!(decision.kind, Some(FaultKind::RevokeToken)) {
+        Some(OktaError::invalid_token().into_response())
+    } else {
+        let base = crate::paging::base_url(req.headers(), &st.url);
+        let method = req.method().as_str().to_owned();
+        crate::api_auth::check(st, &method, req.uri().path(), &base, req.headers())
+    };
+    let (mut resp, rate) = if let Some(refusal) = refused {
+        (refusal, peek())
     } else {
         match &decision.kind {
             Some(FaultKind::Forbidden) => (OktaError::forbidden().into_response(), peek()),

@@ -40,6 +40,7 @@
 
 #![warn(missing_docs)]
 
+mod api_auth;
 mod clock;
 mod errors;
 mod faults;
@@ -72,9 +73,11 @@ use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use api_auth::{AuthEntry, scope_for};
 pub use faults::{FaultKind, FaultRule, Faults};
 pub use hooks::{DeliveryAttempt, EventHook};
-pub use oidc::{IssParameter, OidcClient, OidcSwitches};
+pub use oidc::service::{JWT_BEARER, ServiceApp};
+pub use oidc::{ClientKey, IssParameter, OidcClient, OidcSwitches};
 pub use org::UserStatus;
 pub use render::CUSTOM_ATTRIBUTES;
 pub use snapshot::{GroupInfo, OrgSnapshot, UserInfo};
@@ -168,6 +171,8 @@ pub(crate) struct Shared {
     /// and the base of every issuer.
     url: String,
     oidc: Mutex<OidcState>,
+    /// Every request's method, path and auth scheme (never a credential).
+    auth_log: Mutex<Vec<api_auth::AuthEntry>>,
     /// Registered event hooks, switches and the deliveries attempted.
     hooks: Mutex<hooks::HooksState>,
     /// To the task that sends event hook deliveries, in order.
@@ -191,6 +196,10 @@ impl Shared {
 
     pub(crate) fn oidc(&self) -> MutexGuard<'_, OidcState> {
         self.oidc.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn auth_log(&self) -> MutexGuard<'_, Vec<api_auth::AuthEntry>> {
+        self.auth_log.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn hooks(&self) -> MutexGuard<'_, hooks::HooksState> {
@@ -235,6 +244,7 @@ impl FakeOkta {
             log: Mutex::new(Vec::new()),
             url: format!("http://{addr}"),
             oidc: Mutex::new(oidc),
+            auth_log: Mutex::new(Vec::new()),
             hooks: Mutex::default(),
             hook_tx,
         });
@@ -529,6 +539,74 @@ impl FakeOkta {
             .oidc()
             .clients
             .insert(client.client_id.clone(), client);
+    }
+
+    /// Registers an OAuth 2.0 service app (an "API Services" app with
+    /// `private_key_jwt` client authentication), replacing one with the
+    /// same client id: its public JWKs, granted Okta API scopes and
+    /// whether it requires DPoP.
+    pub fn register_service_app(&self, app: ServiceApp) {
+        self.shared
+            .oidc()
+            .service
+            .apps
+            .insert(app.client_id.clone(), app);
+    }
+
+    /// The registered service app with this client id.
+    pub fn service_app(&self, client_id: &str) -> Option<ServiceApp> {
+        self.shared.oidc().service.apps.get(client_id).cloned()
+    }
+
+    /// Replaces the granted scopes of a service app; tokens already
+    /// issued keep the scopes they were issued with, as in Okta.
+    pub fn grant_service_scopes(&self, client_id: &str, scopes: &[&str]) {
+        if let Some(app) = self.shared.oidc().service.apps.get_mut(client_id) {
+            app.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        }
+    }
+
+    /// Lifetime in seconds of service-app access tokens issued from now on
+    /// (Okta's is 3600).
+    pub fn set_service_token_lifetime(&self, secs: i64) {
+        self.shared.oidc().service.lifetime = secs;
+    }
+
+    /// Makes every service-app access token issued so far expired.
+    pub fn expire_service_tokens(&self) {
+        for t in self.shared.oidc().service.tokens.values_mut() {
+            t.expires_at = 0;
+        }
+    }
+
+    /// Service-app access tokens issued so far (expired ones included
+    /// until the API meets them).
+    pub fn service_tokens_issued(&self) -> usize {
+        self.shared.oidc().service.tokens.len()
+    }
+
+    /// The service-app access tokens issued so far, for secret searches
+    /// (where they must never turn up).
+    pub fn issued_service_tokens(&self) -> Vec<String> {
+        self.shared.oidc().service.tokens.keys().cloned().collect()
+    }
+
+    /// Why the token endpoint refused each client assertion it refused,
+    /// oldest first.
+    pub fn refused_assertions(&self) -> Vec<String> {
+        self.shared.oidc().service.refused.clone()
+    }
+
+    /// The DPoP nonce changes, as Okta's does over time: the next token
+    /// request is answered `use_dpop_nonce` with the new one.
+    pub fn rotate_dpop_nonce(&self) {
+        self.shared.oidc().service.rotate_nonce();
+    }
+
+    /// Every request so far: method, path, `Authorization` scheme (never
+    /// the credential) and whether a DPoP proof came along.
+    pub fn auth_log(&self) -> Vec<AuthEntry> {
+        self.shared.auth_log().clone()
     }
 
     /// Adds a custom authorization server (a no-op if it exists) and returns

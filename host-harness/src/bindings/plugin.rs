@@ -87,6 +87,18 @@ fn down<A: serde::Serialize, B: serde::de::DeserializeOwned>(value: &A) -> wasmt
     Ok(convert(value)?)
 }
 
+/// The old plugin's form: a 0.1.0 plugin knows only the API token, so a
+/// service-app form is a contract gap, never silently an empty token.
+fn down_form<B: serde::de::DeserializeOwned>(form: &ConfigForm) -> wasmtime::Result<B> {
+    if form.service_app.is_some() {
+        return Err(ContractGap(
+            "a 0.1.0 plugin cannot authenticate with an OAuth 2.0 service app".into(),
+        )
+        .into());
+    }
+    down(form)
+}
+
 type Answer<T, E> = wasmtime::Result<Result<T, E>>;
 
 impl Plugin {
@@ -105,7 +117,8 @@ impl Plugin {
             }
             Plugin::V0_1_0(p) => {
                 let i = p.infraon_okta_install();
-                up(i.call_install(s, &down(form)?, down(&options)?).await?)
+                up(i.call_install(s, &down_form(form)?, down(&options)?)
+                    .await?)
             }
         }
     }
@@ -121,7 +134,7 @@ impl Plugin {
             Plugin::Latest(p) => p.infraon_okta_install().call_update(s, form, options).await,
             Plugin::V0_1_0(p) => {
                 let i = p.infraon_okta_install();
-                up(i.call_update(s, &down(form)?, down(&options)?).await?)
+                up(i.call_update(s, &down_form(form)?, down(&options)?).await?)
             }
         }
     }
@@ -186,7 +199,8 @@ impl Plugin {
             }
             Plugin::V0_1_0(p) => {
                 let v = p.infraon_okta_verify();
-                up(v.call_verify_form(s, &down(form)?, down(&options)?).await?)
+                up(v.call_verify_form(s, &down_form(form)?, down(&options)?)
+                    .await?)
             }
         }
     }

@@ -5,6 +5,7 @@ pub mod http;
 pub mod log;
 pub mod scheduler;
 pub mod secrets;
+pub mod signing;
 pub mod storage;
 
 use wasmtime::component::{HasSelf, Linker};
@@ -25,6 +26,7 @@ pub fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
     okta::directory::add_to_linker::<_, Data>(linker, |s| s)?;
     okta::scheduler::add_to_linker::<_, Data>(linker, |s| s)?;
     okta::log::add_to_linker::<_, Data>(linker, |s| s)?;
+    okta::signing::add_to_linker::<_, Data>(linker, |s| s)?;
     // A 0.1.0 component imports the same interfaces under 0.1.0 names.
     crate::bindings::v0_1_0::add_to_linker(linker)?;
     Ok(())

@@ -157,6 +157,9 @@ impl Runtime {
                 .and_then(|()| infraon.schedule_clear(crate::PLUGIN_ID, &installed));
             forget
                 .map_err(|e| HostError::Backend(format!("cannot forget the installation: {e}")))?;
+            // A service app's keys go with the config; Okta should forget them too.
+            crate::keys::KeyRing::delete(infraon, &installed)
+                .map_err(|e| HostError::Backend(format!("cannot forget the keys: {e}")))?;
             crate::hooks::forget(infraon, &installed)
                 .map_err(|e| HostError::Backend(format!("cannot forget the event hook: {e}")))?;
         }

@@ -29,6 +29,7 @@ async fn probe(rt: &Runtime, name: &str, target: &str) -> Outcome<VerifyReport, 
         okta_domain: target.into(),
         api_token: "00t".into(),
         sync_target: SyncTarget::Users,
+        service_app: None,
     };
     let scope = Scope {
         config: Some(world::CONFIG.into()),

@@ -113,6 +113,7 @@ pub async fn install_against(rt: &Runtime, okta: &FakeOkta, name: &str) -> anyho
         okta_domain: okta.url(),
         api_token: okta.api_token().into(),
         sync_target: SyncTarget::Users,
+        service_app: None,
     };
     rt.install(
         &form,

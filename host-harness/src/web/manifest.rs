@@ -126,7 +126,18 @@ mod tests {
     fn the_shipped_manifest_describes_the_four_form_fields() {
         let m = Manifest::shipped();
         let ids: Vec<&str> = m.config_form.fields.iter().map(|f| f.id.as_str()).collect();
-        assert_eq!(ids, ["name", "okta_domain", "api_token", "sync_target"]);
+        assert_eq!(
+            ids,
+            [
+                "name",
+                "okta_domain",
+                "api_token",
+                "sync_target",
+                "auth",
+                "client_id",
+                "dpop"
+            ]
+        );
         assert_eq!(m.config_form.fields[2].kind, "secret");
         assert_eq!(m.contract.version, crate::bindings::CONTRACT_VERSION);
         assert_eq!(

@@ -16,7 +16,7 @@ use super::{Console, Manifest, Verified};
 use crate::bindings::exports::infraon::okta::install::InstallError;
 use crate::bindings::exports::infraon::okta::verify::VerifyError;
 use crate::bindings::infraon::okta::types::{
-    ConfigForm, FieldError, InstallOptions, OktaFailure, SyncTarget,
+    ConfigForm, FieldError, InstallOptions, OktaFailure, ServiceApp, SyncTarget,
 };
 use crate::render;
 
@@ -144,6 +144,15 @@ pub struct Submission {
     api_token: String,
     #[serde(default)]
     sync_target: String,
+    /// `api_token` or `service_app`.
+    #[serde(default)]
+    auth: String,
+    /// The service app's client id.
+    #[serde(default)]
+    client_id: String,
+    /// `required` or `off`.
+    #[serde(default)]
+    dpop: String,
     /// The harness option: accept a local (loopback, `http://`) Okta.
     #[serde(default)]
     development_mode: Option<String>,
@@ -166,6 +175,10 @@ impl Submission {
             } else {
                 SyncTarget::Users
             },
+            service_app: (self.auth == "service_app").then(|| ServiceApp {
+                client_id: self.client_id.clone(),
+                dpop: self.dpop != "off",
+            }),
         }
     }
 
@@ -215,6 +228,7 @@ impl Feedback {
             OktaFailure::InvalidToken(_) | OktaFailure::PermissionDenied(_) => {
                 self.field("api_token", text)
             }
+            OktaFailure::ServiceApp(_) => self.field("client_id", text),
             _ => self.general = Some(("bad", text)),
         }
     }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::AuthMethod;
 pub use crate::origin::{OktaOrigin, Scheme, parse_okta_domain};
 
 /// Which Infraon population a config synchronises Okta users into.
@@ -56,10 +57,36 @@ pub struct ConfigForm {
     pub name: String,
     /// "Okta Domain URL".
     pub okta_domain: String,
-    /// "API Token"; never stored outside `secrets`, never logged.
+    /// "API Token"; never stored outside `secrets`, never logged. Unused
+    /// (and must be blank) with a service app.
     pub api_token: String,
     /// "Sync".
     pub sync_target: SyncTarget,
+    /// "Authentication: OAuth 2.0 service app"; `None` is the API token.
+    pub service_app: Option<ServiceAppForm>,
+}
+
+/// The service-app half of the form (WIT `service-app`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAppForm {
+    /// "Client ID" of the API Services app in Okta.
+    pub client_id: String,
+    /// "DPoP": the app requires DPoP-bound tokens (Okta's default for new
+    /// API Services apps).
+    pub dpop: bool,
+}
+
+impl ConfigForm {
+    /// How this form authenticates, as it would be stored.
+    pub fn auth_method(&self) -> AuthMethod {
+        match &self.service_app {
+            None => AuthMethod::ApiToken,
+            Some(a) => AuthMethod::ServiceApp {
+                client_id: a.client_id.trim().to_owned(),
+                dpop: a.dpop,
+            },
+        }
+    }
 }
 
 /// How the host installs a config (WIT `install-options`).
@@ -129,10 +156,25 @@ pub(crate) fn validate(
     let origin = parse_okta_domain(&form.okta_domain, options.development_mode)
         .map_err(|m| errors.push(FieldError::new("okta-domain", m)))
         .ok();
-    if (token_required || !form.api_token.trim().is_empty())
-        && let Err(m) = check_token(&form.api_token)
-    {
-        errors.push(FieldError::new("api-token", m));
+    match &form.service_app {
+        Some(app) => {
+            if let Err(m) = check_client_id(&app.client_id) {
+                errors.push(FieldError::new("client-id", m));
+            }
+            if !form.api_token.trim().is_empty() {
+                errors.push(FieldError::new(
+                    "api-token",
+                    "A service app needs no API token; leave API Token blank.",
+                ));
+            }
+        }
+        None => {
+            if (token_required || !form.api_token.trim().is_empty())
+                && let Err(m) = check_token(&form.api_token)
+            {
+                errors.push(FieldError::new("api-token", m));
+            }
+        }
     }
     match origin {
         Some(o) if errors.is_empty() => Ok(o),
@@ -166,6 +208,19 @@ fn check_name(name: &str) -> Result<(), String> {
     // config's prefix cover another's state.
     if name.contains('/') {
         return Err("The config name may not contain `/`.".into());
+    }
+    Ok(())
+}
+
+/// Okta client ids are 20 characters of `[0-9A-Za-z]` today; only what no
+/// client id has is refused. Messages never quote it.
+fn check_client_id(id: &str) -> Result<(), String> {
+    let id = id.trim();
+    if id.is_empty() {
+        return Err("Enter the Client ID of the service app (Okta: Applications > your API Services app > General).".into());
+    }
+    if id.len() > 128 || !id.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("The Client ID has characters or a length an Okta client ID never has; copy it again from Okta.".into());
     }
     Ok(())
 }
@@ -227,6 +282,10 @@ pub struct StoredConfig {
     /// (see [`crate::mapping::upgrade`]); absent (0) before safe role defaults.
     #[serde(default)]
     pub role_defaults: u32,
+    /// API token or service app; configs stored before service apps
+    /// existed use the API token.
+    #[serde(default)]
+    pub auth: AuthMethod,
 }
 
 impl StoredConfig {
@@ -253,6 +312,8 @@ pub struct ConfigSummary {
     pub updated_at: String,
     /// RFC 3339, UTC.
     pub last_verified_at: Option<String>,
+    /// API token or service app (its client id; never a secret).
+    pub auth: AuthMethod,
 }
 
 impl From<StoredConfig> for ConfigSummary {
@@ -265,6 +326,7 @@ impl From<StoredConfig> for ConfigSummary {
             installed_at: c.installed_at,
             updated_at: c.updated_at,
             last_verified_at: c.last_verified_at,
+            auth: c.auth,
         }
     }
 }

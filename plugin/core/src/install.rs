@@ -3,6 +3,7 @@
 
 use thiserror::Error;
 
+use crate::auth::{Credential, ServiceApp};
 use crate::config::{
     self, ConfigForm, ConfigSummary, FieldError, InstallOptions, StoredConfig, find_duplicate,
 };
@@ -11,7 +12,7 @@ use crate::okta_error::OktaFailure;
 use crate::origin::OktaOrigin;
 use crate::ports::{Host, Level};
 pub use crate::store::{config_key, state_prefix, token_key};
-use crate::store::{find_config, installed_names, save_config, store_err};
+use crate::store::{credential, find_config, installed_names, save_config, store_err};
 use crate::time::rfc3339_from_unix_ms;
 use crate::verify::{VerifyReport, verify};
 
@@ -149,11 +150,12 @@ pub fn install(
         }
     };
     let token = form.api_token.trim();
+    let cred = form_credential(form, name, &origin);
     let report = verify_or_log(
         host,
         name,
         &origin,
-        token,
+        &cred,
         "install refused: verification failed",
     )
     .map_err(InstallError::VerificationFailed)?;
@@ -167,10 +169,13 @@ pub fn install(
         updated_at: now.clone(),
         last_verified_at: Some(now),
         role_defaults: crate::mapping::ROLE_DEFAULTS_VERSION,
+        auth: form.auth_method(),
     };
-    host.secrets
-        .put(&token_key(name), token)
-        .map_err(store_err)?;
+    if cred.api_token().is_some() {
+        host.secrets
+            .put(&token_key(name), token)
+            .map_err(store_err)?;
+    }
     if let Err(e) = save_config(host.storage, &cfg) {
         // A token without a config would be an orphan nobody can remove.
         let _ = host.secrets.delete(&token_key(name));
@@ -180,14 +185,30 @@ pub fn install(
     Ok(cfg.into())
 }
 
+/// What a form authenticates with: its API token, or its service app.
+fn form_credential(form: &ConfigForm, name: &str, origin: &OktaOrigin) -> Credential {
+    match &form.service_app {
+        None => Credential::ApiToken(form.api_token.trim().to_owned()),
+        Some(app) => {
+            Credential::ServiceApp(ServiceApp::new(name, &app.client_id, app.dpop, origin))
+        }
+    }
+}
+
 fn verify_or_log(
     host: &mut Host<'_>,
     name: &str,
     origin: &OktaOrigin,
-    token: &str,
+    cred: &Credential,
     what: &str,
 ) -> Result<VerifyReport, OktaFailure> {
-    verify(host.http, host.clock, origin, token).inspect_err(|f| log_failure(host, what, name, f))
+    verify(
+        host.http,
+        host.clock,
+        origin,
+        cred.auth(host.signer, host.clock),
+    )
+    .inspect_err(|f| log_failure(host, what, name, f))
 }
 
 /// Replace an installed config of the same name, verified like [`install`].
@@ -225,17 +246,23 @@ pub fn update_migrating(
     migration::check(host, name, change, migration)?;
     let new_token = Some(form.api_token.trim()).filter(|t| !t.is_empty());
     let stored_token = host.secrets.get(&token_key(name)).map_err(store_err)?;
-    let Some(token) = new_token.map(str::to_owned).or(stored_token.clone()) else {
-        return Err(InstallError::InvalidConfig(vec![FieldError::new(
-            "api-token",
-            "No API token is stored for this config; enter the Okta API token.",
-        )]));
+    let cred = match &form.service_app {
+        Some(_) => form_credential(form, name, &origin),
+        None => match new_token.map(str::to_owned).or(stored_token.clone()) {
+            Some(token) => Credential::ApiToken(token),
+            None => {
+                return Err(InstallError::InvalidConfig(vec![FieldError::new(
+                    "api-token",
+                    "No API token is stored for this config; enter the Okta API token.",
+                )]));
+            }
+        },
     };
     let report = verify_or_log(
         host,
         name,
         &origin,
-        &token,
+        &cred,
         "update refused: verification failed",
     )
     .map_err(InstallError::VerificationFailed)?;
@@ -246,6 +273,7 @@ pub fn update_migrating(
         development_mode: options.development_mode,
         updated_at: now.clone(),
         last_verified_at: Some(now),
+        auth: form.auth_method(),
         ..current.clone()
     };
     if let Some(m) = migration {
@@ -259,9 +287,9 @@ pub fn update_migrating(
             );
         }
     }
-    if new_token.is_some() {
+    if let (Some(token), Some(_)) = (cred.api_token(), new_token) {
         host.secrets
-            .put(&token_key(name), &token)
+            .put(&token_key(name), token)
             .map_err(store_err)?;
     }
     if let Err(e) = save_config(host.storage, &cfg) {
@@ -270,6 +298,10 @@ pub fn update_migrating(
             let _ = host.secrets.put(&token_key(name), old);
         }
         return Err(e);
+    }
+    if cred.api_token().is_none() && stored_token.is_some() {
+        // Switched to a service app: the API token has no use left.
+        host.secrets.delete(&token_key(name)).map_err(store_err)?;
     }
     log_verified(host, "config updated", name, &report);
     Ok(cfg.into())
@@ -331,7 +363,7 @@ pub fn verify_form(
     options: &InstallOptions,
 ) -> Result<VerifyReport, VerifyError> {
     let name = form.name.trim();
-    let stored_token = if form.api_token.trim().is_empty() {
+    let stored_token = if form.api_token.trim().is_empty() && form.service_app.is_none() {
         match find_config(host.storage, name).map_err(VerifyError::Other)? {
             Some(cfg) => host
                 .secrets
@@ -344,8 +376,11 @@ pub fn verify_form(
     };
     let origin = config::validate(form, options, &[], stored_token.is_none())
         .map_err(|e| VerifyError::InvalidConfig(redact_fields(e, &form.api_token)))?;
-    let token = stored_token.unwrap_or_else(|| form.api_token.trim().to_owned());
-    let report = verify_or_log(host, name, &origin, &token, "verification failed")
+    let cred = match stored_token {
+        Some(token) => Credential::ApiToken(token),
+        None => form_credential(form, name, &origin),
+    };
+    let report = verify_or_log(host, name, &origin, &cred, "verification failed")
         .map_err(VerifyError::Okta)?;
     log_verified(host, "form verified", name, &report);
     Ok(report)
@@ -360,17 +395,8 @@ pub fn verify_installed(host: &mut Host<'_>, name: &str) -> Result<VerifyReport,
     let origin = cfg.origin().map_err(|e| {
         VerifyError::Other(format!("the stored Okta origin is no longer valid: {e}"))
     })?;
-    let token = host
-        .secrets
-        .get(&token_key(&cfg.name))
-        .map_err(|e| VerifyError::Other(e.to_string()))?
-        .ok_or_else(|| {
-            VerifyError::Other(format!(
-                "no API token is stored for config `{}`; update the config with a token",
-                cfg.name
-            ))
-        })?;
-    let report = verify_or_log(host, &cfg.name, &origin, &token, "verification failed")
+    let cred = credential(host.secrets, &cfg).map_err(VerifyError::Other)?;
+    let report = verify_or_log(host, &cfg.name, &origin, &cred, "verification failed")
         .map_err(VerifyError::Okta)?;
     cfg.last_verified_at = Some(rfc3339_from_unix_ms(host.clock.now_unix_ms()));
     if let Err(e) = save_config(host.storage, &cfg) {

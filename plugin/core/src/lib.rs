@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod config;
 pub mod directory;
 pub mod events;
@@ -24,6 +25,10 @@ pub mod sync;
 pub mod time;
 pub mod verify;
 
+pub use auth::{
+    Auth, AuthMethod, Credential, KeyPurpose, NoSigner, PublicKey, ServiceApp, ServiceAppFailure,
+    SignError, Signer,
+};
 pub use config::{ConfigForm, ConfigSummary, FieldError, InstallOptions, StoredConfig, SyncTarget};
 pub use directory::{
     Directory, DirectoryError, FieldSpec, Person, PersonStatus, Role, UpsertOutcome,

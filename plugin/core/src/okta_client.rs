@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::auth::Auth;
 use crate::link::next_link;
 use crate::okta_error::{JsonBody, OktaFailure, RateLimit, classify_json_as};
 use crate::origin::OktaOrigin;
@@ -31,19 +32,20 @@ pub struct OktaResponse<B = Value> {
 pub struct OktaClient<'a> {
     http: &'a mut dyn Http,
     origin: OktaOrigin,
-    token: &'a str,
+    auth: Auth<'a>,
     requests: u32,
     last_rate_limit: RateLimit,
     last_request_id: Option<String>,
 }
 
 impl<'a> OktaClient<'a> {
-    /// A client for `origin` authenticating with the SSWS `token`.
-    pub fn new(http: &'a mut dyn Http, origin: &OktaOrigin, token: &'a str) -> Self {
+    /// A client for `origin` authenticating with `auth`: an SSWS API
+    /// token (`&str`) or a service app ([`Auth::ServiceApp`]).
+    pub fn new(http: &'a mut dyn Http, origin: &OktaOrigin, auth: impl Into<Auth<'a>>) -> Self {
         OktaClient {
             http,
             origin: origin.clone(),
-            token,
+            auth: auth.into(),
             requests: 0,
             last_rate_limit: RateLimit::default(),
             last_request_id: None,
@@ -79,7 +81,7 @@ impl<'a> OktaClient<'a> {
     pub fn get_url_as<B: JsonBody>(&mut self, url: &str) -> Result<OktaResponse<B>, OktaFailure> {
         if !self.origin.is_same_origin(url) {
             return Err(OktaFailure::Other(format!(
-                "refusing to follow a link outside {} ({}); the API token is only ever sent to the configured Okta origin",
+                "refusing to follow a link outside {} ({}); credentials are only ever sent to the configured Okta origin",
                 self.origin,
                 origin_hint(url)
             )));
@@ -90,8 +92,9 @@ impl<'a> OktaClient<'a> {
     /// Start the GET of a path early (see [`Http::prefetch`]): a later
     /// [`OktaClient::get_as`] of the same path takes its answer.
     pub fn prefetch(&mut self, path_and_query: &str) {
-        if path_and_query.starts_with('/') {
-            let req = self.request(self.origin.url(path_and_query));
+        if path_and_query.starts_with('/')
+            && let Ok(req) = self.request(self.origin.url(path_and_query), true)
+        {
             self.http.prefetch(&req);
         }
     }
@@ -99,8 +102,9 @@ impl<'a> OktaClient<'a> {
     /// Start the GET of a `next` link early, if it is on the config's origin
     /// (see [`OktaClient::prefetch`]).
     pub fn prefetch_url(&mut self, url: &str) {
-        if self.origin.is_same_origin(url) {
-            let req = self.request(url.to_owned());
+        if self.origin.is_same_origin(url)
+            && let Ok(req) = self.request(url.to_owned(), true)
+        {
             self.http.prefetch(&req);
         }
     }
@@ -125,33 +129,45 @@ impl<'a> OktaClient<'a> {
         &self.origin
     }
 
-    /// The authenticated GET of `url`.
-    fn request(&self, url: String) -> HttpRequest {
-        HttpRequest {
+    /// The authenticated GET of `url`; `early` when it is started ahead.
+    fn request(&mut self, url: String, early: bool) -> Result<HttpRequest, OktaFailure> {
+        let mut headers = self.auth.headers(&mut *self.http, "GET", &url, early)?;
+        headers.push(("Accept".into(), "application/json".into()));
+        headers.push((
+            "User-Agent".into(),
+            format!("infraon-okta-plugin/{}", crate::VERSION),
+        ));
+        Ok(HttpRequest {
             method: "GET".into(),
             url,
-            headers: vec![
-                ("Authorization".into(), format!("SSWS {}", self.token)),
-                ("Accept".into(), "application/json".into()),
-                (
-                    "User-Agent".into(),
-                    format!("infraon-okta-plugin/{}", crate::VERSION),
-                ),
-            ],
-        }
+            headers,
+        })
     }
 
     fn send<B: JsonBody>(&mut self, url: String) -> Result<OktaResponse<B>, OktaFailure> {
-        let req = self.request(url);
-        self.requests += 1;
-        let resp = self
-            .http
-            .send(&req)
-            .map_err(|e| OktaFailure::from_transport(e).redact(self.token))?;
+        let mut retried = false;
+        let resp = loop {
+            let req = self
+                .request(url.clone(), false)
+                .map_err(|f| f.redact(&self.auth.secret()))?;
+            self.requests += 1;
+            let resp = self
+                .http
+                .send(&req)
+                .map_err(|e| OktaFailure::from_transport(e).redact(&self.auth.secret()))?;
+            // A service app's token expired or a DPoP nonce is due: once more.
+            if !retried && self.auth.retry_after(&resp) {
+                retried = true;
+                continue;
+            }
+            break resp;
+        };
         // Kept even for failures: a 429's headers are exactly what matters.
         self.last_rate_limit = RateLimit::from_headers(&resp);
         self.last_request_id = resp.header("X-Okta-Request-Id").map(str::to_owned);
-        let body_json = classify_json_as(&resp).map_err(|f| f.redact(self.token))?;
+        let secret = self.auth.secret();
+        let body_json = classify_json_as(&resp)
+            .map_err(|f| self.auth.explain(f, &resp, &url).redact(&secret))?;
         let next_link = next_link(&resp.headers_all("Link"));
         Ok(OktaResponse {
             status: resp.status,

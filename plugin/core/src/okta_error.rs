@@ -114,6 +114,9 @@ pub enum OktaFailure {
     UnexpectedResponse(String),
     /// Any other Okta error body.
     Okta(OktaError),
+    /// A service app could not get or use an access token (see
+    /// [`crate::auth::ServiceAppFailure`]).
+    ServiceApp(crate::auth::ServiceAppFailure),
     /// Anything else.
     Other(String),
 }
@@ -146,6 +149,7 @@ impl OktaFailure {
             OktaFailure::ServerError(_) => "server-error",
             OktaFailure::UnexpectedResponse(_) => "unexpected-response",
             OktaFailure::Okta(_) => "okta",
+            OktaFailure::ServiceApp(f) => f.kind(),
             OktaFailure::Other(_) => "other",
         }
     }
@@ -174,6 +178,7 @@ impl OktaFailure {
             OktaFailure::NotFound(d) => OktaFailure::NotFound(r(d)),
             OktaFailure::UnexpectedResponse(d) => OktaFailure::UnexpectedResponse(r(d)),
             OktaFailure::Okta(e) => OktaFailure::Okta(re(e)),
+            OktaFailure::ServiceApp(f) => OktaFailure::ServiceApp(f.redact(secret)),
             OktaFailure::Other(d) => OktaFailure::Other(r(d)),
             f @ (OktaFailure::RateLimited(_) | OktaFailure::ServerError(_)) => f,
         }
@@ -354,6 +359,7 @@ impl fmt::Display for OktaFailure {
                 e.error_summary.trim_end_matches('.'),
                 e.id_suffix()
             ),
+            OktaFailure::ServiceApp(s) => s.fmt(f),
             OktaFailure::Other(d) => write!(f, "The request to Okta failed: {d}"),
         }
     }

@@ -84,6 +84,22 @@ pub trait Http {
     fn prefetch(&mut self, req: &HttpRequest) {
         let _ = req;
     }
+
+    /// POST an `application/x-www-form-urlencoded` `body` to `url` with
+    /// `headers` and read the whole answer, without following redirects:
+    /// how a service app asks Okta's token endpoint for an access token.
+    /// The default refuses, for hosts that only ever GET.
+    fn post_form(
+        &mut self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<HttpResponse, TransportError> {
+        let _ = (headers, body);
+        Err(TransportError::Other(format!(
+            "this host cannot POST to {url}"
+        )))
+    }
 }
 
 /// How many early requests ([`Http::prefetch`]) may be on their way at once.
@@ -180,4 +196,7 @@ pub struct Host<'a> {
     pub log: &'a mut dyn Log,
     /// Infraon's people.
     pub directory: &'a mut dyn Directory,
+    /// Signing with the host's keys (service apps); [`crate::NoSigner`]
+    /// where the host has none.
+    pub signer: &'a dyn crate::auth::Signer,
 }

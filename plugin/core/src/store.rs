@@ -1,5 +1,6 @@
 //! Where configs and tokens live: the storage keys and the config records.
 
+use crate::auth::{AuthMethod, Credential, ServiceApp};
 use crate::config::{StoredConfig, find_duplicate};
 use crate::install::InstallError;
 use crate::ports::{Storage, StorageError};
@@ -60,4 +61,32 @@ pub fn save_config(storage: &mut dyn Storage, cfg: &StoredConfig) -> Result<(), 
     storage
         .set(&config_key(&cfg.name), &json)
         .map_err(store_err)
+}
+
+/// What an installed config authenticates with: its API token from
+/// `secrets`, or its service app (whose keys the host holds).
+pub fn credential(
+    secrets: &mut dyn crate::ports::Secrets,
+    cfg: &StoredConfig,
+) -> Result<Credential, String> {
+    match &cfg.auth {
+        AuthMethod::ApiToken => secrets
+            .get(&token_key(&cfg.name))
+            .map_err(|e| e.to_string())?
+            .map(Credential::ApiToken)
+            .ok_or_else(|| {
+                format!(
+                    "no API token is stored for config `{}`; update the config with a token",
+                    cfg.name
+                )
+            }),
+        AuthMethod::ServiceApp { client_id, dpop } => {
+            let origin = cfg
+                .origin()
+                .map_err(|e| format!("the stored Okta origin is no longer valid: {e}"))?;
+            Ok(Credential::ServiceApp(ServiceApp::new(
+                &cfg.name, client_id, *dpop, &origin,
+            )))
+        }
+    }
 }

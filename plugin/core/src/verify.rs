@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::auth::Auth;
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::{OktaFailure, RateLimit};
 use crate::origin::OktaOrigin;
@@ -24,19 +25,25 @@ pub struct VerifyReport {
 }
 
 /// `GET /api/v1/users?limit=1` then `GET /api/v1/groups?limit=1`: exactly
-/// the reads sync needs. Each must be a JSON list of Okta-shaped objects.
+/// the reads sync needs, then, for a service app, the user schema (the
+/// third scope it holds). Each must be Okta-shaped JSON.
 pub fn verify(
     http: &mut dyn Http,
     clock: &dyn Clock,
     origin: &OktaOrigin,
-    token: &str,
+    auth: Auth<'_>,
 ) -> Result<VerifyReport, OktaFailure> {
     let started = clock.now_unix_ms();
-    let mut client = OktaClient::new(http, origin, token);
+    let mut client = OktaClient::new(http, origin, auth);
     let users = client.get("/api/v1/users?limit=1")?;
     check_list(&users, "users", &["id", "status", "profile"])?;
     let groups = client.get("/api/v1/groups?limit=1")?;
     check_list(&groups, "groups", &["id", "profile"])?;
+    if matches!(auth, Auth::ServiceApp { .. }) {
+        // Only a service app's scopes can lack this one (an API token
+        // reads whatever its admin may); proving it now beats a failed sync.
+        client.get("/api/v1/meta/schemas/user/default")?;
+    }
     Ok(VerifyReport {
         okta_origin: origin.to_string(),
         requests: client.requests(),

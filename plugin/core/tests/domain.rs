@@ -124,6 +124,7 @@ fn form(name: &str, domain: &str, token: &str) -> ConfigForm {
         okta_domain: domain.into(),
         api_token: token.into(),
         sync_target: SyncTarget::Users,
+        service_app: None,
     }
 }
 

@@ -19,6 +19,7 @@ fn form(name: &str, token: &str) -> ConfigForm {
         okta_domain: "https://acme.okta.com/".into(),
         api_token: token.into(),
         sync_target: SyncTarget::Users,
+        service_app: None,
     }
 }
 

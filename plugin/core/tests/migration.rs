@@ -31,6 +31,7 @@ fn form(origin: &str, target: SyncTarget) -> ConfigForm {
         okta_domain: origin.into(),
         api_token: String::new(),
         sync_target: target,
+        service_app: None,
     }
 }
 

@@ -13,9 +13,12 @@
 //! made and rotated.
 
 mod authorize;
+mod client_key;
 mod discovery;
+mod jws;
 mod jwt;
 pub(crate) mod keys;
+pub(crate) mod service;
 mod token;
 mod userinfo;
 
@@ -33,6 +36,7 @@ use crate::Shared;
 use crate::errors::OktaError;
 use crate::org::{Org, UserStatus, id_str};
 
+pub use client_key::ClientKey;
 pub(crate) use jwt::sign;
 pub(crate) use keys::KeyRing;
 
@@ -177,6 +181,8 @@ pub(crate) struct OidcState {
     pub access: HashMap<String, AccessGrant>,
     /// Test switches.
     pub switches: OidcSwitches,
+    /// Service apps, their access tokens, seen `jti`s and the DPoP nonce.
+    pub service: service::ServiceState,
 }
 
 impl OidcState {
@@ -192,6 +198,7 @@ impl OidcState {
             codes: HashMap::new(),
             access: HashMap::new(),
             switches: OidcSwitches::default(),
+            service: service::ServiceState::default(),
         }
     }
 

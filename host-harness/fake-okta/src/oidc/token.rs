@@ -220,6 +220,26 @@ async fn token(
             format!("The `{dup}` parameter was provided more than once."),
         )
     })?;
+    // Service apps authenticate with a client assertion (private_key_jwt)
+    // and use the client-credentials grant at the org server only.
+    if server == Server::Org
+        && (form.contains_key("client_assertion")
+            || form.get("grant_type").map(String::as_str) == Some("client_credentials"))
+    {
+        let token_url = format!(
+            "{}/oauth2/v1/token",
+            crate::paging::base_url(headers, &st.url)
+        );
+        let issued = st.oidc().service.grant(headers, &form, &token_url);
+        return Ok(match issued {
+            Ok(body) => {
+                let mut resp = Json(body).into_response();
+                no_store(resp.headers_mut());
+                resp
+            }
+            Err(e) => e.into_response(),
+        });
+    }
     let client = authenticate(st, headers, &form)?;
     match form.get("grant_type").map(String::as_str) {
         None => {

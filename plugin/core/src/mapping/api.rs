@@ -9,7 +9,7 @@ use crate::directory::Person;
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::OktaFailure;
 use crate::ports::{Host, Level, Storage};
-use crate::store::{find_config, token_key};
+use crate::store::{credential, find_config};
 use crate::sync::keys;
 use crate::sync::mapping::map_user;
 use crate::sync::memberships::GroupRef;
@@ -109,18 +109,12 @@ pub fn preview(host: &mut Host<'_>, config_name: &str, login: &str) -> Result<Pe
     let origin = cfg
         .origin()
         .map_err(|e| MapError::Other(format!("the stored Okta origin is no longer valid: {e}")))?;
-    let token = host
-        .secrets
-        .get(&token_key(&cfg.name))
-        .map_err(other)?
-        .ok_or_else(|| {
-            MapError::Other(format!("no API token is stored for config `{}`", cfg.name))
-        })?;
+    let cred = credential(host.secrets, &cfg).map_err(MapError::Other)?;
     let login = login.trim();
     if login.is_empty() {
         return Err(MapError::UnknownUser(String::new()));
     }
-    let mut client = OktaClient::new(&mut *host.http, &origin, &token);
+    let mut client = OktaClient::new(&mut *host.http, &origin, cred.auth(host.signer, host.clock));
     let user = match client.get(&format!("/api/v1/users/{}", encode(login))) {
         Ok(r) => r.body_json,
         Err(OktaFailure::NotFound(m)) if m.contains("E0000007") => {
@@ -183,14 +177,8 @@ pub fn discover_schema(
     let origin = cfg
         .origin()
         .map_err(|e| MapError::Other(format!("the stored Okta origin is no longer valid: {e}")))?;
-    let token = host
-        .secrets
-        .get(&token_key(&cfg.name))
-        .map_err(other)?
-        .ok_or_else(|| {
-            MapError::Other(format!("no API token is stored for config `{}`", cfg.name))
-        })?;
-    let mut client = OktaClient::new(&mut *host.http, &origin, &token);
+    let cred = credential(host.secrets, &cfg).map_err(MapError::Other)?;
+    let mut client = OktaClient::new(&mut *host.http, &origin, cred.auth(host.signer, host.clock));
     let body = client
         .get("/api/v1/meta/schemas/user/default")
         .map_err(MapError::Okta)?

@@ -4,13 +4,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::auth::{Auth, Credential};
 use crate::directory::Role;
 use crate::mapping::{self, Compiled};
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::{JsonBody, OktaFailure};
 use crate::origin::OktaOrigin;
 use crate::ports::{Clock, Host, Http, Level};
-use crate::store::{find_config, token_key};
+use crate::store::{credential, find_config};
 use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
 use crate::sync::fetch::{Attempt, Fetcher, Halt};
@@ -57,7 +58,7 @@ pub struct SyncRun {
 }
 
 impl std::fmt::Debug for SyncRun {
-    // By hand: the cache holds the API token.
+    // By hand: the cache holds the credential.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncRun")
             .field("checkpoint", &self.cp)
@@ -69,7 +70,7 @@ impl std::fmt::Debug for SyncRun {
 /// a resume or a failed step, so it never disagrees with the checkpoint.
 struct Cache {
     origin: OktaOrigin,
-    token: String,
+    cred: Credential,
     roles: Vec<Role>,
     mapping: Compiled,
     memberships: Memberships,
@@ -133,20 +134,12 @@ impl SyncRun {
             .map_err(SyncError::Host)?
             .ok_or_else(|| SyncError::UnknownConfig(config.trim().to_owned()))?;
         let cfg = mapping::upgrade(host, cfg)?;
+        credential(host.secrets, &cfg).map_err(SyncError::Other)?;
         let name = cfg.name;
         if let Some(cp) = keys::get_json::<Checkpoint>(host.storage, &keys::checkpoint(&name))? {
             return Err(SyncError::AlreadyRunning(cp.record.id));
         }
-        if host
-            .secrets
-            .get(&token_key(&name))
-            .map_err(SyncError::host)?
-            .is_none()
-        {
-            return Err(SyncError::Other(format!(
-                "no API token is stored for config `{name}`; update the config with a token"
-            )));
-        }
+
         let id = next_run_id(host, &name)?;
         // Scratch of a run that died between its checkpoint and its cleanup.
         keys::delete_prefix(
@@ -516,9 +509,11 @@ fn apply_page(
             http,
             clock,
             directory,
+            signer,
             ..
         } = host;
-        let (origin, token, memberships) = (&cache.origin, &cache.token, &mut cache.memberships);
+        let (origin, memberships) = (&cache.origin, &mut cache.memberships);
+        let auth = cache.cred.auth(*signer, *clock);
         apply::apply_users(
             *directory,
             &ctx,
@@ -526,7 +521,7 @@ fn apply_page(
             &mut cache.emails,
             &mut counts,
             &mut || {
-                ahead = read_ahead(&mut **http, *clock, origin, token, cp)
+                ahead = read_ahead(&mut **http, *clock, origin, auth, cp)
                     .map(|a| a.map(&ctx, memberships));
             },
         )?
@@ -567,14 +562,14 @@ fn read_ahead(
     http: &mut dyn Http,
     clock: &dyn Clock,
     origin: &OktaOrigin,
-    token: &str,
+    auth: Auth<'_>,
     cp: &Checkpoint,
 ) -> Option<Ahead> {
     let (path, next) = users_listing_get(cp)?;
     if !cp.links_followed.allows(next.as_deref()) {
         return None;
     }
-    let attempt = fetcher(http, clock, origin, token, cp).attempt(&path, next.as_deref())?;
+    let attempt = fetcher(http, clock, origin, auth, cp).attempt(&path, next.as_deref())?;
     Some(Ahead {
         path,
         next: next.clone(),
@@ -598,11 +593,11 @@ fn fetcher<'a>(
     http: &'a mut dyn Http,
     clock: &'a dyn Clock,
     origin: &OktaOrigin,
-    token: &'a str,
+    auth: Auth<'a>,
     cp: &Checkpoint,
 ) -> Fetcher<'a> {
     Fetcher::new(
-        OktaClient::new(http, origin, token),
+        OktaClient::new(http, origin, auth),
         clock,
         cp.rates.clone(),
         cp.retries,
@@ -658,7 +653,8 @@ fn fetch_first<B: JsonBody>(
             "Okta's paging loops: the next link {url} points back at a page already read"
         )))
     })?;
-    let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, &cache.token, cp);
+    let auth = cache.cred.auth(host.signer, host.clock);
+    let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
     // A try read ahead counts here, where it is used, as a prefetch does: a
     // run cut short re-reads that page and counts it once.
     let early = u32::from(first.is_some());
@@ -707,7 +703,8 @@ fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
             .map(|g| paths::members(&g.id)),
         _ => None,
     };
-    let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, &cache.token, cp);
+    let auth = cache.cred.auth(host.signer, host.clock);
+    let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
     fetcher.prefetch(&path, next.as_deref());
     if let Some(first_page) = following {
         fetcher.prefetch(&first_page, None);
@@ -732,11 +729,7 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
     let origin = cfg
         .origin()
         .map_err(|e| SyncError::Other(format!("the stored Okta origin is no longer valid: {e}")))?;
-    let token = host
-        .secrets
-        .get(&token_key(config))
-        .map_err(SyncError::host)?
-        .ok_or_else(|| SyncError::Other(format!("no API token is stored for config `{config}`")))?;
+    let cred = credential(host.secrets, &cfg).map_err(SyncError::Other)?;
     let roles = host.directory.list_roles().map_err(SyncError::host)?;
     let mapping = match &cp.mapping {
         Some(m) => compile(m)?,
@@ -765,7 +758,7 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
     }
     Ok(Cache {
         origin,
-        token,
+        cred,
         roles,
         mapping,
         memberships,

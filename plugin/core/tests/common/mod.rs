@@ -153,6 +153,7 @@ impl FakeHost {
             clock: &self.clock,
             log: &mut self.log,
             directory: &mut self.directory,
+            signer: &plugin_core::NoSigner,
         }
     }
 

@@ -46,6 +46,7 @@ impl World {
             updated_at: "2026-11-28T17:00:00Z".into(),
             last_verified_at: None,
             role_defaults: plugin_core::mapping::ROLE_DEFAULTS_VERSION,
+            auth: Default::default(),
         };
         save_config(&mut w.storage, &cfg).unwrap();
         w.secrets.put(&format!("token/{CONFIG}"), TOKEN).unwrap();
@@ -60,6 +61,7 @@ impl World {
             clock: &self.clock,
             log: &mut self.log,
             directory: &mut self.dir,
+            signer: &plugin_core::NoSigner,
         }
     }
 

@@ -390,6 +390,7 @@ impl World {
             updated_at: "2026-11-28T17:00:00Z".into(),
             last_verified_at: None,
             role_defaults: plugin_core::mapping::ROLE_DEFAULTS_VERSION,
+            auth: Default::default(),
         };
         plugin_core::store::save_config(&mut self.storage, &cfg).expect("config saved");
     }
@@ -402,6 +403,7 @@ impl World {
             clock: &self.clock,
             log: &mut self.log,
             directory: &mut self.directory,
+            signer: &plugin_core::NoSigner,
         }
     }
 
