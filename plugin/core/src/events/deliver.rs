@@ -12,7 +12,7 @@ use crate::mapping::{self, Compiled};
 use crate::okta_client::OktaClient;
 use crate::okta_error::OktaFailure;
 use crate::ports::{Host, Level};
-use crate::store::{find_config, state_prefix, token_key};
+use crate::store::{find_config, state_prefix};
 use crate::sync::apply::{self, Ctx};
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, GroupSnapshot, ListedGroup, MembersPage, Memberships};
@@ -187,11 +187,8 @@ fn apply_users(
     let origin = cfg.origin().map_err(|e| {
         EventsError::Other(format!("the stored Okta origin is no longer valid: {e}"))
     })?;
-    let token = host
-        .secrets
-        .get(&token_key(name))
-        .map_err(host_err)?
-        .ok_or_else(|| EventsError::Other(format!("no API token is stored for config `{name}`")))?;
+    // The config's own credential: its API token, or its service app.
+    let cred = crate::store::credential(host.secrets, cfg).map_err(EventsError::Other)?;
     let stored = mapping::load(host.storage, name, cfg.sync_target).map_err(from_sync)?;
     let compiled = Compiled::new(&stored).map_err(|e| {
         EventsError::Other(format!(
@@ -203,7 +200,8 @@ fn apply_users(
 
     let mut fetched: Vec<(String, Fetched)> = Vec::new();
     {
-        let mut client = OktaClient::new(&mut *host.http, &origin, &token);
+        let auth = cred.auth(host.signer, host.clock);
+        let mut client = OktaClient::new(&mut *host.http, &origin, auth);
         for id in ids {
             match fetch_user(&mut client, id) {
                 Ok(f) => fetched.push((id.clone(), f)),
