@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use common::{DEV, World, world};
 use fake_infraon::{Person, PersonStatus, SyncTarget};
 use fake_okta::{EventHook, UserStatus};
+use host_harness::bindings::exports::infraon::okta::map::{GroupMatcher, RoleRule};
 use host_harness::bindings::exports::infraon::okta::sync::{RunOutcome, SyncMode, Trigger};
+use host_harness::bindings::infraon::okta::types::SyncTarget as WitTarget;
 use serde_json::json;
 
 /// The bound: a change in Okta is in Infraon within 2 seconds.
@@ -91,6 +93,19 @@ async fn hooked() -> Hooked {
         .okta
         .add_group("Administrator", "maps to the Infraon role");
     let _ = admins;
+    // Administrator is privileged: only a rule naming it grants it.
+    let mut mapping = w.runtime.mapping("acme").await.unwrap().unwrap();
+    mapping.role_rules.push(RoleRule {
+        matcher: GroupMatcher::Name("Administrator".into()),
+        role: "Administrator".into(),
+        priority: 1,
+        kind: WitTarget::Users,
+    });
+    w.runtime
+        .set_mapping("acme", &mapping)
+        .await
+        .unwrap()
+        .unwrap();
     let run = w
         .runtime
         .sync("acme", SyncMode::Full, Trigger::Manual, |_, _| {})
