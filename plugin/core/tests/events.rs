@@ -25,6 +25,8 @@ fn ev(uuid: &str, published: &str, kind: &str, user: &str) -> OktaEvent {
 /// Three active users, user 0 in a group that maps to a role; synced once.
 fn synced() -> World {
     let mut w = World::new(SyncTarget::Users);
+    // Roles by group name are a rule the admin adds (safe role defaults).
+    w.roles_by_group_name();
     w.okta.add_group("00gCM", "change manager");
     w.okta.add_group("00gEN", "Engineering");
     for i in 0..3 {
