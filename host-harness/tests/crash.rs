@@ -7,14 +7,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{directory, harness, installed};
-use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec};
-
-/// `harness sync` until it ends; the killed process's run lease lasts its
-/// (shortened, see [`harness`]) TTL, during which a rerun is busy (exit 3).
-fn sync_to_end(state: &Path) {
-    common::sync_until_not_busy(state);
-}
+use common::{directory, harness, installed, sync_until_not_busy};
 
 /// Starts a sync and SIGKILLs it after `after`; panics if it had already
 /// finished, since then nothing was tested.
@@ -37,22 +30,7 @@ fn sync_killed_after(state: &Path, after: Duration) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sync_killed_at_any_point_and_rerun_equals_an_uninterrupted_one() {
-    let okta = FakeOkta::start(FakeOktaOptions {
-        org: OrgSpec {
-            users: 1_000,
-            groups: 12,
-            ..Default::default()
-        },
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    host_harness::reliability::warm(cache.path()).unwrap();
-
-    let clean = installed(&okta, cache.path());
-    sync_to_end(clean.path());
-    let expected = directory(clean.path());
+    let (okta, cache, expected) = common::org_with_clean_directory().await;
     assert_eq!(expected.len(), 1_000);
 
     // Slow answers spread the run out so the kills land in different phases
@@ -70,7 +48,7 @@ async fn a_sync_killed_at_any_point_and_rerun_equals_an_uninterrupted_one() {
                 s.spawn(move || {
                     let state = installed(org, cache);
                     sync_killed_after(state.path(), Duration::from_millis(ms));
-                    sync_to_end(state.path());
+                    sync_until_not_busy(state.path());
                     (ms, directory(state.path()))
                 })
             })
@@ -81,7 +59,7 @@ async fn a_sync_killed_at_any_point_and_rerun_equals_an_uninterrupted_one() {
             for ms in [900, 1_100, 1_300] {
                 sync_killed_after(state.path(), Duration::from_millis(ms));
             }
-            sync_to_end(state.path());
+            sync_until_not_busy(state.path());
             directory(state.path())
         });
         for run in runs {

@@ -11,26 +11,10 @@ use std::time::{Duration, Instant};
 
 use common::{directory, harness, installed, is_busy, sync_until_not_busy};
 use fake_infraon::Infraon;
-use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_process_syncs_a_config_and_the_other_takes_over_after_a_crash() {
-    let okta = FakeOkta::start(FakeOktaOptions {
-        org: OrgSpec {
-            users: 1_000,
-            groups: 12,
-            ..Default::default()
-        },
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    host_harness::reliability::warm(cache.path()).unwrap();
-
-    let clean = installed(&okta, cache.path());
-    sync_until_not_busy(clean.path());
-    let expected = directory(clean.path());
+    let (okta, cache, expected) = common::org_with_clean_directory().await;
 
     // Slow answers make the run last seconds.
     okta.faults().latency(Duration::from_millis(250));

@@ -16,7 +16,9 @@ pub(crate) struct RunLease<'a> {
     config: String,
 }
 
-fn now_ms() -> u64 {
+/// Wall-clock Unix milliseconds: lease expiries and step waits are both
+/// instants on it.
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -176,8 +176,6 @@ pub const MAX_WAIT: Duration = Duration::from_secs(300);
 
 /// How long to sleep for a `waiting` step, from the wall clock.
 fn wait_time(wait: &Wait) -> Duration {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let now_ms = super::lease::now_ms();
     Duration::from_millis(wait.until_unix_ms.saturating_sub(now_ms)).min(MAX_WAIT)
 }

@@ -29,6 +29,36 @@ pub fn harness(state: &Path) -> Command {
     c
 }
 
+/// Wall-clock Unix milliseconds, as leases count them.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// An org of 1,000 users and 12 groups, a compiled-component cache for the
+/// subprocesses, and the directory an uninterrupted `harness sync` of it
+/// into a fresh state gives: what the kill and takeover tests compare with.
+pub async fn org_with_clean_directory() -> (FakeOkta, tempfile::TempDir, BTreeMap<String, String>) {
+    let okta = FakeOkta::start(fake_okta::FakeOktaOptions {
+        org: fake_okta::OrgSpec {
+            users: 1_000,
+            groups: 12,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    host_harness::reliability::warm(cache.path()).unwrap();
+    let clean = installed(&okta, cache.path());
+    sync_until_not_busy(clean.path());
+    let expected = directory(clean.path());
+    (okta, cache, expected)
+}
+
 /// Exit status 3: another process holds the run lease.
 pub fn is_busy(status: ExitStatus) -> bool {
     status.code() == Some(3)
@@ -40,12 +70,8 @@ pub fn is_busy(status: ExitStatus) -> bool {
 pub fn wait_until_lease_free(state: &Path) {
     let infraon = Infraon::open(state).unwrap();
     for _ in 0..200 {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
         match infraon.lease_get("okta/acme").unwrap() {
-            Some(lease) if lease.expires_at_ms > now_ms => {
+            Some(lease) if lease.expires_at_ms > now_ms() => {
                 std::thread::sleep(Duration::from_millis(50))
             }
             _ => return,
