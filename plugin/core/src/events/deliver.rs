@@ -285,6 +285,7 @@ fn apply_users(
         mapped,
         &mut HashMap::new(),
         &mut counts,
+        &mut Vec::new(),
         &mut || {},
     )
     .map_err(from_sync)?;

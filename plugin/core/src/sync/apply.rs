@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::SyncTarget;
 use crate::directory::{Directory, DirectoryError, Person, PersonStatus, Role, UpsertOutcome};
 use crate::mapping::Compiled;
+use crate::sync::changes::{self, PersonChange};
 use crate::sync::mapping::{Identity, identity, map_user};
 use crate::sync::memberships::Memberships;
 use crate::sync::records::OktaUser;
@@ -101,13 +102,15 @@ pub fn map_users(
 /// Apply a mapped users page. `emails` maps the lower-cased emails seen so
 /// far in the run to their Okta id. `meanwhile` runs while Infraon applies
 /// the batch (see [`Directory::start_upsert_batch`]): the sync reads and
-/// maps its next page there. Unsynced records are returned.
+/// maps its next page there. Unsynced records are returned; what changes
+/// for each person applied (or, in a dry run, what would) joins `changes`.
 pub fn apply_users(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
     users: Vec<Mapped>,
     emails: &mut HashMap<String, String>,
     counts: &mut Counts,
+    changes: &mut Vec<PersonChange>,
     meanwhile: &mut dyn FnMut(),
 ) -> Result<(UsersPage, Vec<UnsyncedRecord>), SyncError> {
     let mut page = UsersPage::default();
@@ -156,9 +159,9 @@ pub fn apply_users(
         .collect();
     let mut found = find_all(dir, ctx.kind, &ids)?.into_iter();
     let mut unsynced = Vec::new();
-    // Who each person of the batch is and what Infraon had, beside the batch.
-    // The person itself goes to Infraon; its status and roles stay, to count.
-    let mut batch: Vec<(OktaUser, Option<Person>, PersonStatus, Vec<String>)> = Vec::new();
+    // Who each person of the batch is and what Infraon had, beside the batch;
+    // a copy of the person stays to count and to list what changed.
+    let mut batch: Vec<(OktaUser, Option<Person>, Person)> = Vec::new();
     let mut people: Vec<Person> = Vec::new();
     for entry in entries {
         let (who, mut person) = match entry {
@@ -179,13 +182,28 @@ pub fn apply_users(
             page.deactivate.push(person.external_id.clone());
         }
         if ctx.dry_run {
-            match preview(dir, ctx.kind, ctx.rehire, prior.as_ref(), &person)? {
-                Ok(UpsertOutcome::Updated) if prior.is_none() => counts.reactivated += 1,
-                Ok(outcome) => tally(counts, prior.as_ref(), &person, outcome),
+            let (result, former) = preview(dir, ctx.kind, ctx.rehire, prior.as_ref(), &person)?;
+            let before = prior.as_ref().or(former.as_ref());
+            match result {
+                // As the run would: a departed account nobody is linked to
+                // whose identity is taken is left alone.
+                Err(DirectoryError::Conflict(_))
+                    if prior.is_none() && person.status == PersonStatus::Deactivated =>
+                {
+                    counts.unchanged += 1
+                }
+                Ok(UpsertOutcome::Updated) if prior.is_none() => {
+                    counts.reactivated += 1;
+                    changes.extend(changes::of_upsert(before, &person, UpsertOutcome::Updated));
+                }
+                Ok(outcome) => {
+                    tally(counts, prior.as_ref(), &person, outcome);
+                    changes.extend(changes::of_upsert(before, &person, outcome));
+                }
                 Err(e) => unsynced.push(refusal(ctx, &identity(&who), e)?),
             }
         } else {
-            batch.push((who, prior, person.status, person.roles.clone()));
+            batch.push((who, prior, person.clone()));
             people.push(person);
         }
     }
@@ -203,11 +221,10 @@ pub fn apply_users(
                 batch.len()
             )));
         }
-        for ((who, prior, status, roles), result) in batch.iter().zip(results) {
+        for ((who, prior, person), result) in batch.iter().zip(results) {
+            let (status, roles) = (person.status, &person.roles);
             let (prior, result) = match (result, prior) {
-                (Err(DirectoryError::Conflict(_)), None)
-                    if *status == PersonStatus::Deactivated =>
-                {
+                (Err(DirectoryError::Conflict(_)), None) if status == PersonStatus::Deactivated => {
                     counts.unchanged += 1;
                     continue;
                 }
@@ -218,7 +235,10 @@ pub fn apply_users(
                 (result, prior) => (prior.clone(), result),
             };
             match result {
-                Ok(outcome) => tally_as(counts, prior.as_ref(), *status, roles, outcome),
+                Ok(outcome) => {
+                    tally_as(counts, prior.as_ref(), status, roles, outcome);
+                    changes.extend(changes::of_upsert(prior.as_ref(), person, outcome));
+                }
                 Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
             }
         }
@@ -309,6 +329,7 @@ pub fn apply_role_changes(
     ids: &[String],
     memberships: &mut Memberships,
     counts: &mut Counts,
+    changes: &mut Vec<PersonChange>,
 ) -> Result<Vec<UnsyncedRecord>, SyncError> {
     let mut batch = Vec::new();
     for (id, prior) in ids.iter().zip(find_all(dir, ctx.kind, ids)?) {
@@ -331,13 +352,21 @@ pub fn apply_role_changes(
     if ctx.dry_run || batch.is_empty() {
         for (prior, person) in &batch {
             tally(counts, Some(prior), person, UpsertOutcome::Updated);
+            changes.extend(changes::of_upsert(
+                Some(prior),
+                person,
+                UpsertOutcome::Updated,
+            ));
         }
         return Ok(unsynced);
     }
     let people: Vec<Person> = batch.iter().map(|(_, p)| p.clone()).collect();
     for ((prior, person), result) in batch.iter().zip(dir.upsert_batch(&people)) {
         match result {
-            Ok(outcome) => tally(counts, Some(prior), person, outcome),
+            Ok(outcome) => {
+                tally(counts, Some(prior), person, outcome);
+                changes.extend(changes::of_upsert(Some(prior), person, outcome));
+            }
             Err(e) => {
                 let who = Identity {
                     okta_id: person.external_id.clone(),
@@ -412,20 +441,24 @@ fn tally_as(
     }
 }
 
-/// What an upsert would do, without doing it: the dry-run.
+/// What an upsert would do, without doing it: the dry-run; with the former
+/// person a rehire would relink.
+type Previewed = (Result<UpsertOutcome, DirectoryError>, Option<Person>);
+
 fn preview(
     dir: &mut dyn Directory,
     kind: SyncTarget,
     rehire: Rehire,
     prior: Option<&Person>,
     new: &Person,
-) -> Result<Result<UpsertOutcome, DirectoryError>, SyncError> {
+) -> Result<Previewed, SyncError> {
     if let Some(p) = prior {
-        return Ok(Ok(if same(p, new) {
+        let outcome = if same(p, new) {
             UpsertOutcome::Unchanged
         } else {
             UpsertOutcome::Updated
-        }));
+        };
+        return Ok((Ok(outcome), None));
     }
     match dir
         .find_by_email(kind, &new.email)
@@ -438,18 +471,19 @@ fn preview(
                 && owner.config == new.config
                 && owner.status == PersonStatus::Deactivated =>
         {
-            Ok(Ok(match rehire {
-                Rehire::Relink => UpsertOutcome::Updated,
-                Rehire::NewPerson => UpsertOutcome::Created,
-            }))
+            Ok(match rehire {
+                Rehire::Relink => (Ok(UpsertOutcome::Updated), Some(owner)),
+                Rehire::NewPerson => (Ok(UpsertOutcome::Created), None),
+            })
         }
-        Some(owner) if owner.external_id != new.external_id => {
-            Ok(Err(DirectoryError::Conflict(format!(
+        Some(owner) if owner.external_id != new.external_id => Ok((
+            Err(DirectoryError::Conflict(format!(
                 "email `{}` already belongs to another Infraon person who is not linked to this Okta user",
                 new.email
-            ))))
-        }
-        _ => Ok(Ok(UpsertOutcome::Created)),
+            ))),
+            None,
+        )),
+        _ => Ok((Ok(UpsertOutcome::Created), None)),
     }
 }
 

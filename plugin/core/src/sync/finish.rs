@@ -10,6 +10,7 @@ use crate::config::SyncTarget;
 use crate::directory::{DirectoryError, PersonStatus};
 use crate::ports::{Host, Level};
 use crate::sync::apply::UsersPage;
+use crate::sync::changes;
 use crate::sync::checkpoint::{Checkpoint, Phase, Watermark};
 use crate::sync::current;
 use crate::sync::keys;
@@ -22,8 +23,14 @@ use crate::time::rfc3339_from_unix_ms;
 pub struct Held {
     /// Users or Requesters.
     pub kind: SyncTarget,
-    /// Okta ids of the people to deactivate.
+    /// Okta ids of the people to deactivate (runs of older versions; a
+    /// run now lists them in its changes instead, see `listed`).
+    #[serde(default)]
     pub external_ids: Vec<String>,
+    /// The deactivations are the `held` people of the run's list of
+    /// changes ([`changes`]), read a chunk at a time, never all at once.
+    #[serde(default)]
+    pub listed: bool,
 }
 
 /// Compute and apply (or hold) the run's deactivations, then complete it.
@@ -67,15 +74,18 @@ pub fn finish(
     } else {
         RunOutcome::Succeeded
     };
+    let hold = !cp.dry_run && holds(host, cp, pending.len(), &linked)?;
+    list_deactivations(host, cp, &pending, hold)?;
     if cp.dry_run {
         cp.record.counts.deactivated = pending.len() as u32;
-    } else if holds(host, cp, pending.len(), &linked)? {
+    } else if hold {
         let held = Held {
             kind: cp.kind,
-            external_ids: pending,
+            external_ids: Vec::new(),
+            listed: true,
         };
         keys::put_json(host.storage, &keys::held(&config, cp.record.id), &held)?;
-        let n = held.external_ids.len().to_string();
+        let n = pending.len().to_string();
         host.log.write(
             Level::Warn,
             "sync holds its deactivations for approval",
@@ -122,6 +132,33 @@ fn holds(
 
 /// People looked up per directory call when the safeguard counts.
 const LOOKUPS_PER_CALL: usize = 1_000;
+
+/// Add the run's deactivations to its list of changes, as Infraon has
+/// those people now; `held` when they wait for approval.
+fn list_deactivations(
+    host: &mut Host<'_>,
+    cp: &mut Checkpoint,
+    ids: &[String],
+    held: bool,
+) -> Result<(), SyncError> {
+    let (config, run) = (cp.record.config.clone(), cp.record.id);
+    for chunk in ids.chunks(LOOKUPS_PER_CALL) {
+        let found = host
+            .directory
+            .find_by_external_ids(cp.kind, chunk)
+            .map_err(SyncError::host)?;
+        let listed = chunk
+            .iter()
+            .zip(found.into_iter().chain(std::iter::repeat(None)))
+            .map(|(id, person)| match person {
+                Some(p) => changes::of_deactivation(&p, held),
+                None => changes::of_missing_deactivation(id, held),
+            })
+            .collect();
+        changes::append(host.storage, &config, run, &mut cp.changes, listed)?;
+    }
+    Ok(())
+}
 
 /// Deactivate people; returns how many changed. People already gone from
 /// the directory are skipped.
@@ -177,6 +214,7 @@ pub fn complete(
         .delete(&keys::checkpoint(&config))
         .map_err(SyncError::host)?;
     keys::delete_prefix(host.storage, &keys::work(&config, id))?;
+    changes::trim(host.storage, &config, id, cp.changes)?;
     // Unsynced pages a crashed step wrote beyond the last checkpoint.
     for key in host
         .storage
@@ -222,9 +260,10 @@ fn prune(host: &mut Host<'_>, config: &str) -> Result<(), SyncError> {
     for key in &runs[..excess] {
         if let Some(id) = keys::trailing_number(key) {
             keys::delete_prefix(host.storage, &keys::unsynced(config, id))?;
-            host.storage
-                .delete(&keys::held(config, id))
-                .map_err(SyncError::host)?;
+            changes::delete(host.storage, config, id)?;
+            for key in [keys::held(config, id), keys::decision(config, id)] {
+                host.storage.delete(&key).map_err(SyncError::host)?;
+            }
         }
         host.storage.delete(key).map_err(SyncError::host)?;
     }

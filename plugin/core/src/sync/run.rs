@@ -13,6 +13,7 @@ use crate::origin::OktaOrigin;
 use crate::ports::{Clock, Host, Http, Level};
 use crate::store::{credential, find_config};
 use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
+use crate::sync::changes::{self, PersonChange};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
 use crate::sync::fetch::{Attempt, Fetcher, Halt};
 use crate::sync::finish::{complete, finish};
@@ -189,6 +190,7 @@ impl SyncRun {
             settings,
             mapping: Some(mapping),
             links_followed: Default::default(),
+            changes: 0,
         };
         keys::put_json(host.storage, &keys::checkpoint(&name), &cp)?;
         keys::put_json(host.storage, &keys::run(&name, id), &cp.record)?;
@@ -420,14 +422,17 @@ impl SyncRun {
                 let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
                 let mut counts = cp.record.counts;
                 let ctx = ctx(cp, &cache.roles, &cache.mapping, &now);
+                let mut listed = Vec::new();
                 let unsynced = apply::apply_role_changes(
                     host.directory,
                     &ctx,
                     &todo[done.min(end)..end],
                     &mut cache.memberships,
                     &mut counts,
+                    &mut listed,
                 )?;
                 cp.record.counts = counts;
+                save_changes(host, cp, listed, &unsynced)?;
                 save_unsynced(host, cp, &unsynced)?;
                 cp.phase = if end >= todo.len() {
                     Phase::Finish
@@ -499,6 +504,7 @@ fn apply_page(
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let mut counts = cp.record.counts;
     let mut ahead = None;
+    let mut listed = Vec::new();
     let (page, unsynced) = {
         let ctx = ctx(cp, &cache.roles, &cache.mapping, &now);
         let users = match mapped {
@@ -520,6 +526,7 @@ fn apply_page(
             users,
             &mut cache.emails,
             &mut counts,
+            &mut listed,
             &mut || {
                 ahead = read_ahead(&mut **http, *clock, origin, auth, cp)
                     .map(|a| a.map(&ctx, memberships));
@@ -532,8 +539,22 @@ fn apply_page(
     keys::put_json(host.storage, &key, &page)?;
     cp.seq.users += 1;
     cache.seen.extend(page.seen.into_iter().map(|(id, _)| id));
+    save_changes(host, cp, listed, &unsynced)?;
     save_unsynced(host, cp, &unsynced)?;
     Ok(())
+}
+
+/// Add a step's people to the run's list of changes (see [`changes`]):
+/// those applied, then those unsynced.
+fn save_changes(
+    host: &mut Host<'_>,
+    cp: &mut Checkpoint,
+    mut listed: Vec<PersonChange>,
+    unsynced: &[UnsyncedRecord],
+) -> Result<(), SyncError> {
+    listed.extend(unsynced.iter().map(changes::of_unsynced));
+    let (config, id) = (cp.record.config.clone(), cp.record.id);
+    changes::append(host.storage, &config, id, &mut cp.changes, listed)
 }
 
 fn save_unsynced(
