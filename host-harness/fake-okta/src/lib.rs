@@ -165,6 +165,9 @@ pub(crate) struct Shared {
     faults: Faults,
     rate: Mutex<RateLimiter>,
     token: String,
+    /// API tokens created after start, and tokens revoked (the first one
+    /// included), as an admin rotates a token in Okta's Admin Console.
+    tokens: Mutex<api_auth::ApiTokens>,
     requests: AtomicU64,
     log: Mutex<Vec<LoggedRequest>>,
     /// `http://127.0.0.1:PORT`, for `Link` URLs when a client sends no Host,
@@ -192,6 +195,17 @@ impl Shared {
 
     pub(crate) fn rate(&self) -> MutexGuard<'_, RateLimiter> {
         self.rate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn api_tokens(&self) -> MutexGuard<'_, api_auth::ApiTokens> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `cred` is an API token of the org that is not revoked.
+    pub(crate) fn api_token_valid(&self, cred: &str) -> bool {
+        let tokens = self.api_tokens();
+        (cred == self.token || tokens.created.iter().any(|t| t == cred))
+            && !tokens.revoked.contains(cred)
     }
 
     pub(crate) fn oidc(&self) -> MutexGuard<'_, OidcState> {
@@ -240,6 +254,7 @@ impl FakeOkta {
             faults: Faults::default(),
             rate: Mutex::new(RateLimiter::new(opts.rate_limit_per_minute)),
             token: opts.api_token,
+            tokens: Mutex::default(),
             requests: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             url: format!("http://{addr}"),
@@ -281,6 +296,17 @@ impl FakeOkta {
     /// The token clients must present.
     pub fn api_token(&self) -> &str {
         &self.shared.token
+    }
+
+    /// Create another API token (Okta: Security > API > Tokens > Create
+    /// token); it works beside the others until revoked.
+    pub fn create_api_token(&self) -> String {
+        self.shared.api_tokens().create(&self.shared.token)
+    }
+
+    /// Revoke an API token: from now on Okta answers it 401 E0000011.
+    pub fn revoke_api_token(&self, token: &str) {
+        self.shared.api_tokens().revoked.insert(token.to_owned());
     }
 
     /// Runtime fault knobs; changes apply to the next request.
