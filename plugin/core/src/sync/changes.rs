@@ -163,7 +163,7 @@ pub fn trim(
             storage.delete(&key).map_err(SyncError::host)?;
         }
     }
-    if total % CHUNK != 0 {
+    if !total.is_multiple_of(CHUNK) {
         let key = chunk_key(config, run, chunks - 1);
         if let Some(mut last) = keys::get_json::<Vec<PersonChange>>(storage, &key)?
             && last.len() as u64 > total % CHUNK
@@ -274,14 +274,19 @@ fn field_changes(old: Option<&Person>, new: &Person) -> Vec<FieldChange> {
                 new: value,
             })
         })
-        .chain(before.iter().filter_map(|(field, was)| {
-            // A field Infraon had and the mapping no longer sets.
-            (!was.is_empty() && !named(new).iter().any(|(f, _)| f == field)).then(|| FieldChange {
-                field: field.clone(),
-                old: was.clone(),
-                new: String::new(),
-            })
-        }))
+        .chain(
+            before
+                .iter()
+                // A field Infraon had and the mapping no longer sets.
+                .filter(|(field, was)| {
+                    !was.is_empty() && !named(new).iter().any(|(f, _)| f == field)
+                })
+                .map(|(field, was)| FieldChange {
+                    field: field.clone(),
+                    old: was.clone(),
+                    new: String::new(),
+                }),
+        )
         .collect()
 }
 

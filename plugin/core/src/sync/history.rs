@@ -103,12 +103,15 @@ fn clean_by(by: &str) -> String {
         .collect()
 }
 
+/// What [`held_ids_by_chunk`] does with each chunk of held ids.
+type ChunkFn<'f> = dyn FnMut(&mut Host<'_>, Vec<String>) -> Result<(), SyncError> + 'f;
+
 /// The held deactivations of a listed run, a chunk of people at a time.
 fn held_ids_by_chunk(
     host: &mut Host<'_>,
     name: &str,
     run_id: u64,
-    f: &mut dyn FnMut(&mut Host<'_>, Vec<String>) -> Result<(), SyncError>,
+    f: &mut ChunkFn<'_>,
 ) -> Result<(), SyncError> {
     let total = changes::count(host.storage, name, run_id)?;
     let mut offset = 0;
