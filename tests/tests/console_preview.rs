@@ -297,6 +297,18 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
 
         // Approve from the list: exactly they are deactivated, and who
         // approved is shown.
+        let deactivated = || -> BTreeSet<String> {
+            infraon
+                .people(SyncTarget::Users)
+                .unwrap()
+                .into_iter()
+                .filter(|p| p.status == PersonStatus::Deactivated)
+                .map(|p| p.external_id)
+                .collect()
+        };
+        // The seeded org's DEPROVISIONED users came in deactivated.
+        let before = deactivated();
+        assert!(before.is_disjoint(&gone));
         d.click_to(&format!("#approve-{held}"), "#status");
         assert!(
             d.text("#status").contains("Approved"),
@@ -309,14 +321,8 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
             "{}",
             d.text("#decisions")
         );
-        let deactivated: BTreeSet<String> = infraon
-            .people(SyncTarget::Users)
-            .unwrap()
-            .into_iter()
-            .filter(|p| p.status == PersonStatus::Deactivated)
-            .map(|p| p.external_id)
-            .collect();
-        assert_eq!(deactivated, gone);
+        let now: BTreeSet<String> = deactivated().difference(&before).cloned().collect();
+        assert_eq!(now, gone);
     })
     .await
     .unwrap();
