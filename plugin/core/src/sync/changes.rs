@@ -82,7 +82,8 @@ pub struct PersonChange {
     pub display_name: String,
     /// What happens.
     pub action: ChangeAction,
-    /// The fields that differ, old → new (every field set, for a new person).
+    /// The fields that differ, old → new (none for a new person: who they
+    /// are is in the other fields, and all their values are new).
     pub fields: Vec<FieldChange>,
     /// Roles granted.
     pub roles_added: Vec<String>,
@@ -318,7 +319,12 @@ pub fn of_upsert(
         email: new.email.clone(),
         display_name: new.display_name.clone(),
         action,
-        fields: field_changes(prior, new),
+        // A new person's values are all new: listing them would make the
+        // first sync of a large org weigh a kilobyte a person in storage.
+        fields: match prior {
+            Some(p) => field_changes(Some(p), new),
+            None => Vec::new(),
+        },
         roles_added: new_roles
             .difference(&old_roles)
             .map(|r| (*r).to_owned())
@@ -546,7 +552,9 @@ mod tests {
 
     #[test]
     fn a_secret_in_a_profile_value_is_redacted() {
-        let mut c = of_upsert(None, &person(1), UpsertOutcome::Created).unwrap();
+        let mut old = person(1);
+        old.display_name = "before".into();
+        let mut c = of_upsert(Some(&old), &person(1), UpsertOutcome::Updated).unwrap();
         c.display_name = "x 00TOKEN y".into();
         c.fields[0].new = "00TOKEN".into();
         redact(&mut c, "00TOKEN");
