@@ -616,16 +616,44 @@ impl Infraon {
         from: SyncTarget,
         to: SyncTarget,
     ) -> Result<u32, DirectoryError> {
+        self.move_some(config, from, to, None)
+    }
+
+    /// Move the people `config` manages in `from` with these external ids
+    /// to `to`, as [`Self::move_population`] moves everyone: all or none,
+    /// never duplicating a person.
+    pub fn move_people(
+        &self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<u32, DirectoryError> {
+        self.move_some(config, from, to, Some(external_ids))
+    }
+
+    fn move_some(
+        &self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        only: Option<&[String]>,
+    ) -> Result<u32, DirectoryError> {
         if from == to {
             return Ok(0);
         }
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let rules = Rules::load(&tx)?;
-        let rows: Vec<i64> = tx
-            .prepare_cached("SELECT id FROM people WHERE config = ?1 AND kind = ?2")?
-            .query_map(params![config, from.as_str()], |r| r.get(0))?
+        let rows: Vec<(i64, String)> = tx
+            .prepare_cached("SELECT id, external_id FROM people WHERE config = ?1 AND kind = ?2")?
+            .query_map(params![config, from.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
+        let rows: Vec<i64> = rows
+            .into_iter()
+            .filter(|(_, ext)| only.is_none_or(|ids| ids.contains(ext)))
+            .map(|(row, _)| row)
+            .collect();
         let at = now();
         for &row in &rows {
             let p = load_person(&tx, row)?;

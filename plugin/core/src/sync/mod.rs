@@ -42,6 +42,7 @@ pub mod memberships;
 pub mod paths;
 pub mod records;
 pub mod run;
+pub mod scope;
 pub mod settings;
 pub mod types;
 
