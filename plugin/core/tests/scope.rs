@@ -342,3 +342,83 @@ fn people_who_leave_okta_are_deactivated_in_whichever_population_they_are() {
         PersonStatus::Deactivated
     );
 }
+
+fn event(uuid: &str, kind: &str, user: &str) -> plugin_core::events::OktaEvent {
+    plugin_core::events::OktaEvent {
+        uuid: uuid.into(),
+        published: "2026-11-30T10:00:00.000Z".into(),
+        event_type: kind.into(),
+        targets: vec![plugin_core::events::EventTarget {
+            id: user.into(),
+            kind: "User".into(),
+            ..Default::default()
+        }],
+    }
+}
+
+#[test]
+fn event_hook_deliveries_respect_the_scope_and_the_populations() {
+    let mut w = org(SyncTarget::Requesters);
+    scope::set_scope(&mut w.host(), CONFIG, &groups(&["IT-Staff", "Sales"])).unwrap();
+    scope::set_populations(
+        &mut w.host(),
+        CONFIG,
+        &[PopulationInput {
+            group: "IT-Staff".into(),
+            population: SyncTarget::Users,
+        }],
+    )
+    .unwrap();
+    w.run(SyncMode::Full);
+    // Out of every group now: the event deactivates them, not updates them.
+    w.okta.remove_member(SALES, &uid(15));
+    w.okta.set_profile(&uid(15), "title", json!("Gone"));
+    // A newcomer outside the scope is not created by an event.
+    w.okta.add_user(&uid(40), "ACTIVE", profile(40));
+    // Moved into IT-Staff: moved to Users by the event.
+    w.okta.remove_member(SALES, &uid(16));
+    w.okta.add_member(IT, &uid(16));
+    let report = plugin_core::events::deliver(
+        &mut w.host(),
+        CONFIG,
+        &[
+            event("e1", "user.lifecycle.update", &uid(15)),
+            event("e2", "user.lifecycle.create", &uid(40)),
+            event("e3", "group.user_membership.add", &uid(16)),
+        ],
+    )
+    .unwrap();
+    assert_eq!(report.deactivated, 1, "{report:?}");
+    let p15 = w.dir.get(SyncTarget::Requesters, &uid(15)).unwrap();
+    assert_eq!((p15.status, p15.fields.iter().any(|(_, v)| v == "Gone")), (PersonStatus::Deactivated, false));
+    assert!(w.dir.people.values().all(|p| p.external_id != uid(40)));
+    assert!(w.dir.get(SyncTarget::Requesters, &uid(16)).is_none());
+    assert_eq!(
+        w.dir.get(SyncTarget::Users, &uid(16)).unwrap().roles,
+        vec!["Technician".to_string()]
+    );
+}
+
+#[test]
+fn event_hook_deliveries_check_the_filter_with_one_search_per_user() {
+    let mut w = org(SyncTarget::Users);
+    scope::set_scope(&mut w.host(), CONFIG, &filter(r#"profile.department eq "IT""#)).unwrap();
+    w.run(SyncMode::Full);
+    w.okta.set_profile(&uid(2), "department", json!("Sales"));
+    w.okta.set_profile(&uid(20), "department", json!("IT"));
+    w.okta.log.clear();
+    let report = plugin_core::events::deliver(
+        &mut w.host(),
+        CONFIG,
+        &[
+            event("e1", "user.account.update_profile", &uid(2)),
+            event("e2", "user.account.update_profile", &uid(20)),
+        ],
+    )
+    .unwrap();
+    assert_eq!(report.deactivated, 1, "{report:?}");
+    assert_eq!(w.person(&uid(2)).status, PersonStatus::Deactivated);
+    assert_eq!(w.person(&uid(20)).status, PersonStatus::Active);
+    let searches = w.okta.log.iter().filter(|l| l.url.contains("search=")).count();
+    assert_eq!(searches, 2);
+}
