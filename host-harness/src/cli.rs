@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use host_harness::bindings::exports::infraon::okta::install::Migration;
-use host_harness::bindings::exports::infraon::okta::scope::{
-    PopulationRule, Scope as ScopeRecord,
-};
+use host_harness::bindings::exports::infraon::okta::scope::{PopulationRule, Scope as ScopeRecord};
 use host_harness::bindings::exports::infraon::okta::sync::{Safeguard, SyncMode, Trigger};
 use host_harness::bindings::infraon::okta::types::{
     ConfigForm, InstallOptions, ServiceApp, SyncTarget,
@@ -506,9 +504,9 @@ impl ScopeArgs {
 
 /// `GROUP=users|requesters` as a population rule.
 fn population_rule(text: &str) -> anyhow::Result<PopulationRule> {
-    let (group, population) = text
-        .rsplit_once('=')
-        .ok_or_else(|| anyhow::anyhow!("a rule is GROUP=users or GROUP=requesters, not {text:?}"))?;
+    let (group, population) = text.rsplit_once('=').ok_or_else(|| {
+        anyhow::anyhow!("a rule is GROUP=users or GROUP=requesters, not {text:?}")
+    })?;
     let population = match population.trim().to_ascii_lowercase().as_str() {
         "users" => SyncTarget::Users,
         "requesters" => SyncTarget::Requesters,
@@ -545,7 +543,10 @@ fn populations_text(rules: &[PopulationRule]) -> String {
             format!("members of {} -> {to}", r.group)
         })
         .collect();
-    format!("{}\neveryone else in scope -> the Sync field's population", lines.join("\n"))
+    format!(
+        "{}\neveryone else in scope -> the Sync field's population",
+        lines.join("\n")
+    )
 }
 
 async fn scope(cli: &Cli, action: &ScopeAction, json: bool) -> anyhow::Result<ExitCode> {
@@ -553,7 +554,12 @@ async fn scope(cli: &Cli, action: &ScopeAction, json: bool) -> anyhow::Result<Ex
     match action {
         ScopeAction::Show { name } => {
             let scope = rt.scope(name).await;
-            let code = report(json, scope, |s| format!("scope: {}", scope_text(s)), render::sync_error)?;
+            let code = report(
+                json,
+                scope,
+                |s| format!("scope: {}", scope_text(s)),
+                render::sync_error,
+            )?;
             if code != ExitCode::SUCCESS {
                 return Ok(code);
             }
@@ -624,7 +630,12 @@ async fn populations(
     report(
         json,
         outcome,
-        |()| format!("population rules of {name:?} saved; the next run is full\n{}", populations_text(&rules)),
+        |()| {
+            format!(
+                "population rules of {name:?} saved; the next run is full\n{}",
+                populations_text(&rules)
+            )
+        },
         render::sync_error,
     )
 }

@@ -15,7 +15,11 @@ use host_harness::bindings::infraon::okta::types::SyncTarget;
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scope_is_counted_then_saved_through_the_guarded_form() {
     let w = world(20, 3).await;
-    w.runtime.install(&w.good_form("acme"), DEV).await.unwrap().unwrap();
+    w.runtime
+        .install(&w.good_form("acme"), DEV)
+        .await
+        .unwrap()
+        .unwrap();
     let gid = w.okta.add_group("IT-Staff", "the IT department");
     let active: Vec<String> = w
         .okta
@@ -53,7 +57,12 @@ async fn a_scope_is_counted_then_saved_through_the_guarded_form() {
     let counted = admin
         .post(
             "/configs/acme/scope",
-            &[("group", &gid), ("groups", ""), ("filter", ""), ("action", "count")],
+            &[
+                ("group", &gid),
+                ("groups", ""),
+                ("filter", ""),
+                ("action", "count"),
+            ],
         )
         .await;
     assert_eq!(counted.status, 200, "{}", counted.body);
@@ -64,13 +73,25 @@ async fn a_scope_is_counted_then_saved_through_the_guarded_form() {
         "{}",
         counted.body
     );
-    assert!(w.runtime.scope("acme").await.unwrap().unwrap().groups.is_empty());
+    assert!(
+        w.runtime
+            .scope("acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .groups
+            .is_empty()
+    );
 
     // A refused expression: shown, not saved.
     let bad = admin
         .post(
             "/configs/acme/scope",
-            &[("group", &gid), ("filter", "profile.department eq"), ("action", "save")],
+            &[
+                ("group", &gid),
+                ("filter", "profile.department eq"),
+                ("action", "save"),
+            ],
         )
         .await;
     assert_eq!(bad.status, 422);
@@ -79,13 +100,26 @@ async fn a_scope_is_counted_then_saved_through_the_guarded_form() {
         "{}",
         bad.body
     );
-    assert!(w.runtime.scope("acme").await.unwrap().unwrap().groups.is_empty());
+    assert!(
+        w.runtime
+            .scope("acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .groups
+            .is_empty()
+    );
 
     // Save: redirected to the page saying what it covers.
     let saved = admin
         .post(
             "/configs/acme/scope",
-            &[("group", &gid), ("groups", ""), ("filter", ""), ("action", "save")],
+            &[
+                ("group", &gid),
+                ("groups", ""),
+                ("filter", ""),
+                ("action", "save"),
+            ],
         )
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
@@ -147,7 +181,10 @@ async fn a_scope_is_counted_then_saved_through_the_guarded_form() {
         .post_raw(
             "/configs/acme/scope",
             &[("action", "save"), ("groups", "")],
-            &[("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")],
+            &[
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "cross-site"),
+            ],
         )
         .await;
     assert_eq!(forged.status, 403);
@@ -163,7 +200,10 @@ async fn a_scope_is_counted_then_saved_through_the_guarded_form() {
         w.runtime.scope("acme").await.unwrap().unwrap().groups,
         vec!["IT-Staff".to_string()]
     );
-    assert_eq!(w.runtime.populations("acme").await.unwrap().unwrap().len(), 1);
+    assert_eq!(
+        w.runtime.populations("acme").await.unwrap().unwrap().len(),
+        1
+    );
     // The API token never reaches a page.
     assert!(!after.body.contains(w.okta.api_token()));
 }

@@ -57,17 +57,37 @@ fn it_staff(w: &common::World, n: usize) -> (String, Vec<String>) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_group_scope_counts_then_syncs_exactly_its_members_and_deactivates_who_leaves() {
     let w = world(40, 4).await;
-    w.runtime.install(&w.good_form("acme"), DEV).await.unwrap().unwrap();
+    w.runtime
+        .install(&w.good_form("acme"), DEV)
+        .await
+        .unwrap()
+        .unwrap();
     let (gid, members) = it_staff(&w, 7);
     let scope = Scope {
         groups: vec!["IT-Staff".into()],
         filter: None,
     };
-    let counted = w.runtime.count_scope("acme", &scope).await.unwrap().unwrap();
+    let counted = w
+        .runtime
+        .count_scope("acme", &scope)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(counted, 7);
     // Nothing saved by a count.
-    assert!(w.runtime.scope("acme").await.unwrap().unwrap().groups.is_empty());
-    assert_eq!(w.runtime.set_scope("acme", &scope).await.unwrap().unwrap(), 7);
+    assert!(
+        w.runtime
+            .scope("acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .groups
+            .is_empty()
+    );
+    assert_eq!(
+        w.runtime.set_scope("acme", &scope).await.unwrap().unwrap(),
+        7
+    );
 
     w.okta.clear_request_log();
     let r = sync(&w, SyncMode::Full).await;
@@ -81,7 +101,8 @@ async fn a_group_scope_counts_then_syncs_exactly_its_members_and_deactivates_who
     // The group's members, not the whole user listing.
     let log = w.okta.request_log();
     assert!(
-        log.iter().all(|l| !l.path_and_query.starts_with("/api/v1/users")),
+        log.iter()
+            .all(|l| !l.path_and_query.starts_with("/api/v1/users")),
         "{:?}",
         log.iter().map(|l| &l.path_and_query).collect::<Vec<_>>()
     );
@@ -96,7 +117,11 @@ async fn a_group_scope_counts_then_syncs_exactly_its_members_and_deactivates_who
 #[tokio::test(flavor = "multi_thread")]
 async fn a_filter_scope_is_checked_with_okta_and_a_bad_one_is_refused_unsaved() {
     let w = world(40, 4).await;
-    w.runtime.install(&w.good_form("acme"), DEV).await.unwrap().unwrap();
+    w.runtime
+        .install(&w.good_form("acme"), DEV)
+        .await
+        .unwrap()
+        .unwrap();
     let bad = Scope {
         groups: Vec::new(),
         filter: Some("profile.department eq".into()),
@@ -111,7 +136,13 @@ async fn a_filter_scope_is_checked_with_okta_and_a_bad_one_is_refused_unsaved() 
     assert_eq!(w.runtime.scope("acme").await.unwrap().unwrap().filter, None);
 
     // One department, as the fake org's profiles have it.
-    let first = w.okta.org().users.into_iter().find(|u| u.status == UserStatus::Active).unwrap();
+    let first = w
+        .okta
+        .org()
+        .users
+        .into_iter()
+        .find(|u| u.status == UserStatus::Active)
+        .unwrap();
     let body = w.okta.user_json(&first.id).unwrap();
     let dept = body["profile"]["department"].as_str().unwrap().to_string();
     let expr = format!("profile.department eq \"{dept}\"");

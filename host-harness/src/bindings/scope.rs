@@ -19,7 +19,11 @@ fn gap<T>() -> Answer<T> {
 
 impl Plugin {
     /// `scope.groups` (since 0.2.0).
-    pub async fn scope_groups(&self, s: &mut Store<PluginState>, config: &str) -> Answer<Vec<OktaGroup>> {
+    pub async fn scope_groups(
+        &self,
+        s: &mut Store<PluginState>,
+        config: &str,
+    ) -> Answer<Vec<OktaGroup>> {
         match self {
             Plugin::Latest(p) => p.infraon_okta_scope().call_groups(s, config).await,
             Plugin::V0_1_0(_) => gap(),

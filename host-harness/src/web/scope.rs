@@ -93,10 +93,7 @@ async fn render(
                 ),
             ),
         ),
-        Err(e) => (
-            Vec::new(),
-            notice("bad", "groups-error", &format!("{e}")),
-        ),
+        Err(e) => (Vec::new(), notice("bad", "groups-error", &format!("{e}"))),
     };
     let chosen: BTreeSet<String> = scope.groups.iter().map(|g| g.to_lowercase()).collect();
     let is_chosen = |g: &OktaGroup| {
@@ -126,11 +123,7 @@ async fn render(
         .groups
         .iter()
         .map(String::as_str)
-        .filter(|g| {
-            !offered_ids
-                .iter()
-                .any(|o| o.eq_ignore_ascii_case(g))
-        })
+        .filter(|g| !offered_ids.iter().any(|o| o.eq_ignore_ascii_case(g)))
         .collect();
     let more = if groups.len() > MAX_OFFERED {
         format!(
@@ -167,8 +160,14 @@ async fn populations_form(console: &Console, config: &str, groups: &[OktaGroup])
     let c = urlencode(config);
     let (rules, error) = match console.runtime.populations(config).await {
         Ok(Ok(r)) => (r, String::new()),
-        Ok(Err(e)) => (Vec::new(), notice("bad", "populations-error", &render::sync_error(&e))),
-        Err(e) => (Vec::new(), notice("bad", "populations-error", &format!("{e}"))),
+        Ok(Err(e)) => (
+            Vec::new(),
+            notice("bad", "populations-error", &render::sync_error(&e)),
+        ),
+        Err(e) => (
+            Vec::new(),
+            notice("bad", "populations-error", &format!("{e}")),
+        ),
     };
     let default = match console.runtime.configs().await {
         Ok(Ok(all)) => all
@@ -268,13 +267,24 @@ pub async fn submit(
             render(&console, &config, &scope, top, StatusCode::OK).await
         }
         Ok(Err(e)) => {
-            let what = if save { "Scope not saved" } else { "Not counted" };
+            let what = if save {
+                "Scope not saved"
+            } else {
+                "Not counted"
+            };
             let top = notice(
                 "bad",
                 "scope-error",
                 &format!("{what}: {}", render::sync_error(&e)),
             );
-            render(&console, &config, &scope, top, StatusCode::UNPROCESSABLE_ENTITY).await
+            render(
+                &console,
+                &config,
+                &scope,
+                top,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => host_failure("Who is synced", &e),
     }
@@ -288,7 +298,10 @@ pub async fn populations(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let groups = form.iter().filter(|(k, _)| k == "group").map(|(_, v)| v);
-    let targets = form.iter().filter(|(k, _)| k == "population").map(|(_, v)| v);
+    let targets = form
+        .iter()
+        .filter(|(k, _)| k == "population")
+        .map(|(_, v)| v);
     let rules: Vec<PopulationRule> = groups
         .zip(targets)
         .filter(|(g, _)| !g.trim().is_empty())
@@ -320,7 +333,14 @@ pub async fn populations(
                 "populations-error",
                 &format!("Population rules not saved: {}", render::sync_error(&e)),
             );
-            render(&console, &config, &scope, top, StatusCode::UNPROCESSABLE_ENTITY).await
+            render(
+                &console,
+                &config,
+                &scope,
+                top,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => host_failure("Who is synced", &e),
     }

@@ -87,14 +87,25 @@ fn a_group_scoped_config_syncs_exactly_its_members_and_deactivates_who_leaves() 
     w.okta.log.clear();
     let r = w.run(SyncMode::Full);
     assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
-    assert_eq!(linked(&w, SyncTarget::Users, PersonStatus::Active), ids(0..10));
-    assert_eq!(linked(&w, SyncTarget::Users, PersonStatus::Active).len() as u32, counted);
+    assert_eq!(
+        linked(&w, SyncTarget::Users, PersonStatus::Active),
+        ids(0..10)
+    );
+    assert_eq!(
+        linked(&w, SyncTarget::Users, PersonStatus::Active).len() as u32,
+        counted
+    );
     // The deprovisioned member is known as deactivated; nobody from Sales.
     assert_eq!(
         linked(&w, SyncTarget::Users, PersonStatus::Deactivated),
         vec![uid(30)]
     );
-    assert!(w.dir.people.values().all(|p| p.external_id < uid(10) || p.external_id == uid(30)));
+    assert!(
+        w.dir
+            .people
+            .values()
+            .all(|p| p.external_id < uid(10) || p.external_id == uid(30))
+    );
     // The plan: the groups, the members of the groups that decide anything
     // (twice for IT-Staff: its ids for memberships, its users to apply) and
     // never the whole user listing (5 of 31 users would be 1 page of 200
@@ -129,7 +140,10 @@ fn a_group_scoped_config_syncs_exactly_its_members_and_deactivates_who_leaves() 
     assert_eq!(linked(&w, SyncTarget::Users, PersonStatus::Active).len(), 9);
     let approved = sync::approve_held(&mut w.host(), CONFIG, r.id).unwrap();
     assert_eq!(approved.counts.deactivated, 6);
-    assert_eq!(linked(&w, SyncTarget::Users, PersonStatus::Active), ids(0..3));
+    assert_eq!(
+        linked(&w, SyncTarget::Users, PersonStatus::Active),
+        ids(0..3)
+    );
 }
 
 #[test]
@@ -141,7 +155,10 @@ fn a_filter_scoped_config_syncs_exactly_the_matches_and_deactivates_who_stops_ma
     w.okta.log.clear();
     let r = w.run(SyncMode::Full);
     assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
-    assert_eq!(linked(&w, SyncTarget::Users, PersonStatus::Active), ids(0..10));
+    assert_eq!(
+        linked(&w, SyncTarget::Users, PersonStatus::Active),
+        ids(0..10)
+    );
     assert_eq!(
         linked(&w, SyncTarget::Users, PersonStatus::Deactivated),
         vec![uid(30)]
@@ -162,7 +179,10 @@ fn a_filter_scoped_config_syncs_exactly_the_matches_and_deactivates_who_stops_ma
     w.okta.set_profile(&uid(1), "title", json!("Lead"));
     w.advance(5 * MIN);
     let r = w.run(SyncMode::Incremental);
-    assert_eq!((r.mode, r.counts.fetched, r.counts.updated), (SyncMode::Incremental, 1, 1));
+    assert_eq!(
+        (r.mode, r.counts.fetched, r.counts.updated),
+        (SyncMode::Incremental, 1, 1)
+    );
 
     // Who stops matching is deactivated by the next full run (a search is
     // eventually consistent, so no run concludes absence from a partial one).
@@ -184,7 +204,10 @@ fn groups_and_a_filter_together_sync_the_members_who_match() {
     };
     assert_eq!(scope::set_scope(&mut w.host(), CONFIG, &both).unwrap(), 1);
     w.run(SyncMode::Full);
-    assert_eq!(linked(&w, SyncTarget::Users, PersonStatus::Active), vec![uid(12)]);
+    assert_eq!(
+        linked(&w, SyncTarget::Users, PersonStatus::Active),
+        vec![uid(12)]
+    );
     assert_eq!(w.dir.people.len(), 1);
 }
 
@@ -202,7 +225,10 @@ fn a_scope_change_forces_a_full_run_and_incremental_runs_stay_incremental_otherw
     // Sales left the scope: 20 deactivations, held by the safeguard.
     assert_eq!(r.outcome, Some(RunOutcome::Held));
     sync::approve_held(&mut w.host(), CONFIG, r.id).unwrap();
-    assert_eq!(linked(&w, SyncTarget::Users, PersonStatus::Active), ids(0..10));
+    assert_eq!(
+        linked(&w, SyncTarget::Users, PersonStatus::Active),
+        ids(0..10)
+    );
 
     w.advance(5 * MIN);
     assert_eq!(w.run(SyncMode::Incremental).mode, SyncMode::Incremental);
@@ -271,8 +297,14 @@ fn a_population_rule_splits_one_config_and_moves_who_leaves_the_group() {
     );
     let r = w.run(SyncMode::Full);
     assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
-    assert_eq!(linked(&w, SyncTarget::Users, PersonStatus::Active), ids(0..10));
-    assert_eq!(linked(&w, SyncTarget::Requesters, PersonStatus::Active), ids(10..30));
+    assert_eq!(
+        linked(&w, SyncTarget::Users, PersonStatus::Active),
+        ids(0..10)
+    );
+    assert_eq!(
+        linked(&w, SyncTarget::Requesters, PersonStatus::Active),
+        ids(10..30)
+    );
     let tech = w.dir.get(SyncTarget::Users, &uid(0)).unwrap();
     assert_eq!(tech.roles, vec!["Technician".to_string()]);
     let req = w.dir.get(SyncTarget::Requesters, &uid(10)).unwrap();
@@ -290,7 +322,11 @@ fn a_population_rule_splits_one_config_and_moves_who_leaves_the_group() {
     assert_eq!(moved.status, PersonStatus::Active);
     assert_eq!(moved.roles, vec!["Requester".to_string()]);
     assert_eq!(
-        w.dir.people.values().filter(|p| p.external_id == uid(3)).count(),
+        w.dir
+            .people
+            .values()
+            .filter(|p| p.external_id == uid(3))
+            .count(),
         1
     );
 
@@ -299,10 +335,19 @@ fn a_population_rule_splits_one_config_and_moves_who_leaves_the_group() {
     w.okta.add_member(IT, &uid(3));
     w.advance(5 * MIN);
     let r = w.run(SyncMode::Full);
-    assert_eq!((r.outcome, r.counts.created, r.counts.deactivated), (Some(RunOutcome::Succeeded), 0, 0));
+    assert_eq!(
+        (r.outcome, r.counts.created, r.counts.deactivated),
+        (Some(RunOutcome::Succeeded), 0, 0)
+    );
     assert!(w.dir.get(SyncTarget::Users, &uid(4)).is_none());
-    assert_eq!(w.dir.get(SyncTarget::Requesters, &uid(4)).unwrap().status, PersonStatus::Active);
-    assert_eq!(w.dir.get(SyncTarget::Users, &uid(3)).unwrap().roles, vec!["Technician".to_string()]);
+    assert_eq!(
+        w.dir.get(SyncTarget::Requesters, &uid(4)).unwrap().status,
+        PersonStatus::Active
+    );
+    assert_eq!(
+        w.dir.get(SyncTarget::Users, &uid(3)).unwrap().roles,
+        vec!["Technician".to_string()]
+    );
     assert!(w.dir.get(SyncTarget::Requesters, &uid(3)).is_none());
     assert_eq!(w.dir.people.len(), 31);
     assert_eq!(w.dir.calls.moves, 3);
@@ -390,7 +435,10 @@ fn event_hook_deliveries_respect_the_scope_and_the_populations() {
     .unwrap();
     assert_eq!(report.deactivated, 1, "{report:?}");
     let p15 = w.dir.get(SyncTarget::Requesters, &uid(15)).unwrap();
-    assert_eq!((p15.status, p15.fields.iter().any(|(_, v)| v == "Gone")), (PersonStatus::Deactivated, false));
+    assert_eq!(
+        (p15.status, p15.fields.iter().any(|(_, v)| v == "Gone")),
+        (PersonStatus::Deactivated, false)
+    );
     assert!(w.dir.people.values().all(|p| p.external_id != uid(40)));
     assert!(w.dir.get(SyncTarget::Requesters, &uid(16)).is_none());
     assert_eq!(
@@ -402,7 +450,12 @@ fn event_hook_deliveries_respect_the_scope_and_the_populations() {
 #[test]
 fn event_hook_deliveries_check_the_filter_with_one_search_per_user() {
     let mut w = org(SyncTarget::Users);
-    scope::set_scope(&mut w.host(), CONFIG, &filter(r#"profile.department eq "IT""#)).unwrap();
+    scope::set_scope(
+        &mut w.host(),
+        CONFIG,
+        &filter(r#"profile.department eq "IT""#),
+    )
+    .unwrap();
     w.run(SyncMode::Full);
     w.okta.set_profile(&uid(2), "department", json!("Sales"));
     w.okta.set_profile(&uid(20), "department", json!("IT"));
@@ -419,6 +472,11 @@ fn event_hook_deliveries_check_the_filter_with_one_search_per_user() {
     assert_eq!(report.deactivated, 1, "{report:?}");
     assert_eq!(w.person(&uid(2)).status, PersonStatus::Deactivated);
     assert_eq!(w.person(&uid(20)).status, PersonStatus::Active);
-    let searches = w.okta.log.iter().filter(|l| l.url.contains("search=")).count();
+    let searches = w
+        .okta
+        .log
+        .iter()
+        .filter(|l| l.url.contains("search="))
+        .count();
     assert_eq!(searches, 2);
 }

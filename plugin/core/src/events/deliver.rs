@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::config::SyncTarget;
 use crate::directory::PersonStatus;
 use crate::events::{
     Action, DeliveryReport, EventOutcome, EventResult, EventsError, MAX_USERS_PER_DELIVERY,
@@ -13,6 +14,7 @@ use crate::okta_client::OktaClient;
 use crate::okta_error::OktaFailure;
 use crate::ports::{Host, Level};
 use crate::store::{find_config, state_prefix};
+use crate::sync::apply::other_kind;
 use crate::sync::apply::{self, Ctx};
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, GroupSnapshot, ListedGroup, MembersPage, Memberships};
@@ -20,8 +22,6 @@ use crate::sync::paths::encode;
 use crate::sync::records::{Listing, OktaGroup, OktaUser};
 use crate::sync::scope::{self, Audience};
 use crate::sync::settings::load_settings;
-use crate::sync::apply::other_kind;
-use crate::config::SyncTarget;
 use crate::sync::types::{Counts, SyncError};
 use crate::time::rfc3339_from_unix_ms;
 
@@ -351,7 +351,10 @@ fn deactivate(
     let Some(kind) = managed(host, cfg, id)? else {
         return Ok(());
     };
-    match host.directory.set_status(kind, id, PersonStatus::Deactivated) {
+    match host
+        .directory
+        .set_status(kind, id, PersonStatus::Deactivated)
+    {
         Ok(()) => {
             report.deactivated += 1;
             report.people_changed += 1;

@@ -201,7 +201,11 @@ pub fn apply_users(
     // What Infraon has for each of them, in one directory call per population.
     let wanted: Vec<(SyncTarget, String)> = entries
         .iter()
-        .filter_map(|e| e.as_ref().ok().map(|(_, p)| (p.kind, p.external_id.clone())))
+        .filter_map(|e| {
+            e.as_ref()
+                .ok()
+                .map(|(_, p)| (p.kind, p.external_id.clone()))
+        })
         .collect();
     let mut unsynced = Vec::new();
     let found = find_moving(dir, ctx, &wanted)?;
@@ -268,10 +272,12 @@ pub fn apply_users(
                     counts.unchanged += 1;
                     continue;
                 }
-                (Err(DirectoryError::Conflict(m)), None) => match rehire(dir, ctx, *kind, who, roles)? {
-                    Some((former, result)) => (former, result),
-                    None => (None, Err(DirectoryError::Conflict(m))),
-                },
+                (Err(DirectoryError::Conflict(m)), None) => {
+                    match rehire(dir, ctx, *kind, who, roles)? {
+                        Some((former, result)) => (former, result),
+                        None => (None, Err(DirectoryError::Conflict(m))),
+                    }
+                }
                 (result, prior) => (prior.clone(), result),
             };
             match result {
@@ -286,7 +292,13 @@ pub fn apply_users(
 
 /// A person of an upsert batch: the Okta user, what Infraon had, and the
 /// population, status and roles sent.
-type Batched = (OktaUser, Option<Person>, SyncTarget, PersonStatus, Vec<String>);
+type Batched = (
+    OktaUser,
+    Option<Person>,
+    SyncTarget,
+    PersonStatus,
+    Vec<String>,
+);
 
 /// The people this config manages among `ids`, in either population (one
 /// answer per id, in order).

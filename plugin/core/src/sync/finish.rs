@@ -82,8 +82,9 @@ pub fn finish(
         }
     }
     let in_other: HashSet<&str> = linked_other.iter().map(String::as_str).collect();
-    let (pending_other, pending): (Vec<String>, Vec<String>) =
-        pending.into_iter().partition(|id| in_other.contains(id.as_str()));
+    let (pending_other, pending): (Vec<String>, Vec<String>) = pending
+        .into_iter()
+        .partition(|id| in_other.contains(id.as_str()));
     let total = pending.len() + pending_other.len();
     let mut outcome = if cp.record.counts.unsynced > 0 {
         RunOutcome::Partial
@@ -97,7 +98,12 @@ pub fn finish(
     };
     if cp.dry_run {
         cp.record.counts.deactivated = total as u32;
-    } else if holds(host, cp, total, &[(cp.kind, &linked), (other, &linked_other)])? {
+    } else if holds(
+        host,
+        cp,
+        total,
+        &[(cp.kind, &linked), (other, &linked_other)],
+    )? {
         keys::put_json(host.storage, &keys::held(&config, cp.record.id), &held)?;
         let n = total.to_string();
         host.log.write(

@@ -19,8 +19,8 @@ use crate::sync::finish::{complete, finish};
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths;
-use crate::sync::scope;
 use crate::sync::records::{Listing, OktaGroup, OktaMember, OktaUser};
+use crate::sync::scope;
 use crate::sync::settings::load_settings;
 use crate::sync::types::{
     Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger, UnsyncedRecord, Wait,
@@ -159,11 +159,10 @@ impl SyncRun {
         // A run under another scope or other population rules leaves no
         // usable watermark: the next run is full.
         let watermark: Option<Watermark> = match mode {
-            SyncMode::Incremental => keys::get_json::<Watermark>(
-                host.storage,
-                &keys::watermark(&name),
-            )?
-            .filter(|w| w.scope == audience.fingerprint()),
+            SyncMode::Incremental => {
+                keys::get_json::<Watermark>(host.storage, &keys::watermark(&name))?
+                    .filter(|w| w.scope == audience.fingerprint())
+            }
             _ => None,
         };
         let since = watermark.map(|w| {

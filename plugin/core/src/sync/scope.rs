@@ -161,7 +161,10 @@ pub struct GroupChoice {
     pub kind: String,
 }
 
-fn config_name(host: &mut Host<'_>, config: &str) -> Result<crate::config::StoredConfig, SyncError> {
+fn config_name(
+    host: &mut Host<'_>,
+    config: &str,
+) -> Result<crate::config::StoredConfig, SyncError> {
     find_config(host.storage, config)
         .map_err(SyncError::Host)?
         .ok_or_else(|| SyncError::UnknownConfig(config.trim().to_owned()))
@@ -229,13 +232,15 @@ pub fn okta_groups(host: &mut Host<'_>, config: &str) -> Result<Vec<GroupChoice>
 fn list_groups(client: &mut OktaClient<'_>) -> Result<Vec<GroupChoice>, OktaFailure> {
     let mut out = Vec::new();
     list_all::<OktaGroup>(client, &paths::groups(), |page| {
-        out.extend(page.into_iter().filter(|g| !g.id.is_empty()).map(|g| {
-            GroupChoice {
-                id: g.id,
-                name: g.name,
-                kind: g.kind,
-            }
-        }))
+        out.extend(
+            page.into_iter()
+                .filter(|g| !g.id.is_empty())
+                .map(|g| GroupChoice {
+                    id: g.id,
+                    name: g.name,
+                    kind: g.kind,
+                }),
+        )
     })?;
     Ok(out)
 }
@@ -357,7 +362,11 @@ pub fn get_scope(host: &mut Host<'_>, config: &str) -> Result<ScopeInput, SyncEr
 
 /// How many Okta users `scope` would cover, without saving it; an unknown
 /// group or an expression Okta refuses is an error saying so.
-pub fn count_scope(host: &mut Host<'_>, config: &str, scope: &ScopeInput) -> Result<u32, SyncError> {
+pub fn count_scope(
+    host: &mut Host<'_>,
+    config: &str,
+    scope: &ScopeInput,
+) -> Result<u32, SyncError> {
     let cfg = config_name(host, config)?;
     let filter = clean_filter(scope.filter.as_deref())?;
     with_okta(host, &cfg, |c| {
@@ -417,7 +426,10 @@ pub struct PopulationInput {
 }
 
 /// A config's population rules, groups by name, in order.
-pub fn get_populations(host: &mut Host<'_>, config: &str) -> Result<Vec<PopulationInput>, SyncError> {
+pub fn get_populations(
+    host: &mut Host<'_>,
+    config: &str,
+) -> Result<Vec<PopulationInput>, SyncError> {
     let cfg = config_name(host, config)?;
     Ok(load(host.storage, &cfg.name)?
         .populations
@@ -527,12 +539,18 @@ mod tests {
             ..Audience::default()
         };
         let both = [g("00g2", "Contractors"), g("00g1", "IT-Staff")];
-        assert_eq!(a.population(SyncTarget::Requesters, &both), SyncTarget::Users);
+        assert_eq!(
+            a.population(SyncTarget::Requesters, &both),
+            SyncTarget::Users
+        );
         assert_eq!(
             a.population(SyncTarget::Users, &[g("00g2", "Contractors")]),
             SyncTarget::Requesters
         );
-        assert_eq!(a.population::<GroupRef>(SyncTarget::Requesters, &[]), SyncTarget::Requesters);
+        assert_eq!(
+            a.population::<GroupRef>(SyncTarget::Requesters, &[]),
+            SyncTarget::Requesters
+        );
         // Everyone is admitted without scope groups; rule groups are walked.
         assert!(a.admits::<GroupRef>(&[]));
         assert!(a.decides("00g2") && !a.decides("00g3"));

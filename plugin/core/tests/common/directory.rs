@@ -348,7 +348,6 @@ impl Directory for MemDirectory {
         self.move_some(config, from, to, Some(external_ids))
     }
 
-
     fn list_linked(
         &mut self,
         config: &str,

@@ -454,7 +454,10 @@ impl Search {
                 .get(k)
                 .and_then(Value::as_str)
                 .is_some_and(|have| have.eq_ignore_ascii_case(v))
-        }) && self.since.as_ref().is_none_or(|t| stamp(u.last_updated) > *t)
+        }) && self
+            .since
+            .as_ref()
+            .is_none_or(|t| stamp(u.last_updated) > *t)
             && self.id.as_ref().is_none_or(|want| want == id)
     }
 }
