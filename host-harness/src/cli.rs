@@ -502,6 +502,13 @@ impl ScopeArgs {
     }
 }
 
+/// What `scope show` answers.
+#[derive(serde::Serialize)]
+struct ScopeShow {
+    scope: ScopeRecord,
+    populations: Vec<PopulationRule>,
+}
+
 /// `GROUP=users|requesters` as a population rule.
 fn population_rule(text: &str) -> anyhow::Result<PopulationRule> {
     let (group, population) = text.rsplit_once('=').ok_or_else(|| {
@@ -553,18 +560,25 @@ async fn scope(cli: &Cli, action: &ScopeAction, json: bool) -> anyhow::Result<Ex
     let rt = open(cli)?;
     match action {
         ScopeAction::Show { name } => {
-            let scope = rt.scope(name).await;
-            let code = report(
+            // One answer (one JSON object) for both.
+            let scope = rt.scope(name).await?;
+            let rules = rt.populations(name).await?;
+            let both = match (scope, rules) {
+                (Ok(scope), Ok(populations)) => Ok(ScopeShow { scope, populations }),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+            report(
                 json,
-                scope,
-                |s| format!("scope: {}", scope_text(s)),
+                Ok(both),
+                |v| {
+                    format!(
+                        "scope: {}\n{}",
+                        scope_text(&v.scope),
+                        populations_text(&v.populations)
+                    )
+                },
                 render::sync_error,
-            )?;
-            if code != ExitCode::SUCCESS {
-                return Ok(code);
-            }
-            let rules = rt.populations(name).await;
-            report(json, rules, |r| populations_text(r), render::sync_error)
+            )
         }
         ScopeAction::Groups { name } => {
             let outcome = rt.okta_groups(name).await;
