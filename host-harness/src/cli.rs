@@ -601,7 +601,12 @@ async fn scope(cli: &Cli, action: &ScopeAction, json: bool) -> anyhow::Result<Ex
             report(
                 json,
                 outcome,
-                |n| format!("{} covers {n} Okta users (not saved)", scope_text(&s)),
+                |n| {
+                    format!(
+                        "{} covers {n} Okta users, not counting deactivated ones (not saved)",
+                        scope_text(&s)
+                    )
+                },
                 render::sync_error,
             )
         }

@@ -69,7 +69,7 @@ async fn a_scope_is_counted_then_saved_through_the_guarded_form() {
     assert!(
         counted
             .body
-            .contains("This scope covers 4 Okta users. It is not saved yet."),
+            .contains("This scope covers 4 Okta users (not counting users deactivated in Okta). It is not saved yet."),
         "{}",
         counted.body
     );

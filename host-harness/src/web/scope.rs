@@ -50,7 +50,9 @@ pub async fn scope_page(
         (Some(n), _) => notice(
             "ok",
             "status",
-            &format!("Scope saved: it covers {n} Okta users. The next run is full."),
+            &format!(
+                "Scope saved: it covers {n} Okta users (not counting users deactivated in Okta). The next run is full."
+            ),
         ),
         (None, Some(_)) => notice(
             "ok",
@@ -262,7 +264,9 @@ pub async fn submit(
             let top = notice(
                 "info",
                 "scope-count",
-                &format!("This scope covers {n} Okta users. It is not saved yet."),
+                &format!(
+                    "This scope covers {n} Okta users (not counting users deactivated in Okta). It is not saved yet."
+                ),
             );
             render(&console, &config, &scope, top, StatusCode::OK).await
         }

@@ -256,7 +256,7 @@ fn a_bad_filter_or_an_unknown_group_is_refused_with_a_clear_message_and_not_save
     assert!(
         e.contains("Okta refuses the filter expression `profile.department eq`")
             && e.contains("E0000031")
-            && e.contains("not saved"),
+            && e.contains("nothing was saved"),
         "{e}"
     );
     let e = scope::count_scope(&mut w.host(), CONFIG, &groups(&["Nobody"]))

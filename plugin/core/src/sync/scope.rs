@@ -304,7 +304,7 @@ fn refused(filter: &str, f: OktaFailure) -> SyncError {
     match f {
         OktaFailure::Okta(e) if e.status == 400 => SyncError::Other(format!(
             "Okta refuses the filter expression `{filter}`: {} ({}). Write it as Okta's user search, \
-             e.g. profile.department eq \"IT\"; the scope was not saved",
+             e.g. profile.department eq \"IT\"; nothing was saved",
             if e.error_summary.is_empty() {
                 "invalid search criteria"
             } else {
