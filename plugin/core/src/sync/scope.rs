@@ -161,7 +161,7 @@ pub struct GroupChoice {
     pub kind: String,
 }
 
-fn config_name(
+fn stored_config(
     host: &mut Host<'_>,
     config: &str,
 ) -> Result<crate::config::StoredConfig, SyncError> {
@@ -223,7 +223,7 @@ fn with_okta<T>(
 /// The Okta groups of a config's org, sorted by name, for the admin to
 /// choose from.
 pub fn okta_groups(host: &mut Host<'_>, config: &str) -> Result<Vec<GroupChoice>, SyncError> {
-    let cfg = config_name(host, config)?;
+    let cfg = stored_config(host, config)?;
     let mut out = with_okta(host, &cfg, |c| list_groups(c).map_err(SyncError::Okta))?;
     out.sort_by(|a, b| (a.name.to_lowercase(), &a.id).cmp(&(b.name.to_lowercase(), &b.id)));
     Ok(out)
@@ -352,7 +352,7 @@ fn count(client: &mut OktaClient<'_>, a: &Audience) -> Result<u32, SyncError> {
 
 /// The scope as the admin sees it: group names, the expression.
 pub fn get_scope(host: &mut Host<'_>, config: &str) -> Result<ScopeInput, SyncError> {
-    let cfg = config_name(host, config)?;
+    let cfg = stored_config(host, config)?;
     let a = load(host.storage, &cfg.name)?;
     Ok(ScopeInput {
         groups: a.groups.into_iter().map(|g| g.name).collect(),
@@ -367,7 +367,7 @@ pub fn count_scope(
     config: &str,
     scope: &ScopeInput,
 ) -> Result<u32, SyncError> {
-    let cfg = config_name(host, config)?;
+    let cfg = stored_config(host, config)?;
     let filter = clean_filter(scope.filter.as_deref())?;
     with_okta(host, &cfg, |c| {
         let groups = resolve(&list_groups(c).map_err(SyncError::Okta)?, &scope.groups)?;
@@ -386,7 +386,7 @@ pub fn count_scope(
 /// expression: the count is that test call), save it and answer how many
 /// Okta users it covers. A change makes the next run full.
 pub fn set_scope(host: &mut Host<'_>, config: &str, scope: &ScopeInput) -> Result<u32, SyncError> {
-    let cfg = config_name(host, config)?;
+    let cfg = stored_config(host, config)?;
     let filter = clean_filter(scope.filter.as_deref())?;
     let (groups, n) = with_okta(host, &cfg, |c| {
         let groups = resolve(&list_groups(c).map_err(SyncError::Okta)?, &scope.groups)?;
@@ -430,7 +430,7 @@ pub fn get_populations(
     host: &mut Host<'_>,
     config: &str,
 ) -> Result<Vec<PopulationInput>, SyncError> {
-    let cfg = config_name(host, config)?;
+    let cfg = stored_config(host, config)?;
     Ok(load(host.storage, &cfg.name)?
         .populations
         .into_iter()
@@ -449,7 +449,7 @@ pub fn set_populations(
     config: &str,
     rules: &[PopulationInput],
 ) -> Result<(), SyncError> {
-    let cfg = config_name(host, config)?;
+    let cfg = stored_config(host, config)?;
     let wanted: Vec<String> = rules.iter().map(|r| r.group.clone()).collect();
     let resolved = if wanted.is_empty() {
         Vec::new()
