@@ -32,6 +32,7 @@ mod events;
 mod host;
 mod http;
 mod map;
+mod scope;
 mod sso;
 mod sync;
 

@@ -340,6 +340,10 @@ impl FakeOkta {
                     (None, Some(s)) if s == r#"status eq "DEPROVISIONED""# => {
                         UserFilter::SearchDeprovisioned
                     }
+                    (None, Some(s)) => match parse_search(s) {
+                        Some(search) => UserFilter::Search(search),
+                        None => return self.error(400, "E0000031"),
+                    },
                     _ => return self.error(400, "E0000031"),
                 };
                 let stale = &self.stale_search;
@@ -353,6 +357,7 @@ impl FakeOkta {
                             stale.get(*id).unwrap_or(&u.status) == "DEPROVISIONED"
                         }
                         UserFilter::Since(t) => stamp(u.last_updated) > *t,
+                        UserFilter::Search(q) => q.matches(id, u),
                     })
                     .map(|(id, u)| (id.clone(), user_json(id, u)))
                     .collect();
@@ -429,6 +434,58 @@ enum UserFilter {
     Deprovisioned,
     SearchDeprovisioned,
     Since(String),
+    Search(Search),
+}
+
+/// The `search` expressions a scope sends: `profile.K eq "V"` clauses
+/// joined by `and`, alone, or in parentheses followed by
+/// `and lastUpdated gt "T"` or `and id eq "X"`; every status included.
+#[derive(Debug)]
+pub struct Search {
+    clauses: Vec<(String, String)>,
+    since: Option<String>,
+    id: Option<String>,
+}
+
+impl Search {
+    fn matches(&self, id: &str, u: &OUser) -> bool {
+        self.clauses.iter().all(|(k, v)| {
+            u.profile
+                .get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|have| have.eq_ignore_ascii_case(v))
+        }) && self
+            .since
+            .as_ref()
+            .is_none_or(|t| stamp(u.last_updated) > *t)
+            && self.id.as_ref().is_none_or(|want| want == id)
+    }
+}
+
+fn parse_search(s: &str) -> Option<Search> {
+    let (expr, since, id) = match s.strip_prefix('(') {
+        Some(rest) => {
+            let (expr, tail) = rest.split_once(") and ")?;
+            if let Some(t) = tail.strip_prefix("lastUpdated gt \"") {
+                (expr, Some(t.strip_suffix('"')?.to_owned()), None)
+            } else {
+                let i = tail.strip_prefix("id eq \"")?.strip_suffix('"')?;
+                (expr, None, Some(i.to_owned()))
+            }
+        }
+        None => (s, None, None),
+    };
+    let clauses = expr
+        .split(" and ")
+        .map(|c| {
+            let (k, v) = c.split_once(" eq ")?;
+            let k = k.trim().strip_prefix("profile.")?;
+            let v = v.trim().strip_prefix('"')?.strip_suffix('"')?;
+            (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
+                .then(|| (k.to_owned(), v.to_owned()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Search { clauses, since, id })
 }
 
 fn stamp(ms: u64) -> String {
