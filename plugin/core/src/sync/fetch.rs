@@ -308,6 +308,20 @@ impl<'a> Fetcher<'a> {
         }
     }
 
+    /// How many GETs of `family` may still be sent before its window's
+    /// reserve, as its last answer told (the whole budget but the reserve
+    /// once that window is over); `None` before any answer of it.
+    pub fn headroom(&self, family: Family) -> Option<u32> {
+        let s = self.rates.get(family.as_str())?;
+        let limit = s.limit?;
+        let reserve = (u64::from(limit) * u64::from(self.reserve_percent)).div_ceil(100) as u32;
+        let over = s
+            .reset_at
+            .is_some_and(|r| self.clock.now_unix_ms() >= r * 1000 + RESET_MARGIN_MS);
+        let remaining = if over { limit } else { s.remaining? };
+        Some(remaining.saturating_sub(reserve))
+    }
+
     fn state(&mut self, family: Family) -> &mut RateState {
         self.rates.entry(family.as_str().to_owned()).or_default()
     }
