@@ -278,10 +278,12 @@ impl<'a> Fetcher<'a> {
             return None;
         }
         let result = self.send(path, next);
-        Some(Attempt {
-            result,
-            rate_limit: self.client.last_rate_limit(),
-        })
+        let rate_limit = self.client.last_rate_limit();
+        // So that a GET started after this one sees its budget as it is now
+        // (the answer is handled, and its headers kept, by `get_after`).
+        self.state(Family::of(next.unwrap_or(path)))
+            .update(rate_limit);
+        Some(Attempt { result, rate_limit })
     }
 
     fn send<B: JsonBody>(

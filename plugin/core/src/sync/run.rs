@@ -556,8 +556,9 @@ fn save_unsynced(
 
 /// The first GET of the next step, when that step reads a users page: sent
 /// while Infraon applies this step's page, so that Okta's answer is read and
-/// parsed meanwhile. `cp.phase` is the next step's phase. Nothing is sent
-/// that the next step would not send first.
+/// parsed meanwhile; the GET of the page after it is started as soon as its
+/// link is read. `cp.phase` is the next step's phase. Nothing is sent that
+/// the next two steps would not send first.
 fn read_ahead(
     http: &mut dyn Http,
     clock: &dyn Clock,
@@ -569,7 +570,20 @@ fn read_ahead(
     if !cp.links_followed.allows(next.as_deref()) {
         return None;
     }
-    let attempt = fetcher(http, clock, origin, auth, cp).attempt(&path, next.as_deref())?;
+    let mut fetcher = fetcher(http, clock, origin, auth, cp);
+    let attempt = fetcher.attempt(&path, next.as_deref())?;
+    // The page after it is asked for as soon as its link is known, before
+    // this one is mapped: a users listing is a chain of cursors, and each
+    // link's latency is paid while the previous page is mapped and written.
+    if let Ok(OktaResponse {
+        next_link: Some(after),
+        ..
+    }) = &attempt.result
+        && cp.links_followed.allows(Some(after))
+        && next.as_deref() != Some(after)
+    {
+        fetcher.prefetch(&path, Some(after));
+    }
     Some(Ahead {
         path,
         next: next.clone(),

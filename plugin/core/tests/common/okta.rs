@@ -80,6 +80,9 @@ pub struct FakeOkta {
     pub prefetch_dropped: u32,
     /// The most requests prefetched and not yet sent at once.
     pub most_prefetched: usize,
+    /// Prefetches of a request already prefetched (asked for earlier
+    /// still): not started twice.
+    pub prefetch_repeated: u32,
     /// Prefetches started while the window's requests and those already
     /// on their way had spent the whole budget (a real Okta counts a
     /// request when it arrives, so these would have met a 429).
@@ -109,6 +112,7 @@ impl FakeOkta {
             prefetch_used: 0,
             prefetch_dropped: 0,
             most_prefetched: 0,
+            prefetch_repeated: 0,
             overcommitted: 0,
         }
     }
@@ -489,6 +493,7 @@ fn decode(s: &str) -> String {
 impl Http for FakeOkta {
     fn prefetch(&mut self, req: &HttpRequest) {
         if self.prefetched.contains(req) {
+            self.prefetch_repeated += 1;
             return;
         }
         self.roll();
