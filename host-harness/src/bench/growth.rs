@@ -44,8 +44,10 @@ pub struct Point {
 /// The growth mode's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct GrowthReport {
-    /// One point per size, smallest first.
+    /// One point per size that synced, smallest first.
     pub points: Vec<Point>,
+    /// The sizes whose sync failed, and why.
+    pub failed: Vec<(usize, String)>,
     /// Where the plot was drawn.
     pub plot: String,
     /// The targets and whether they were met.
@@ -146,13 +148,29 @@ async fn point(users: usize, work_dir: &Path) -> anyhow::Result<Point> {
 
 /// Run the growth mode at `sizes` in `work_dir`, drawing the plot at `plot`.
 pub async fn run(sizes: &[usize], work_dir: &Path, plot: &Path) -> anyhow::Result<GrowthReport> {
-    let mut points = Vec::new();
+    let (mut points, mut failed) = (Vec::new(), Vec::new());
     for &users in sizes {
-        points.push(point(users, work_dir).await?);
+        // A size that fails (the plugin's memory cap, say) is reported,
+        // and the others still drawn.
+        match point(users, work_dir).await {
+            Ok(p) => points.push(p),
+            Err(e) => failed.push((users, e.to_string())),
+        }
     }
     draw(&points, plot)?;
     let at = |n: usize| points.iter().find(|p| p.users == n);
-    let mut targets = Vec::new();
+    let mut targets: Vec<Target> = failed
+        .iter()
+        .map(|(users, e)| {
+            Target::new(
+                &format!("full sync of {users} users completes"),
+                "failed".into(),
+                "succeeded",
+                false,
+            )
+            .because(e)
+        })
+        .collect();
     if let Some(m) = at(1_000_000) {
         targets.push(Target::new(
             "peak memory of the 1M-user sync (MiB)",
@@ -172,6 +190,7 @@ pub async fn run(sizes: &[usize], work_dir: &Path, plot: &Path) -> anyhow::Resul
     }
     Ok(GrowthReport {
         points,
+        failed,
         plot: plot.display().to_string(),
         targets,
     })
@@ -233,6 +252,9 @@ pub fn table(r: &GrowthReport) -> String {
             "{:>9} {:>7} {:>11.0} {:>10.0} {:>12.1} {:>9} {:>9.0}\n",
             p.users, p.groups, p.wall_ms, p.cpu_ms, p.us_per_user, p.requests, p.peak_rss_mib
         ));
+    }
+    for (users, why) in &r.failed {
+        out.push_str(&format!("{users:>9} failed: {why}\n"));
     }
     out.push_str(&format!("\nplot: {}\n\n", r.plot));
     out.push_str(&super::targets_table(&r.targets));

@@ -53,6 +53,12 @@ pub struct Target {
 }
 
 impl Target {
+    /// The same target, missed for this reason (shown in `measured`).
+    fn because(mut self, why: &str) -> Target {
+        self.measured = format!("{} ({why})", self.measured);
+        self
+    }
+
     fn new(what: &str, measured: String, target: &str, met: bool) -> Target {
         Target {
             what: what.to_owned(),
