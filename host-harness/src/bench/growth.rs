@@ -206,11 +206,12 @@ fn draw(points: &[Point], path: &Path) -> anyhow::Result<()> {
     let (left, right) = root.split_horizontally(480);
     let lo = points.iter().map(|p| p.users).min().unwrap_or(1) as f64 / 2.0;
     let hi = points.iter().map(|p| p.users).max().unwrap_or(1) as f64 * 2.0;
-    let panels: [(&DrawingArea<_, _>, &str, &str, fn(&Point) -> f64); 2] = [
-        (&left, "Full sync time", "seconds", |p| p.wall_ms / 1000.0),
-        (&right, "Peak memory of the host", "MiB", |p| p.peak_rss_mib),
+    type Value = fn(&Point) -> f64;
+    let panels: [(&str, &str, Value); 2] = [
+        ("Full sync time", "seconds", |p| p.wall_ms / 1000.0),
+        ("Peak memory of the host", "MiB", |p| p.peak_rss_mib),
     ];
-    for (area, title, unit, value) in panels {
+    for (area, (title, unit, value)) in [left, right].iter().zip(panels) {
         let top = points.iter().map(value).fold(0.0, f64::max) * 1.15;
         let mut chart = ChartBuilder::on(area)
             .caption(title, ("sans-serif", 20))
