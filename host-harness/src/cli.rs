@@ -258,18 +258,46 @@ enum Command {
         #[arg(long)]
         jit_requesters: bool,
     },
-    /// Benchmark: floor vs full vs incremental sync vs warm start on a large fake org.
+    /// Benchmark: a sync against the fastest native client and the limits
+    /// Okta sets; exits non-zero when a target is missed. Modes: default (no
+    /// latency), --latency-ms, --tenants, --growth (see README, Benchmarks).
     Bench {
-        /// Users in the fake org.
+        /// Users in the fake org (in each tenant's with --tenants).
         #[arg(long, default_value_t = 100_000)]
         users: usize,
-        /// Groups in the fake org.
+        /// Groups in the fake org (in each tenant's with --tenants: --tenant-groups).
         #[arg(long, default_value_t = 500)]
         groups: usize,
         /// Rounds of the floor and the full sync, reported by their median.
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Latency mode: every request takes this many ms, under Okta's
+        /// documented rate and concurrency limits.
+        #[arg(long)]
+        latency_ms: Option<u64>,
+        /// Latency mode: up to this many ms more per request, at random.
+        #[arg(long, default_value_t = 0)]
+        jitter_ms: u64,
+        /// Many-tenants mode: this many configs synced at once on one host.
+        #[arg(long)]
+        tenants: Option<usize>,
+        /// Groups in each tenant's org.
+        #[arg(long, default_value_t = 10)]
+        tenant_groups: usize,
+        /// Growth mode: full syncs at --sizes, drawn as an SVG plot.
+        #[arg(long)]
+        growth: bool,
+        /// Growth mode: org sizes.
+        #[arg(long, value_delimiter = ',', default_values_t = host_harness::bench::growth::SIZES)]
+        sizes: Vec<usize>,
+        /// Growth mode: where the plot is drawn.
+        #[arg(long, default_value = "docs/bench-growth.svg")]
+        plot: PathBuf,
     },
+    /// The bench's warm-start probe: open the state directory and make the
+    /// first plugin call, then print how it went as JSON.
+    #[command(hide = true)]
+    WarmProbe,
     /// Reliability report: every Okta fault and sandbox probe against verify and sync.
     Reliability,
     /// Run the fake Okta org standalone until interrupted.
@@ -860,6 +888,19 @@ struct FakeOktaArgs {
     /// Requests allowed per minute before 429 E0000047.
     #[arg(long, default_value_t = 600)]
     rate_limit: u32,
+    /// Okta's documented limits: each endpoint family's own per-minute
+    /// budget and 75 requests in flight org-wide (overrides --rate-limit).
+    #[arg(long)]
+    okta_limits: bool,
+    /// Time every request takes, in ms, as a real org's would.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Up to this many ms more per request, drawn at random.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Requests answered at once org-wide before 429 (0: no limit).
+    #[arg(long)]
+    concurrency_limit: Option<u32>,
 }
 
 #[derive(Args)]
@@ -1291,13 +1332,61 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             users,
             groups,
             rounds,
+            latency_ms,
+            jitter_ms,
+            tenants,
+            tenant_groups,
+            growth,
+            sizes,
+            plot,
         } => {
-            let report = host_harness::bench::run(*users, *groups, *rounds, &cli.state_dir).await?;
-            if json {
-                outln!("{}", serde_json::to_string(&report)?);
+            use host_harness::bench;
+            let dir = &cli.state_dir;
+            let (text, json_text, targets) = if *growth {
+                let r = bench::growth::run(sizes, dir, plot).await?;
+                (
+                    bench::growth::table(&r),
+                    serde_json::to_string(&r)?,
+                    r.targets,
+                )
+            } else if let Some(n) = tenants {
+                let r = bench::tenants::run(*n, *users, *tenant_groups, dir).await?;
+                (
+                    bench::tenants::table(&r),
+                    serde_json::to_string(&r)?,
+                    r.targets,
+                )
+            } else if let Some(ms) = latency_ms {
+                let latency = fake_okta::Latency::ms(*ms, *jitter_ms);
+                let r = bench::latency::run(*users, *groups, latency, dir).await?;
+                (
+                    bench::latency::table(&r),
+                    serde_json::to_string(&r)?,
+                    r.targets,
+                )
             } else {
-                print!("{}", host_harness::bench::table(&report));
+                let r = bench::run(*users, *groups, *rounds, dir).await?;
+                (bench::table(&r), serde_json::to_string(&r)?, r.targets)
+            };
+            if json {
+                outln!("{json_text}");
+            } else {
+                print!("{text}");
             }
+            Ok(if targets.iter().all(|t| t.met) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::WarmProbe => {
+            let rt = open(&cli)?;
+            rt.configs().await?.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let probe = host_harness::bench::warm::Probe {
+                cached: rt.loaded_from_cache(),
+                peak_rss_mib: host_harness::bench::measure::peak_rss_mib(),
+            };
+            outln!("{}", serde_json::to_string(&probe)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Reliability => {
@@ -1581,8 +1670,17 @@ async fn fake_okta(args: &FakeOktaArgs, json: bool) -> anyhow::Result<ExitCode> 
         },
         port: args.port,
         rate_limit_per_minute: args.rate_limit,
+        latency: fake_okta::Latency::ms(args.latency_ms, args.jitter_ms),
         ..Default::default()
     };
+    let mut options = if args.okta_limits {
+        options.with_okta_limits()
+    } else {
+        options
+    };
+    if let Some(limit) = args.concurrency_limit {
+        options.concurrency_limit = limit;
+    }
     let okta = fake_okta::FakeOkta::start(options).await?;
     if json {
         outln!(

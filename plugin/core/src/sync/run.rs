@@ -10,11 +10,11 @@ use crate::mapping::{self, Compiled};
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::{JsonBody, OktaFailure};
 use crate::origin::OktaOrigin;
-use crate::ports::{Clock, Host, Http, Level};
+use crate::ports::{Clock, Host, Http, Level, MEMBERS_IN_FLIGHT};
 use crate::store::{credential, find_config};
 use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
-use crate::sync::fetch::{Attempt, Fetcher, Halt};
+use crate::sync::fetch::{Attempt, Family, Fetcher, Halt};
 use crate::sync::finish::{complete, finish};
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
@@ -624,8 +624,9 @@ fn save_unsynced(
 
 /// The first GET of the next step, when that step reads a users page: sent
 /// while Infraon applies this step's page, so that Okta's answer is read and
-/// parsed meanwhile. `cp.phase` is the next step's phase. Nothing is sent
-/// that the next step would not send first.
+/// parsed meanwhile; the GET of the page after it is started as soon as its
+/// link is read. `cp.phase` is the next step's phase. Nothing is sent that
+/// the next two steps would not send first.
 fn read_ahead(
     http: &mut dyn Http,
     clock: &dyn Clock,
@@ -637,7 +638,20 @@ fn read_ahead(
     if !cp.links_followed.allows(next.as_deref()) {
         return None;
     }
-    let attempt = fetcher(http, clock, origin, auth, cp).attempt(&path, next.as_deref())?;
+    let mut fetcher = fetcher(http, clock, origin, auth, cp);
+    let attempt = fetcher.attempt(&path, next.as_deref())?;
+    // The page after it is asked for as soon as its link is known, before
+    // this one is mapped: a users listing is a chain of cursors, and each
+    // link's latency is paid while the previous page is mapped and written.
+    if let Ok(OktaResponse {
+        next_link: Some(after),
+        ..
+    }) = &attempt.result
+        && cp.links_followed.allows(Some(after))
+        && next.as_deref() != Some(after)
+    {
+        fetcher.prefetch(&path, Some(after));
+    }
     Some(Ahead {
         path,
         next: next.clone(),
@@ -748,11 +762,13 @@ fn fetch_first<B: JsonBody>(
 /// Start the GET the next step will send first, so that Okta prepares the
 /// next page while this step applies the current one (see
 /// [`crate::ports::Http::prefetch`]). `cp.phase` is the next step's phase.
-/// While members are listed, the first page of the group after the next
-/// step's is asked for too: its URL is known before the next step's answer,
-/// so Okta prepares two pages at once. Nothing is sent that a later step
-/// would not send: not a link the paging guard refuses, nor while the
-/// rate-limit reserve would make it wait.
+/// While members are listed, the first pages of the groups after the next
+/// step's are asked for too, [`MEMBERS_IN_FLIGHT`] lists in all: their URLs
+/// are known before any answer, so a real org's latency is paid once for
+/// many groups. Nothing is sent that a later step would not send: not a link
+/// the paging guard refuses, nor what the rate-limit reserve keeps back —
+/// the group-members budget must cover every list in flight, and until
+/// Okta has told it, one group ahead is asked for, as before.
 fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
     let (path, next) = match &cp.phase {
         Phase::Groups { next } => (paths::groups(), next),
@@ -768,19 +784,22 @@ fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
     if !cp.links_followed.allows(next.as_deref()) {
         return;
     }
-    let following = match &cp.phase {
-        Phase::Members { group, .. } => cache
-            .memberships
-            .listed
-            .get(group + 1)
-            .map(|g| paths::members(&g.id)),
-        _ => None,
-    };
     let auth = cache.cred.auth(host.signer, host.clock);
     let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
     fetcher.prefetch(&path, next.as_deref());
-    if let Some(first_page) = following {
-        fetcher.prefetch(&first_page, None);
+    let Phase::Members { group, .. } = &cp.phase else {
+        return;
+    };
+    let ahead = match fetcher.headroom(Family::GroupMembers) {
+        // Every list in flight may still be unanswered, so each new one
+        // needs room beyond all of them.
+        Some(room) => (room as usize)
+            .saturating_sub(MEMBERS_IN_FLIGHT)
+            .min(MEMBERS_IN_FLIGHT - 1),
+        None => 1,
+    };
+    for g in cache.memberships.listed.iter().skip(group + 1).take(ahead) {
+        fetcher.prefetch(&paths::members(&g.id), None);
     }
 }
 

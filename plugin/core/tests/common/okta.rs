@@ -78,6 +78,15 @@ pub struct FakeOkta {
     pub prefetch_used: u32,
     /// Prefetched requests dropped unsent, the oldest beyond the limit.
     pub prefetch_dropped: u32,
+    /// The most requests prefetched and not yet sent at once.
+    pub most_prefetched: usize,
+    /// Prefetches of a request already prefetched (asked for earlier
+    /// still): not started twice.
+    pub prefetch_repeated: u32,
+    /// Prefetches started while the window's requests and those already
+    /// on their way had spent the whole budget (a real Okta counts a
+    /// request when it arrives, so these would have met a 429).
+    pub overcommitted: u32,
 }
 
 impl FakeOkta {
@@ -102,6 +111,9 @@ impl FakeOkta {
             prefetched: Vec::new(),
             prefetch_used: 0,
             prefetch_dropped: 0,
+            most_prefetched: 0,
+            prefetch_repeated: 0,
+            overcommitted: 0,
         }
     }
 
@@ -538,13 +550,19 @@ fn decode(s: &str) -> String {
 impl Http for FakeOkta {
     fn prefetch(&mut self, req: &HttpRequest) {
         if self.prefetched.contains(req) {
+            self.prefetch_repeated += 1;
             return;
+        }
+        self.roll();
+        if self.used as usize + self.prefetched.len() >= self.limit as usize {
+            self.overcommitted += 1;
         }
         self.prefetched.push(req.clone());
         if self.prefetched.len() > plugin_core::ports::MAX_EARLY_REQUESTS {
             self.prefetched.remove(0);
             self.prefetch_dropped += 1;
         }
+        self.most_prefetched = self.most_prefetched.max(self.prefetched.len());
     }
 
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
