@@ -34,6 +34,7 @@ wasmtime::component::bindgen!({
 mod events;
 mod plugin;
 mod preview;
+mod scope;
 pub mod v0_1_0;
 
 pub use plugin::{ContractGap, Plugin, PluginPre};

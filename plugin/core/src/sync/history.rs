@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ports::{Host, Level};
 use crate::store::{find_config, token_key};
 use crate::sync::changes::{self, ChangeAction, ChangePage, PersonChange};
-use crate::sync::finish::{Held, deactivate};
+use crate::sync::finish::{Held, deactivate_either};
 use crate::sync::keys;
 use crate::sync::types::{RunOutcome, RunRecord, SyncError, SyncMode, UnsyncedRecord};
 
@@ -148,16 +148,16 @@ fn decide(
     }
     let mut people = 0u32;
     if approve {
-        people += deactivate(host, held.kind, &held.external_ids)?;
+        people += held.apply(host)?;
         if held.listed {
             held_ids_by_chunk(host, &name, run_id, &mut |h, ids| {
-                people += deactivate(h, held.kind, &ids)?;
+                people += deactivate_either(h, held.kind, &ids)?;
                 Ok(())
             })?;
         }
         record.counts.deactivated += people;
     } else {
-        people = held.external_ids.len() as u32;
+        people = (held.external_ids.len() + held.other.len()) as u32;
         if held.listed {
             held_ids_by_chunk(host, &name, run_id, &mut |_, ids| {
                 people += ids.len() as u32;

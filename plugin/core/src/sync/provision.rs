@@ -4,6 +4,11 @@
 //! rehire policy and lifecycle ([`crate::sync::apply`]). Nobody else is
 //! read or written.
 //!
+//! The config's scope and population rules apply as in a sync: a user
+//! outside the scope (groups, or the expression, asked of Okta for this one
+//! user) is refused with the reason, or deactivated if this config manages
+//! them; population rules choose Users or Requesters.
+//!
 //! A user Okta has as `DEPROVISIONED` is deactivated at once: one person is
 //! below any safeguard, as for an Okta event. A user Okta does not have is
 //! an error; the next full sync decides about people gone from Okta.
@@ -15,12 +20,14 @@ use crate::okta_client::OktaClient;
 use crate::okta_error::OktaFailure;
 use crate::ports::{Host, Level};
 use crate::store::{credential, find_config};
+use crate::sync::apply::other_kind;
 use crate::sync::apply::{self, Ctx};
 use crate::sync::changes::{self, PersonChange};
-use crate::sync::finish::deactivate;
+use crate::sync::finish::deactivate_either;
 use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths::encode;
 use crate::sync::records::{Listing, OktaGroup, OktaUser};
+use crate::sync::scope;
 use crate::sync::settings::load_settings;
 use crate::sync::types::{Counts, SyncError};
 use crate::time::rfc3339_from_unix_ms;
@@ -73,14 +80,24 @@ pub fn provision(
         ))
     })?;
     let roles = host.directory.list_roles().map_err(SyncError::host)?;
+    let audience = scope::load(host.storage, &name)?;
 
-    let (okta_user, groups, requests) = {
+    let (okta_user, groups, in_scope, requests) = {
         let auth = cred.auth(host.signer, host.clock);
         let mut client = OktaClient::new(&mut *host.http, &origin, auth);
-        let read = read_user(&mut client, wanted);
+        let read = read_user(&mut client, wanted).and_then(|(u, g)| {
+            let in_scope = audience.admits(&g)
+                && match &audience.filter {
+                    Some(expr) => {
+                        scope::matches_filter(&mut client, expr, &u.id).map_err(SyncError::Okta)?
+                    }
+                    None => true,
+                };
+            Ok((u, g, in_scope))
+        });
         let requests = client.requests();
-        let (u, g) = read?;
-        (u, g, requests)
+        let (u, g, in_scope) = read?;
+        (u, g, in_scope, requests)
     };
 
     let mut memberships = Memberships::default();
@@ -112,6 +129,9 @@ pub fn provision(
         roles: &roles,
         mapping: &compiled,
         rehire,
+        audience: &audience,
+        // One person: looking them up in the other population is cheap.
+        look_other: true,
     };
     let login = okta_user
         .profile
@@ -120,7 +140,10 @@ pub fn provision(
         .unwrap_or_default()
         .to_owned();
     let okta_id = okta_user.id.clone();
-    let mapped = apply::map_users(vec![okta_user], &ctx, &mut memberships);
+    let mut mapped = apply::map_users(vec![okta_user], &ctx, &mut memberships);
+    if !in_scope {
+        mapped.iter_mut().for_each(apply::Mapped::leave_scope);
+    }
     let mut listed = Vec::new();
     let (page, unsynced) = apply::apply_users(
         host.directory,
@@ -133,15 +156,27 @@ pub fn provision(
     )?;
     listed.extend(unsynced.iter().map(changes::of_unsynced));
     for id in &page.deactivate {
-        let before = host
-            .directory
-            .find_by_external_id(cfg.sync_target, id)
-            .map_err(SyncError::host)?;
-        if deactivate(host, cfg.sync_target, std::slice::from_ref(id))? > 0
+        let mut before = None;
+        for kind in [cfg.sync_target, other_kind(cfg.sync_target)] {
+            before = host
+                .directory
+                .find_by_external_id(kind, id)
+                .map_err(SyncError::host)?;
+            if before.is_some() {
+                break;
+            }
+        }
+        if deactivate_either(host, cfg.sync_target, std::slice::from_ref(id))? > 0
             && let Some(p) = before
         {
             listed.push(changes::of_deactivation(&p, false));
         }
+    }
+    if !in_scope && listed.is_empty() {
+        return Err(SyncError::Other(format!(
+            "Okta user `{login}` is outside this config's scope (its scope groups or \
+             expression, see Who is synced); nothing was changed"
+        )));
     }
     let actions: Vec<&str> = listed.iter().map(|c| c.action.as_str()).collect();
     let actions = if actions.is_empty() {
