@@ -1,8 +1,10 @@
-//! Seeing who before it happens, in a real browser (issue 15): Debian's
-//! headless Chromium signs in, runs a dry run and reads its people page by
-//! page and as CSV, syncs, then meets a held run, reads who it would
-//! deactivate, and approves; the approval names the signed-in admin, and
-//! exactly the people listed are deactivated.
+//! Who is synced and seeing who before it happens, in a real browser
+//! (issue 15): Debian's headless Chromium signs in, chooses the scope
+//! groups and counts them before saving, adds a population rule, runs a
+//! dry run and reads its people page by page and as CSV, syncs, then meets
+//! a held run, reads who it would deactivate, and approves; the approval
+//! names the signed-in admin, and exactly the people listed are
+//! deactivated, in the population they were in.
 //!
 //! Ignored by a plain `cargo test` (it needs Debian's chromium), never
 //! passed unrun: `scripts/test` runs it with `--ignored`, where a missing
@@ -161,7 +163,7 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
     let okta = Arc::new(
         FakeOkta::start(FakeOktaOptions {
             org: OrgSpec {
-                users: 70,
+                users: 100,
                 groups: 4,
                 ..Default::default()
             },
@@ -185,6 +187,25 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
         .unwrap()
         .unwrap();
     let infraon = runtime.infraon().clone();
+    // IT-Staff (10) and Field-Sales (40) among the active users; 20 in neither.
+    let active: Vec<String> = okta
+        .org()
+        .users
+        .into_iter()
+        .filter(|u| u.status == UserStatus::Active)
+        .map(|u| u.id)
+        .collect();
+    assert!(active.len() >= 60, "{}", active.len());
+    let it_staff = okta.add_group("IT-Staff", "the IT department");
+    let sales = okta.add_group("Field-Sales", "the field sales team");
+    for id in &active[..10] {
+        okta.add_group_member(&it_staff, id).unwrap();
+    }
+    for id in &active[10..50] {
+        okta.add_group_member(&sales, id).unwrap();
+    }
+    let in_it: BTreeSet<String> = active[..10].iter().cloned().collect();
+    let in_sales: BTreeSet<String> = active[10..50].iter().cloned().collect();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -226,7 +247,40 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
         d.fill("#password", PASSWORD);
         d.click_to("#signin", "#card-okta");
 
-        // A dry run: its people, page by page, are who a sync would create.
+        // Scope: members of IT-Staff and Field-Sales, counted before saving.
+        d.open("/configs/staff");
+        d.click_to("#open-scope", "#scope");
+        for gid in [&it_staff, &sales] {
+            d.eval(&format!(
+                "document.querySelector('input[name=group][value=\"{gid}\"]').click()"
+            ));
+        }
+        d.click_to("#scope-count", "#scope-covers");
+        assert!(
+            d.text("#scope-covers").contains("covers 50 Okta users")
+                && d.text("#scope-covers").contains("not saved yet"),
+            "{}",
+            d.text("#scope-covers")
+        );
+        d.click_to("#scope-save", "#status");
+        assert!(
+            d.text("#status").contains("Scope saved: it covers 50"),
+            "{}",
+            d.text("#status")
+        );
+        // A population rule: Field-Sales → Requesters; IT-Staff keeps the Sync
+        // field's Users.
+        d.fill("#rule-group-0", "Field-Sales");
+        d.eval("document.querySelector('#rule-population-0').value = 'requesters'");
+        d.click_to("#populations-save", "#status");
+        assert!(
+            d.text("#status").contains("Population rules saved"),
+            "{}",
+            d.text("#status")
+        );
+
+        // A dry run: its people, page by page, are who a sync would create:
+        // the scope's members, nobody else.
         let (dry, state) = d.sync_now("staff", "dry-run");
         assert!(
             state.contains("succeeded") || state.contains("partial"),
@@ -234,12 +288,15 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
         );
         assert!(infraon.people(SyncTarget::Users).unwrap().is_empty());
         let planned = d.listed("staff", dry);
-        assert!(planned.len() > 50, "more than one page: {}", planned.len());
+        assert!(planned.len() > 25, "more than one page: {}", planned.len());
         assert!(
             planned
                 .iter()
                 .all(|(_, a)| a == "create" || a == "unsynced")
         );
+        let planned_ids: BTreeSet<String> = planned.iter().map(|(id, _)| id.clone()).collect();
+        let scope: BTreeSet<String> = in_it.union(&in_sales).cloned().collect();
+        assert_eq!(planned_ids, scope);
         let href = format!("/configs/staff/runs/{dry}/changes.csv");
         let csv_text = d.eval(&format!("fetch('{href}').then(r => r.text())"));
         let csv_text = csv_text.as_str().unwrap().to_string();
@@ -263,24 +320,24 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
             .filter(|(_, a)| a == "create")
             .map(|(id, _)| id.clone())
             .collect();
-        let linked: BTreeSet<String> = infraon
-            .people(SyncTarget::Users)
-            .unwrap()
-            .into_iter()
-            .map(|p| p.external_id)
-            .filter(|id| !id.is_empty())
-            .collect();
-        assert_eq!(linked, created);
+        let linked = |kind| -> BTreeSet<String> {
+            infraon
+                .people(kind)
+                .unwrap()
+                .into_iter()
+                .map(|p| p.external_id)
+                .filter(|id| !id.is_empty())
+                .collect()
+        };
+        // Each in the population the rules give, nobody in both.
+        let users = linked(SyncTarget::Users);
+        let requesters = linked(SyncTarget::Requesters);
+        assert_eq!(&users | &requesters, created);
+        assert!(users.is_subset(&in_it), "{users:?}");
+        assert!(requesters.is_subset(&in_sales), "{requesters:?}");
 
-        // Many leave Okta: the run is held; its list names exactly them.
-        let gone: BTreeSet<String> = okta_for_browser
-            .org()
-            .users
-            .iter()
-            .filter(|u| u.status == UserStatus::Active && created.contains(&u.id))
-            .take(20)
-            .map(|u| u.id.clone())
-            .collect();
+        // Many of Field-Sales leave Okta: the run is held; its list names exactly them.
+        let gone: BTreeSet<String> = requesters.iter().take(20).cloned().collect();
         for id in &gone {
             okta_for_browser.delete_user(id).unwrap();
         }
@@ -299,16 +356,16 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
         // approved is shown.
         let deactivated = || -> BTreeSet<String> {
             infraon
-                .people(SyncTarget::Users)
+                .people(SyncTarget::Requesters)
                 .unwrap()
                 .into_iter()
                 .filter(|p| p.status == PersonStatus::Deactivated)
                 .map(|p| p.external_id)
                 .collect()
         };
-        // The seeded org's DEPROVISIONED users came in deactivated.
         let before = deactivated();
         assert!(before.is_disjoint(&gone));
+        let users_before = infraon.people(SyncTarget::Users).unwrap();
         d.click_to(&format!("#approve-{held}"), "#status");
         assert!(
             d.text("#status").contains("Approved"),
@@ -323,6 +380,7 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
         );
         let now: BTreeSet<String> = deactivated().difference(&before).cloned().collect();
         assert_eq!(now, gone);
+        assert_eq!(infraon.people(SyncTarget::Users).unwrap(), users_before);
     })
     .await
     .unwrap();
