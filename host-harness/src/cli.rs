@@ -16,6 +16,8 @@ use host_harness::policy::Limits;
 use host_harness::scheduler::{LocalTime, Schedule, WeeklyTime};
 use host_harness::{HostError, Infraon, Runtime, render};
 
+mod preview;
+
 /// `println!` that ends the process quietly when stdout is a closed pipe
 /// (`harness people | head`), instead of panicking. Whatever the command
 /// did is already done and kept when it prints.
@@ -120,7 +122,8 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         limit: u32,
     },
-    /// Apply the deactivations a held run waits on.
+    /// Apply the deactivations a held run waits on (read them first with
+    /// `harness changes`); recorded with who approved and when.
     Approve {
         /// The config name.
         #[arg(long)]
@@ -128,8 +131,11 @@ enum Command {
         /// The held run.
         #[arg(long)]
         run: u64,
+        /// Who approves, as recorded (default: the user running the CLI).
+        #[arg(long)]
+        by: Option<String>,
     },
-    /// Drop the deactivations a held run waits on.
+    /// Drop the deactivations a held run waits on; recorded with who and when.
     Reject {
         /// The config name.
         #[arg(long)]
@@ -137,6 +143,46 @@ enum Command {
         /// The held run.
         #[arg(long)]
         run: u64,
+        /// Who rejects, as recorded (default: the user running the CLI).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Who a run changes, person by person: what a dry run would do, what a
+    /// run did, the deactivations a held run waits on.
+    Changes {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The run.
+        #[arg(long)]
+        run: u64,
+        /// First person to show (0-based).
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+        /// People to show (at most 1000).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Write the whole list as CSV to this file (`-`: stdout) instead.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Provision one person on demand: sync one Okta user (login or id) now.
+    Provision {
+        /// The config name.
+        #[arg(long, visible_alias = "name")]
+        config: String,
+        /// The Okta user's login or id.
+        #[arg(long)]
+        user: String,
+    },
+    /// The rehire policy: show it, or set it (`relink` or `new-person`).
+    Rehire {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// The policy to set.
+        #[arg(long, value_enum)]
+        set: Option<preview::RehireArg>,
     },
     /// The people in the fake Infraon directory.
     People {
@@ -1121,7 +1167,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(RunsShow::Show { name, id }) => (name.clone(), 100, Some(*id)),
                 None => (name.clone().unwrap_or_default(), *limit, None),
             };
-            let outcome = open(&cli)?.sync_history(&name, limit).await.map(|r| {
+            let rt = open(&cli)?;
+            let decided = preview::decided(&rt, &name).await;
+            let outcome = rt.sync_history(&name, limit).await.map(|r| {
                 r.map(|runs| {
                     runs.into_iter()
                         .filter(|run| id.is_none_or(|id| run.id == id))
@@ -1140,7 +1188,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         }
                     } else {
                         runs.iter()
-                            .map(render::run_record)
+                            .map(|r| match decided.get(&r.id) {
+                                Some(d) => format!("{}\n  {d}", render::run_record(r)),
+                                None => render::run_record(r),
+                            })
                             .collect::<Vec<_>>()
                             .join("\n")
                     }
@@ -1148,14 +1199,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 render::sync_error,
             )
         }
-        Command::Approve { name, run } => {
-            let outcome = open(&cli)?.approve_held(name, *run).await;
-            report(json, outcome, render::run_record, render::sync_error)
+        Command::Approve { name, run, by } => {
+            preview::decide(&cli, name, *run, true, by.as_deref(), json).await
         }
-        Command::Reject { name, run } => {
-            let outcome = open(&cli)?.reject_held(name, *run).await;
-            report(json, outcome, render::run_record, render::sync_error)
+        Command::Reject { name, run, by } => {
+            preview::decide(&cli, name, *run, false, by.as_deref(), json).await
         }
+        Command::Changes {
+            name,
+            run,
+            offset,
+            limit,
+            csv,
+        } => preview::changes(&cli, name, *run, *offset, *limit, csv.as_deref(), json).await,
+        Command::Provision { config, user } => preview::provision(&cli, config, user, json).await,
+        Command::Rehire { name, set } => preview::rehire(&cli, name, *set, json).await,
         Command::People { kind } => people(&cli, (*kind).into(), json),
         Command::Schedule { action } => schedule(&cli, action, json),
         Command::Hook { name, rotate, base } => hook(&cli, name, *rotate, base),
