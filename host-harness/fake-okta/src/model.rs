@@ -5,8 +5,11 @@
 //! over HTTP, and an in-memory client (the plugin's own tests) calls
 //! [`answer`] directly with no server, no runtime and its own clock.
 //!
-//! What is about a connection stays with the caller: authentication, rate
-//! limits and their `X-Rate-Limit-*` headers, injected faults, latency.
+//! What is about a connection stays with the caller: authentication,
+//! injected faults, latency, and when to spend the org's per-minute budgets
+//! ([`RateLimiter`], pure too, time passed in: the server spends one per
+//! request by endpoint [`family`]; the caller adds its `X-Rate-Limit-*`
+//! headers and answers [`Answer::rate_limited`] when one is gone).
 //!
 //! Endpoints (`GET`; any other method is a 405 `E0000022`):
 //! `/api/v1/users` (`filter`, `search`, `q`, `after`, `limit`; 200 a page),
@@ -25,6 +28,7 @@ use crate::org::{Id, Org};
 use crate::{groups, paging, render, users};
 
 pub use crate::org::{GroupType, GroupView, Org as OrgModel, UserStatus};
+pub use crate::rate_limit::{RateHeaders, RateLimiter, family};
 
 /// One answer of the org: status, headers (`Content-Type`, and `Link` on
 /// lists, one header per relation as Okta sends them) and the JSON body.
@@ -122,22 +126,20 @@ fn route(org: &Org, req: &Request, method: &str) -> Result<Answer, OktaError> {
     if segs.iter().skip(3).any(|s| s.is_empty()) {
         return Err(OktaError::no_endpoint(http::StatusCode::NOT_FOUND));
     }
-    let found: Option<fn(&Org, &Request, &str) -> Result<Answer, OktaError>> =
-        match segs.as_slice() {
-            ["api", "v1", "users"] => Some(|o, r, _| users::list(o, r)),
-            ["api", "v1", "users", _] => Some(users::get),
-            ["api", "v1", "users", _, "groups"] => Some(users::groups),
-            ["api", "v1", "groups"] => Some(|o, r, _| groups::list(o, r)),
-            ["api", "v1", "groups", _] => Some(groups::get),
-            ["api", "v1", "groups", _, "users"] => Some(groups::members),
-            ["api", "v1", "meta", "schemas", "user", _] => Some(user_schema),
-            _ => None,
-        };
+    let found: Option<fn(&Org, &Request, &str) -> Result<Answer, OktaError>> = match segs.as_slice()
+    {
+        ["api", "v1", "users"] => Some(|o, r, _| users::list(o, r)),
+        ["api", "v1", "users", _] => Some(users::get),
+        ["api", "v1", "users", _, "groups"] => Some(users::groups),
+        ["api", "v1", "groups"] => Some(|o, r, _| groups::list(o, r)),
+        ["api", "v1", "groups", _] => Some(groups::get),
+        ["api", "v1", "groups", _, "users"] => Some(groups::members),
+        ["api", "v1", "meta", "schemas", "user", _] => Some(user_schema),
+        _ => None,
+    };
     let handler = found.ok_or(OktaError::no_endpoint(http::StatusCode::NOT_FOUND))?;
     if !matches!(method, "GET" | "HEAD") {
-        return Err(OktaError::no_endpoint(
-            http::StatusCode::METHOD_NOT_ALLOWED,
-        ));
+        return Err(OktaError::no_endpoint(http::StatusCode::METHOD_NOT_ALLOWED));
     }
     let id = match segs.as_slice() {
         ["api", "v1", "meta", "schemas", "user", schema] => *schema,

@@ -250,11 +250,7 @@ impl Org {
     }
 
     /// Sets profile attributes (others kept), stamping `lastUpdated`.
-    pub fn update_profile(
-        &mut self,
-        id: &str,
-        changes: Map<String, Value>,
-    ) -> anyhow::Result<()> {
+    pub fn update_profile(&mut self, id: &str, changes: Map<String, Value>) -> anyhow::Result<()> {
         let key = self.user_key(id)?;
         let now = self.clock.tick();
         let user = self.users.get_mut(&key).context("user vanished")?;
@@ -298,12 +294,7 @@ impl Org {
 
     /// Adds (`member`) or removes a user from a group, stamping
     /// `lastMembershipUpdated` when that changes anything.
-    pub fn set_membership(
-        &mut self,
-        group: &str,
-        user: &str,
-        member: bool,
-    ) -> anyhow::Result<()> {
+    pub fn set_membership(&mut self, group: &str, user: &str, member: bool) -> anyhow::Result<()> {
         let g = self.group_key(group)?;
         let u = self.user_key(user)?;
         let now = self.clock.tick();

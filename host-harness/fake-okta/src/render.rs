@@ -128,8 +128,7 @@ pub(crate) fn group(base: &str, id: &Id, g: &GroupRec, stats: bool) -> Value {
         );
         profile.insert("groupType".into(), "Security".into());
         profile.insert("groupScope".into(), "Global".into());
-        links["source"] =
-            json!({ "href": format!("{base}/api/v1/apps/0oa1corpAD0000000{}", id.get(17..).unwrap_or("0g4")) });
+        links["source"] = json!({ "href": format!("{base}/api/v1/apps/0oa1corpAD0000000{}", id.get(17..).unwrap_or("0g4")) });
     }
     let mut v = json!({
         "id": id,
