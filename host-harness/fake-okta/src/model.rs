@@ -114,6 +114,9 @@ pub fn answer(org: &Org, base: &str, method: &str, path_and_query: &str) -> Answ
     route(org, &req, method).unwrap_or_else(|e| Answer::error(&e))
 }
 
+/// An endpoint: the org, the request and the path's id (or schema name).
+type Endpoint = fn(&Org, &Request, &str) -> Result<Answer, OktaError>;
+
 fn route(org: &Org, req: &Request, method: &str) -> Result<Answer, OktaError> {
     let segs: Vec<String> = req
         .path
@@ -126,8 +129,7 @@ fn route(org: &Org, req: &Request, method: &str) -> Result<Answer, OktaError> {
     if segs.iter().skip(3).any(|s| s.is_empty()) {
         return Err(OktaError::no_endpoint(http::StatusCode::NOT_FOUND));
     }
-    let found: Option<fn(&Org, &Request, &str) -> Result<Answer, OktaError>> = match segs.as_slice()
-    {
+    let found: Option<Endpoint> = match segs.as_slice() {
         ["api", "v1", "users"] => Some(|o, r, _| users::list(o, r)),
         ["api", "v1", "users", _] => Some(users::get),
         ["api", "v1", "users", _, "groups"] => Some(users::groups),
