@@ -17,6 +17,11 @@
 //! [`FakeOkta::issue_code_with_id_token`] forge tokens for negative tests.
 //! OIDC endpoints take no API token but share the rate limit and faults.
 //!
+//! The read endpoints' answers come from the [`model`]: a pure function of
+//! the org and a request, which an in-memory client (the plugin's own
+//! tests) calls without this server; the server adds what belongs to a
+//! connection (auth, faults, latency, rate limits and their headers).
+//!
 //! Page sizes (default / maximum): users 200 / 200, groups 10,000 / 10,000,
 //! group members 1,000 / 1,000 — Okta's documented values. A larger `limit`
 //! is clamped, not rejected.
