@@ -15,6 +15,7 @@
 //! `CONSOLE_SCREENSHOTS=$PWD/docs/console cargo test -p conformance --test console -- --ignored`).
 
 mod forms;
+mod keys;
 mod preview;
 mod scope;
 mod security;
