@@ -386,6 +386,13 @@ impl FakeOkta {
         &self.shared.faults
     }
 
+    /// The [`model`]'s answer for the org as it is now, with no request
+    /// sent (no auth, faults, latency or rate limit): what the server
+    /// answers `GET path_and_query` with, its links on [`FakeOkta::url`].
+    pub fn answer_in_memory(&self, path_and_query: &str) -> model::Answer {
+        model::answer(&self.shared.org(), &self.url(), "GET", path_and_query)
+    }
+
     /// A copy of the org as it is now.
     pub fn org(&self) -> OrgSnapshot {
         OrgSnapshot::of(&self.shared.org())
