@@ -1213,7 +1213,8 @@ fn hook(cli: &Cli, name: &str, rotate: bool, base: &str) -> anyhow::Result<ExitC
 
 fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Result<ExitCode> {
     use host_harness::interfaces::scheduler as store;
-    let infraon = Infraon::open(&cli.state_dir)?;
+    let infraon = Arc::new(Infraon::open(&cli.state_dir)?);
+    let backends = host_harness::backends(&infraon);
     let known = |name: &str| {
         infraon
             .installation_get(host_harness::PLUGIN_ID, name)
@@ -1237,7 +1238,7 @@ fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Result<Ex
             tz,
         } => {
             let schedule = parse_schedule(daily, weekly, *every_hours, tz)?;
-            if let Err(e) = store::store(&infraon, name, schedule) {
+            if let Err(e) = store::store(&backends, name, schedule) {
                 eprintln!("schedule refused: {e:?}");
                 return Ok(ExitCode::from(1));
             }
@@ -1249,7 +1250,7 @@ fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Result<Ex
         }
         ScheduleAction::Show { .. } => {}
     }
-    match store::load(&infraon, name).map_err(|e| anyhow::anyhow!("{e:?}"))? {
+    match store::load(&backends, name).map_err(|e| anyhow::anyhow!("{e:?}"))? {
         None => outln!("{name:?} has no schedule"),
         Some(entry) => {
             let next = entry.next_fire().map_err(|e| anyhow::anyhow!(e))?;

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use fake_infraon::Infraon;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
+use crate::backend::Backends;
 use crate::bindings::{ContractGap, Plugin, PluginPre};
 use crate::policy::{EPOCH_TICK, Limits};
 use crate::state::{PluginState, Scope};
@@ -100,7 +100,7 @@ fn arm_deadline(store: &mut Store<PluginState>, deadline: Duration) {
 /// A loaded plugin, ready to run operations.
 pub struct Runtime {
     pre: PluginPre,
-    infraon: Arc<Infraon>,
+    backends: Backends,
     limits: Limits,
     from_cache: bool,
     contract_version: String,
@@ -110,11 +110,12 @@ pub struct Runtime {
 
 impl Runtime {
     /// Load `wasm` (compiled-component cache in `cache_dir`), check its
-    /// contract, link the imports, and pre-instantiate.
+    /// contract, link the imports, and pre-instantiate. Every operation's
+    /// imports are served by `backends`.
     pub fn new(
         wasm: &Path,
         cache_dir: Option<&Path>,
-        infraon: Arc<Infraon>,
+        backends: Backends,
         limits: Limits,
     ) -> Result<Self, HostError> {
         let engine = crate::component::engine()?;
@@ -130,7 +131,7 @@ impl Runtime {
             })?;
         Ok(Runtime {
             pre,
-            infraon,
+            backends,
             limits,
             from_cache: loaded.from_cache,
             contract_version: loaded.contract_version,
@@ -139,9 +140,9 @@ impl Runtime {
         })
     }
 
-    /// The fake Infraon behind the imports.
-    pub fn infraon(&self) -> &Arc<Infraon> {
-        &self.infraon
+    /// The backends behind the imports.
+    pub fn backends(&self) -> &Backends {
+        &self.backends
     }
 
     /// This runtime's id as a run-lease holder: unique per process and
@@ -185,7 +186,7 @@ impl Runtime {
         f: impl AsyncFnOnce(&mut Store<PluginState>, &Plugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
         let state = PluginState::new(
-            self.infraon.clone(),
+            self.backends.clone(),
             scope,
             self.limits.memory_bytes,
             self.limits.request_timeout,
