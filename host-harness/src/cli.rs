@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use host_harness::bindings::exports::infraon::okta::install::Migration;
+use host_harness::bindings::exports::infraon::okta::scope::{PopulationRule, Scope as ScopeRecord};
 use host_harness::bindings::exports::infraon::okta::sync::{Safeguard, SyncMode, Trigger};
 use host_harness::bindings::infraon::okta::types::{
     ConfigForm, InstallOptions, ServiceApp, SyncTarget,
@@ -155,6 +156,26 @@ enum Command {
         #[arg(long, requires = "share")]
         minimum: Option<u32>,
     },
+    /// Who a config syncs: everyone, members of Okta groups, and/or an Okta
+    /// search expression; with the count of Okta users it covers.
+    Scope {
+        #[command(subcommand)]
+        action: ScopeAction,
+    },
+    /// Population rules: members of an Okta group -> Users or Requesters;
+    /// everyone else in scope gets the config's Sync field.
+    Populations {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+        /// Replace the rules, in order: `GROUP=users` or `GROUP=requesters`
+        /// (a group by name or id); first match wins.
+        #[arg(long = "rule", value_name = "GROUP=POPULATION")]
+        rules: Vec<String>,
+        /// Remove every rule (everyone in the Sync field's population).
+        #[arg(long, conflicts_with = "rules")]
+        clear: bool,
+    },
     /// Okta – Infraon Configuration: the field mapping and group -> role rules.
     Map {
         #[command(subcommand)]
@@ -237,18 +258,46 @@ enum Command {
         #[arg(long)]
         jit_requesters: bool,
     },
-    /// Benchmark: floor vs full vs incremental sync vs warm start on a large fake org.
+    /// Benchmark: a sync against the fastest native client and the limits
+    /// Okta sets; exits non-zero when a target is missed. Modes: default (no
+    /// latency), --latency-ms, --tenants, --growth (see README, Benchmarks).
     Bench {
-        /// Users in the fake org.
+        /// Users in the fake org (in each tenant's with --tenants).
         #[arg(long, default_value_t = 100_000)]
         users: usize,
-        /// Groups in the fake org.
+        /// Groups in the fake org (in each tenant's with --tenants: --tenant-groups).
         #[arg(long, default_value_t = 500)]
         groups: usize,
         /// Rounds of the floor and the full sync, reported by their median.
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Latency mode: every request takes this many ms, under Okta's
+        /// documented rate and concurrency limits.
+        #[arg(long)]
+        latency_ms: Option<u64>,
+        /// Latency mode: up to this many ms more per request, at random.
+        #[arg(long, default_value_t = 0)]
+        jitter_ms: u64,
+        /// Many-tenants mode: this many configs synced at once on one host.
+        #[arg(long)]
+        tenants: Option<usize>,
+        /// Groups in each tenant's org.
+        #[arg(long, default_value_t = 10)]
+        tenant_groups: usize,
+        /// Growth mode: full syncs at --sizes, drawn as an SVG plot.
+        #[arg(long)]
+        growth: bool,
+        /// Growth mode: org sizes.
+        #[arg(long, value_delimiter = ',', default_values_t = host_harness::bench::growth::SIZES)]
+        sizes: Vec<usize>,
+        /// Growth mode: where the plot is drawn.
+        #[arg(long, default_value = "docs/bench-growth.svg")]
+        plot: PathBuf,
     },
+    /// The bench's warm-start probe: open the state directory and make the
+    /// first plugin call, then print how it went as JSON.
+    #[command(hide = true)]
+    WarmProbe,
     /// Reliability report: every Okta fault and sandbox probe against verify and sync.
     Reliability,
     /// Run the fake Okta org standalone until interrupted.
@@ -429,6 +478,213 @@ struct UpdateArgs {
     /// changes: move them, or deactivate them.
     #[arg(long, value_enum)]
     migrate: Option<Migrate>,
+}
+
+/// `harness scope ...`.
+#[derive(Subcommand)]
+enum ScopeAction {
+    /// Print the scope and the population rules.
+    Show {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
+    /// The Okta groups of the config's org, to choose from.
+    Groups {
+        /// The config name.
+        #[arg(long)]
+        name: String,
+    },
+    /// How many Okta users a scope covers, without saving it.
+    Count {
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+    /// Validate a scope against Okta and save it (the next run is full).
+    Set {
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+}
+
+/// A scope on the command line; neither option means everyone.
+#[derive(Args)]
+struct ScopeArgs {
+    /// The config name.
+    #[arg(long)]
+    name: String,
+    /// An Okta group (name or id) whose members are in scope; repeatable.
+    #[arg(long = "group")]
+    groups: Vec<String>,
+    /// An Okta user search expression, e.g. 'profile.department eq "IT"'.
+    #[arg(long)]
+    filter: Option<String>,
+}
+
+impl ScopeArgs {
+    fn scope(&self) -> ScopeRecord {
+        ScopeRecord {
+            groups: self.groups.clone(),
+            filter: self.filter.clone().filter(|f| !f.trim().is_empty()),
+        }
+    }
+}
+
+/// What `scope show` answers.
+#[derive(serde::Serialize)]
+struct ScopeShow {
+    scope: ScopeRecord,
+    populations: Vec<PopulationRule>,
+}
+
+/// `GROUP=users|requesters` as a population rule.
+fn population_rule(text: &str) -> anyhow::Result<PopulationRule> {
+    let (group, population) = text.rsplit_once('=').ok_or_else(|| {
+        anyhow::anyhow!("a rule is GROUP=users or GROUP=requesters, not {text:?}")
+    })?;
+    let population = match population.trim().to_ascii_lowercase().as_str() {
+        "users" => SyncTarget::Users,
+        "requesters" => SyncTarget::Requesters,
+        other => anyhow::bail!("a rule's population is users or requesters, not {other:?}"),
+    };
+    Ok(PopulationRule {
+        group: group.trim().to_string(),
+        population,
+    })
+}
+
+fn scope_text(s: &ScopeRecord) -> String {
+    let groups = match s.groups.as_slice() {
+        [] => "everyone".to_string(),
+        g => format!("members of {}", g.join(", ")),
+    };
+    match &s.filter {
+        Some(f) => format!("{groups} matching {f}"),
+        None => groups,
+    }
+}
+
+fn populations_text(rules: &[PopulationRule]) -> String {
+    if rules.is_empty() {
+        return "no population rules: everyone in scope gets the Sync field's population".into();
+    }
+    let lines: Vec<String> = rules
+        .iter()
+        .map(|r| {
+            let to = match r.population {
+                SyncTarget::Users => "Users",
+                SyncTarget::Requesters => "Requesters",
+            };
+            format!("members of {} -> {to}", r.group)
+        })
+        .collect();
+    format!(
+        "{}\neveryone else in scope -> the Sync field's population",
+        lines.join("\n")
+    )
+}
+
+async fn scope(cli: &Cli, action: &ScopeAction, json: bool) -> anyhow::Result<ExitCode> {
+    let rt = open(cli)?;
+    match action {
+        ScopeAction::Show { name } => {
+            // One answer (one JSON object) for both.
+            let scope = rt.scope(name).await?;
+            let rules = rt.populations(name).await?;
+            let both = match (scope, rules) {
+                (Ok(scope), Ok(populations)) => Ok(ScopeShow { scope, populations }),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+            report(
+                json,
+                Ok(both),
+                |v| {
+                    format!(
+                        "scope: {}\n{}",
+                        scope_text(&v.scope),
+                        populations_text(&v.populations)
+                    )
+                },
+                render::sync_error,
+            )
+        }
+        ScopeAction::Groups { name } => {
+            let outcome = rt.okta_groups(name).await;
+            report(
+                json,
+                outcome,
+                |groups| {
+                    groups
+                        .iter()
+                        .map(|g| format!("{:<22} {:<11} {}", g.id, g.kind, g.name))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+                render::sync_error,
+            )
+        }
+        ScopeAction::Count { scope } => {
+            let s = scope.scope();
+            let outcome = rt.count_scope(&scope.name, &s).await;
+            report(
+                json,
+                outcome,
+                |n| {
+                    format!(
+                        "{} covers {n} Okta users, not counting deactivated ones (not saved)",
+                        scope_text(&s)
+                    )
+                },
+                render::sync_error,
+            )
+        }
+        ScopeAction::Set { scope } => {
+            let s = scope.scope();
+            let outcome = rt.set_scope(&scope.name, &s).await;
+            report(
+                json,
+                outcome,
+                |n| {
+                    format!(
+                        "scope of {:?} saved: {} ({n} Okta users); the next run is full",
+                        scope.name,
+                        scope_text(&s)
+                    )
+                },
+                render::sync_error,
+            )
+        }
+    }
+}
+
+async fn populations(
+    cli: &Cli,
+    name: &str,
+    rules: &[String],
+    clear: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let rt = open(cli)?;
+    if rules.is_empty() && !clear {
+        let outcome = rt.populations(name).await;
+        return report(json, outcome, |r| populations_text(r), render::sync_error);
+    }
+    let rules = rules
+        .iter()
+        .map(|r| population_rule(r))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let outcome = rt.set_populations(name, &rules).await;
+    report(
+        json,
+        outcome,
+        |()| {
+            format!(
+                "population rules of {name:?} saved; the next run is full\n{}",
+                populations_text(&rules)
+            )
+        },
+        render::sync_error,
+    )
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -632,6 +888,19 @@ struct FakeOktaArgs {
     /// Requests allowed per minute before 429 E0000047.
     #[arg(long, default_value_t = 600)]
     rate_limit: u32,
+    /// Okta's documented limits: each endpoint family's own per-minute
+    /// budget and 75 requests in flight org-wide (overrides --rate-limit).
+    #[arg(long)]
+    okta_limits: bool,
+    /// Time every request takes, in ms, as a real org's would.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Up to this many ms more per request, drawn at random.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Requests answered at once org-wide before 429 (0: no limit).
+    #[arg(long)]
+    concurrency_limit: Option<u32>,
 }
 
 #[derive(Args)]
@@ -891,6 +1160,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedule { action } => schedule(&cli, action, json),
         Command::Hook { name, rotate, base } => hook(&cli, name, *rotate, base),
         Command::Map { action } => map(&cli, action, json).await,
+        Command::Scope { action } => scope(&cli, action, json).await,
+        Command::Populations { name, rules, clear } => {
+            populations(&cli, name, rules, *clear, json).await
+        }
         Command::Safeguard {
             name,
             share,
@@ -1059,13 +1332,61 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             users,
             groups,
             rounds,
+            latency_ms,
+            jitter_ms,
+            tenants,
+            tenant_groups,
+            growth,
+            sizes,
+            plot,
         } => {
-            let report = host_harness::bench::run(*users, *groups, *rounds, &cli.state_dir).await?;
-            if json {
-                outln!("{}", serde_json::to_string(&report)?);
+            use host_harness::bench;
+            let dir = &cli.state_dir;
+            let (text, json_text, targets) = if *growth {
+                let r = bench::growth::run(sizes, dir, plot).await?;
+                (
+                    bench::growth::table(&r),
+                    serde_json::to_string(&r)?,
+                    r.targets,
+                )
+            } else if let Some(n) = tenants {
+                let r = bench::tenants::run(*n, *users, *tenant_groups, dir).await?;
+                (
+                    bench::tenants::table(&r),
+                    serde_json::to_string(&r)?,
+                    r.targets,
+                )
+            } else if let Some(ms) = latency_ms {
+                let latency = fake_okta::Latency::ms(*ms, *jitter_ms);
+                let r = bench::latency::run(*users, *groups, latency, dir).await?;
+                (
+                    bench::latency::table(&r),
+                    serde_json::to_string(&r)?,
+                    r.targets,
+                )
             } else {
-                print!("{}", host_harness::bench::table(&report));
+                let r = bench::run(*users, *groups, *rounds, dir).await?;
+                (bench::table(&r), serde_json::to_string(&r)?, r.targets)
+            };
+            if json {
+                outln!("{json_text}");
+            } else {
+                print!("{text}");
             }
+            Ok(if targets.iter().all(|t| t.met) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::WarmProbe => {
+            let rt = open(&cli)?;
+            rt.configs().await?.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let probe = host_harness::bench::warm::Probe {
+                cached: rt.loaded_from_cache(),
+                peak_rss_mib: host_harness::bench::measure::peak_rss_mib(),
+            };
+            outln!("{}", serde_json::to_string(&probe)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Reliability => {
@@ -1350,8 +1671,17 @@ async fn fake_okta(args: &FakeOktaArgs, json: bool) -> anyhow::Result<ExitCode> 
         },
         port: args.port,
         rate_limit_per_minute: args.rate_limit,
+        latency: fake_okta::Latency::ms(args.latency_ms, args.jitter_ms),
         ..Default::default()
     };
+    let mut options = if args.okta_limits {
+        options.with_okta_limits()
+    } else {
+        options
+    };
+    if let Some(limit) = args.concurrency_limit {
+        options.concurrency_limit = limit;
+    }
     let okta = fake_okta::FakeOkta::start(options).await?;
     if json {
         outln!(

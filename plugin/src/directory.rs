@@ -174,6 +174,22 @@ impl plugin_core::directory::Directory for HostDirectory {
         wit::move_population(config, wit_sync_target(from), wit_sync_target(to)).map_err(error)
     }
 
+    fn move_people(
+        &mut self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<u32, DirectoryError> {
+        wit::move_people(
+            config,
+            wit_sync_target(from),
+            wit_sync_target(to),
+            external_ids,
+        )
+        .map_err(error)
+    }
+
     fn list_linked(
         &mut self,
         config: &str,

@@ -4,12 +4,12 @@ use std::cell::RefCell;
 
 use plugin_core::{HttpRequest, HttpResponse, TransportError};
 
-use crate::wasi::http::outgoing_handler;
-use crate::wasi::http::types::{
+use wasi::http::outgoing_handler;
+use wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, Method, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme,
 };
-use crate::wasi::io::streams::StreamError;
+use wasi::io::streams::StreamError;
 
 /// Okta pages are at most a few hundred KiB; anything far larger is not Okta.
 const MAX_BODY_BYTES: usize = 32 << 20;
@@ -212,7 +212,7 @@ fn write_body(outgoing: OutgoingBody, bytes: &[u8]) -> Result<(), TransportError
 }
 
 fn read_body(
-    response: &crate::wasi::http::types::IncomingResponse,
+    response: &wasi::http::types::IncomingResponse,
     capacity: usize,
 ) -> Result<Vec<u8>, TransportError> {
     let incoming = response
@@ -244,7 +244,7 @@ fn read_body(
         }
     }
     drop(stream);
-    let _ = crate::wasi::http::types::IncomingBody::finish(incoming);
+    let _ = wasi::http::types::IncomingBody::finish(incoming);
     Ok(body)
 }
 

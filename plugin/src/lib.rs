@@ -8,7 +8,16 @@
 wit_bindgen::generate!({
     path: "../wit/v0.2.0",
     world: "infraon:okta/okta-plugin@0.2.0",
-    generate_all,
+    // WASI comes from the `wasi` crate (one set of bindings for every guest
+    // of the project), not from copies generated here.
+    with: {
+        "wasi:http/types@0.2.12": wasi::http::types,
+        "wasi:http/outgoing-handler@0.2.12": wasi::http::outgoing_handler,
+        "wasi:io/error@0.2.12": wasi::io::error,
+        "wasi:io/poll@0.2.12": wasi::io::poll,
+        "wasi:io/streams@0.2.12": wasi::io::streams,
+        "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
+    },
 });
 
 /// Talc instead of the default dlmalloc: freeing is the plugin's single
@@ -23,6 +32,7 @@ mod events;
 mod host;
 mod http;
 mod map;
+mod scope;
 mod sso;
 mod sync;
 

@@ -61,7 +61,7 @@ fn record(r: core::RunRecord) -> wit::RunRecord {
     }
 }
 
-fn error(e: core::SyncError) -> wit::SyncError {
+pub(crate) fn error(e: core::SyncError) -> wit::SyncError {
     match e {
         core::SyncError::UnknownConfig(n) => wit::SyncError::UnknownConfig(n),
         core::SyncError::AlreadyRunning(id) => wit::SyncError::AlreadyRunning(id),

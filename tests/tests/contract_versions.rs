@@ -104,6 +104,22 @@ async fn a_0_1_0_guest_and_the_0_2_0_plugin_run_side_by_side() {
         matches!(&gap, host_harness::HostError::ContractMismatch { detail, .. } if detail.contains("Event Hooks")),
         "{gap:?}"
     );
+    // Nor `scope` (issue 15): counting, saving and population rules are
+    // contract errors too.
+    let wanted = host_harness::bindings::exports::infraon::okta::scope::Scope {
+        groups: vec!["IT-Staff".into()],
+        filter: None,
+    };
+    for gap in [
+        old.count_scope("storage", &wanted).await.unwrap_err(),
+        old.set_scope("storage", &wanted).await.unwrap_err(),
+        old.populations("storage").await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&gap, host_harness::HostError::ContractMismatch { detail, .. } if detail.contains("no scope or population rules")),
+            "{gap:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -132,6 +132,15 @@ impl Directory for Infraon {
     ) -> Result<u32, b::DirectoryError> {
         Ok(Infraon::move_population(self, config, from, to)?)
     }
+    fn move_people(
+        &self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<u32, b::DirectoryError> {
+        Ok(Infraon::move_people(self, config, from, to, external_ids)?)
+    }
     fn list_linked(
         &self,
         config: &str,

@@ -616,16 +616,46 @@ impl Infraon {
         from: SyncTarget,
         to: SyncTarget,
     ) -> Result<u32, DirectoryError> {
+        self.move_some(config, from, to, None)
+    }
+
+    /// Move the people `config` manages in `from` with these external ids
+    /// to `to`, as [`Self::move_population`] moves everyone: all or none,
+    /// never duplicating a person.
+    pub fn move_people(
+        &self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<u32, DirectoryError> {
+        self.move_some(config, from, to, Some(external_ids))
+    }
+
+    fn move_some(
+        &self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        only: Option<&[String]>,
+    ) -> Result<u32, DirectoryError> {
         if from == to {
             return Ok(0);
         }
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let rules = Rules::load(&tx)?;
-        let rows: Vec<i64> = tx
-            .prepare_cached("SELECT id FROM people WHERE config = ?1 AND kind = ?2")?
-            .query_map(params![config, from.as_str()], |r| r.get(0))?
+        let rows: Vec<(i64, String)> = tx
+            .prepare_cached("SELECT id, external_id FROM people WHERE config = ?1 AND kind = ?2")?
+            .query_map(params![config, from.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<Result<_, _>>()?;
+        let rows: Vec<i64> = rows
+            .into_iter()
+            .filter(|(_, ext)| only.is_none_or(|ids| ids.contains(ext)))
+            .map(|(row, _)| row)
+            .collect();
         let at = now();
         for &row in &rows {
             let p = load_person(&tx, row)?;
@@ -1526,6 +1556,36 @@ mod tests {
         assert_eq!(
             i.list_linked("acme", SyncTarget::Requesters).unwrap().len(),
             2
+        );
+    }
+
+    #[test]
+    fn move_people_moves_only_the_ones_named() {
+        let i = infraon();
+        i.upsert(&alice()).unwrap();
+        i.upsert(&person(1)).unwrap();
+        let ids = vec!["00u1alice".to_string()];
+        assert_eq!(
+            i.move_people("acme", SyncTarget::Users, SyncTarget::Requesters, &ids)
+                .unwrap(),
+            1
+        );
+        assert!(
+            i.find_by_external_id(SyncTarget::Users, "00u1alice")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            i.find_by_external_id(SyncTarget::Requesters, "00u1alice")
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(i.list_linked("acme", SyncTarget::Users).unwrap().len(), 1);
+        // Another config's people are never moved by name.
+        assert_eq!(
+            i.move_people("other", SyncTarget::Users, SyncTarget::Requesters, &ids)
+                .unwrap(),
+            0
         );
     }
 }

@@ -73,12 +73,42 @@ pub(crate) async fn gate(State(st): State<Arc<Shared>>, req: Request, next: Next
         .uri()
         .path_and_query()
         .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
-    let resp = answer(&st, req, next).await;
+    // A real org's time to answer; a request holds its place among those
+    // in flight meanwhile, as it would while Okta works on it.
+    let delay = st.latency();
+    let resp = match st.concurrency.enter() {
+        Ok(_slot) => {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            answer(&st, req, next).await
+        }
+        Err(limit) => {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            too_many_at_once(limit)
+        }
+    };
     st.log_request(LoggedRequest {
         method,
         path_and_query,
         status: resp.status().as_u16(),
     });
+    resp
+}
+
+/// Okta's answer to a request beyond the org's concurrent limit: 429
+/// `E0000047`, the headers reporting the concurrent values (the limit, none
+/// remaining, and a reset that is only Okta's estimate: a second from now).
+fn too_many_at_once(limit: u32) -> Response {
+    let mut resp = OktaError::rate_limited().into_response();
+    let rate = RateHeaders {
+        limit,
+        remaining: 0,
+        reset: epoch_secs() + 1,
+    };
+    okta_headers(&mut resp, rate);
     resp
 }
 

@@ -54,6 +54,7 @@ mod org;
 mod paging;
 mod people;
 mod rate_limit;
+mod real_org;
 mod render;
 mod routes;
 mod seed;
@@ -79,6 +80,7 @@ pub use hooks::{DeliveryAttempt, EventHook};
 pub use oidc::service::{JWT_BEARER, ServiceApp};
 pub use oidc::{ClientKey, IssParameter, OidcClient, OidcSwitches};
 pub use org::UserStatus;
+pub use real_org::Latency;
 pub use render::CUSTOM_ATTRIBUTES;
 pub use snapshot::{GroupInfo, OrgSnapshot, UserInfo};
 
@@ -120,9 +122,52 @@ pub struct FakeOktaOptions {
     pub port: u16,
     /// The API token clients must send (`SSWS <token>` or `Bearer <token>`).
     pub api_token: String,
-    /// Requests allowed per one-minute window, in each endpoint family,
-    /// before 429 `E0000047`.
+    /// Requests allowed per one-minute window, in each endpoint family
+    /// without one of its own, before 429 `E0000047`.
     pub rate_limit_per_minute: u32,
+    /// Per-minute budgets of single endpoint families (see
+    /// [`FakeOkta::set_family_rate_limit`]), overriding
+    /// `rate_limit_per_minute` for them.
+    pub family_rate_limits: Vec<(String, u32)>,
+    /// Time every request takes (default: none).
+    pub latency: Latency,
+    /// Requests the org answers at once, beyond which it answers 429
+    /// `E0000047` with this limit in `X-Rate-Limit-Limit` (0: no limit,
+    /// the default).
+    pub concurrency_limit: u32,
+}
+
+/// Okta's documented per-minute budgets (Enterprise edition, the
+/// management rate limits page) of the endpoint families a sync reads:
+/// listing users 600, a user by id 1,000 (GET), listing groups 600, a
+/// group by id 600, everything else under `/api/v1` 600. The page names no
+/// figure of its own for a group's members (`/api/v1/groups/{id}/users`);
+/// the fake keeps them in their own bucket at the groups listing's 600.
+pub const OKTA_FAMILY_LIMITS: [(&str, u32); 6] = [
+    ("users", 600),
+    ("user", 1_000),
+    ("groups", 600),
+    ("group", 600),
+    ("group-members", 600),
+    ("other", 600),
+];
+
+/// Okta's documented org-wide concurrent request limit (Workforce and
+/// Customer Identity orgs).
+pub const OKTA_CONCURRENCY_LIMIT: u32 = 75;
+
+impl FakeOktaOptions {
+    /// These options with Okta's documented limits: [`OKTA_FAMILY_LIMITS`]
+    /// and [`OKTA_CONCURRENCY_LIMIT`].
+    pub fn with_okta_limits(mut self) -> Self {
+        self.rate_limit_per_minute = 600;
+        self.family_rate_limits = OKTA_FAMILY_LIMITS
+            .iter()
+            .map(|(f, n)| ((*f).to_owned(), *n))
+            .collect();
+        self.concurrency_limit = OKTA_CONCURRENCY_LIMIT;
+        self
+    }
 }
 
 /// A deterministic Okta-looking API token (`00` + 40 hex chars) for `seed`.
@@ -141,6 +186,9 @@ impl Default for FakeOktaOptions {
             org,
             port: 0,
             rate_limit_per_minute: 600,
+            family_rate_limits: Vec::new(),
+            latency: Latency::default(),
+            concurrency_limit: 0,
         }
     }
 }
@@ -164,6 +212,10 @@ pub(crate) struct Shared {
     org: RwLock<Org>,
     faults: Faults,
     rate: Mutex<RateLimiter>,
+    /// The latency switch and its jitter's RNG.
+    latency: Mutex<real_org::LatencyDraw>,
+    /// Requests in flight and the org's limit on them.
+    pub(crate) concurrency: real_org::ConcurrencyLimit,
     token: String,
     requests: AtomicU64,
     log: Mutex<Vec<LoggedRequest>>,
@@ -192,6 +244,14 @@ impl Shared {
 
     pub(crate) fn rate(&self) -> MutexGuard<'_, RateLimiter> {
         self.rate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The delay of the request being answered.
+    pub(crate) fn latency(&self) -> Duration {
+        self.latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .draw()
     }
 
     pub(crate) fn oidc(&self) -> MutexGuard<'_, OidcState> {
@@ -235,10 +295,16 @@ impl FakeOkta {
             .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
         let addr = listener.local_addr()?;
         let (hook_tx, hook_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut rate = RateLimiter::new(opts.rate_limit_per_minute);
+        for (family, limit) in &opts.family_rate_limits {
+            rate.set_family_limit(family, *limit);
+        }
         let shared = Arc::new(Shared {
             org: RwLock::new(org),
             faults: Faults::default(),
-            rate: Mutex::new(RateLimiter::new(opts.rate_limit_per_minute)),
+            rate: Mutex::new(rate),
+            latency: Mutex::new(real_org::LatencyDraw::new(opts.latency, opts.org.seed)),
+            concurrency: real_org::ConcurrencyLimit::new(opts.concurrency_limit),
             token: opts.api_token,
             requests: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
@@ -520,6 +586,26 @@ impl FakeOkta {
     /// (`/api/v1/groups/{id}/users`), `oidc` or `other`.
     pub fn set_family_rate_limit(&self, family: &str, per_minute: u32) {
         self.shared.rate().set_family_limit(family, per_minute);
+    }
+
+    /// Every request from now on takes `latency` (fixed plus jitter)
+    /// before it is answered, holding its place among those in flight.
+    pub fn set_latency(&self, latency: Latency) {
+        self.shared
+            .latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .set(latency);
+    }
+
+    /// Requests the org answers at once from now on (0: no limit).
+    pub fn set_concurrency_limit(&self, limit: u32) {
+        self.shared.concurrency.set(limit);
+    }
+
+    /// Requests being answered right now.
+    pub fn in_flight(&self) -> u32 {
+        self.shared.concurrency.in_flight()
     }
 
     /// Forgets the requests spent in the current window.

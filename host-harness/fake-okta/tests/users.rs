@@ -429,3 +429,57 @@ fn quick_query_matches_prefix_without_paging() {
             .any(|u| u["profile"]["firstName"] == name.as_str())
     );
 }
+
+/// The searches a scoped config sends (issue 15): the admin's expression
+/// alone, in parentheses with the incremental bound, and with one user's
+/// id (an event delivery); a malformed one is Okta's 400 E0000031.
+#[test]
+fn scope_searches_answer_as_okta_does() {
+    let okta = start(40, 3, 7);
+    let snap = okta.org();
+    let u = snap.first_with_status(UserStatus::Active).expect("active");
+    let dept = okta.user_json(&u.id).expect("user")["profile"]["department"]
+        .as_str()
+        .expect("a department")
+        .to_string();
+    let expr = format!("profile.department eq \"{dept}\"");
+    let all: Vec<Value> = get_q(
+        &okta,
+        "/api/v1/users",
+        &[("search", &expr), ("limit", "200")],
+    )
+    .json()
+    .expect("json");
+    assert!(
+        !all.is_empty()
+            && all
+                .iter()
+                .all(|x| x["profile"]["department"] == dept.as_str())
+    );
+    let since = format!("({expr}) and lastUpdated gt \"2000-01-01T00:00:00.000Z\"");
+    let changed: Vec<Value> = get_q(&okta, "/api/v1/users", &[("search", &since)])
+        .json()
+        .expect("json");
+    assert_eq!(changed.len(), all.len());
+    let one = format!("({expr}) and id eq \"{}\"", u.id);
+    let found: Vec<Value> = get_q(&okta, "/api/v1/users", &[("search", &one)])
+        .json()
+        .expect("json");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["id"], u.id.as_str());
+    let other = format!(
+        "(profile.department eq \"{dept}-not\") and id eq \"{}\"",
+        u.id
+    );
+    let none: Vec<Value> = get_q(&okta, "/api/v1/users", &[("search", &other)])
+        .json()
+        .expect("json");
+    assert!(none.is_empty());
+    let resp = get_q(
+        &okta,
+        "/api/v1/users",
+        &[("search", "profile.department eq")],
+    );
+    let body = okta_error(resp, 400, "E0000031");
+    assert_eq!(body["errorSummary"], "Invalid search criteria.");
+}

@@ -16,7 +16,15 @@
 wit_bindgen::generate!({
     path: "../../wit/v0.1.0",
     world: "infraon:okta/okta-plugin@0.1.0",
-    generate_all,
+    // WASI comes from the `wasi` crate, as in the plugin.
+    with: {
+        "wasi:http/types@0.2.12": wasi::http::types,
+        "wasi:http/outgoing-handler@0.2.12": wasi::http::outgoing_handler,
+        "wasi:io/error@0.2.12": wasi::io::error,
+        "wasi:io/poll@0.2.12": wasi::io::poll,
+        "wasi:io/streams@0.2.12": wasi::io::streams,
+        "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
+    },
 });
 
 use exports::infraon::okta::{export as ex, install, map, sso, sync, verify};

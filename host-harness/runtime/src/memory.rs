@@ -59,6 +59,50 @@ impl MemoryBackend {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Move `config`'s people in `from` (only those with these external
+    /// ids, when given) to `to`: all or none, never duplicating a person.
+    fn move_some(
+        &self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        only: Option<&[String]>,
+    ) -> Result<u32, DirectoryError> {
+        if from == to {
+            return Ok(0);
+        }
+        let mut inner = self.lock();
+        let moving: Vec<usize> = (0..inner.people.len())
+            .filter(|&i| {
+                let p = &inner.people[i];
+                p.kind == from
+                    && p.config == config
+                    && only.is_none_or(|ids| ids.contains(&p.external_id))
+            })
+            .collect();
+        for &i in &moving {
+            let p = &inner.people[i];
+            if inner.linked(to, &p.external_id).is_some()
+                || inner.holder(to, &p.email, &p.login, None).is_some()
+            {
+                return Err(DirectoryError::Conflict(format!(
+                    "Infraon {} already has someone sharing Okta user `{}`, email or login; nobody was moved",
+                    to.label(),
+                    p.external_id
+                )));
+            }
+        }
+        let known = fields_of(to);
+        for &i in &moving {
+            let p = &mut inner.people[i];
+            p.kind = to;
+            p.roles.clear();
+            p.fields
+                .retain(|(n, _)| n.starts_with("custom.") || known.iter().any(|f| &f.name == n));
+        }
+        Ok(moving.len() as u32)
+    }
+
     /// Everyone in a population (linked or not), in creation order.
     pub fn people(&self, kind: SyncTarget) -> Vec<Person> {
         let inner = self.lock();
@@ -410,34 +454,16 @@ impl Directory for MemoryBackend {
         from: SyncTarget,
         to: SyncTarget,
     ) -> Result<u32, DirectoryError> {
-        if from == to {
-            return Ok(0);
-        }
-        let mut inner = self.lock();
-        let moving: Vec<usize> = (0..inner.people.len())
-            .filter(|&i| inner.people[i].kind == from && inner.people[i].config == config)
-            .collect();
-        for &i in &moving {
-            let p = &inner.people[i];
-            if inner.linked(to, &p.external_id).is_some()
-                || inner.holder(to, &p.email, &p.login, None).is_some()
-            {
-                return Err(DirectoryError::Conflict(format!(
-                    "Infraon {} already has someone sharing Okta user `{}`, email or login; nobody was moved",
-                    to.label(),
-                    p.external_id
-                )));
-            }
-        }
-        let known = fields_of(to);
-        for &i in &moving {
-            let p = &mut inner.people[i];
-            p.kind = to;
-            p.roles.clear();
-            p.fields
-                .retain(|(n, _)| n.starts_with("custom.") || known.iter().any(|f| &f.name == n));
-        }
-        Ok(moving.len() as u32)
+        self.move_some(config, from, to, None)
+    }
+    fn move_people(
+        &self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<u32, DirectoryError> {
+        self.move_some(config, from, to, Some(external_ids))
     }
     fn list_linked(&self, config: &str, kind: SyncTarget) -> Result<Vec<String>, DirectoryError> {
         let inner = self.lock();

@@ -40,6 +40,7 @@ mod manifest;
 mod mapping;
 mod marketplace;
 mod people;
+mod scope;
 mod session;
 mod settings;
 mod signin;
@@ -163,6 +164,11 @@ impl Console {
             .route("/configs/{config}/unsynced.csv", get(settings::export_csv))
             .route("/configs/{config}/schedule", post(settings::schedule))
             .route("/configs/{config}/safeguard", post(settings::safeguard))
+            .route(
+                "/configs/{config}/scope",
+                get(scope::scope_page).post(scope::submit),
+            )
+            .route("/configs/{config}/populations", post(scope::populations))
             .route("/configs/{config}/sso", post(settings::sso_settings))
             .route("/configs/{config}/verify", post(settings::verify_again))
             .route("/configs/{config}/uninstall", post(settings::uninstall))

@@ -173,6 +173,7 @@ async fn render(
     let body = format!(
         "{top}<section><p>Okta <code>{origin}</code> → Infraon <strong>{target}</strong>. Installed {installed}{verified}.</p>\
          <a class=\"button secondary\" href=\"/configs/{c}/mapping\" id=\"open-mapping\">Okta – Infraon Configuration</a>\
+         <a class=\"button secondary\" href=\"/configs/{c}/scope\" id=\"open-scope\">Who is synced</a>\
          <a class=\"button secondary\" href=\"/configs/{c}/unsynced.csv\" id=\"export\">Export Unsynced Data</a>\
          <a class=\"button secondary\" href=\"/people/{people}\">Synced {people}</a>\
          <form method=\"post\" action=\"/configs/{c}/verify\" style=\"display:inline\">\

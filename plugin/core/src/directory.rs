@@ -235,6 +235,19 @@ pub trait Directory {
         let _ = (config, from, to);
         Err(unsupported("move-population"))
     }
+    /// Move the people `config` manages in population `from` with these
+    /// external ids to `to`, all or none, never duplicating one (a person
+    /// whose population rule changed); returns how many moved.
+    fn move_people(
+        &mut self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<u32, DirectoryError> {
+        let _ = (config, from, to, external_ids);
+        Err(unsupported("move-people"))
+    }
     /// External ids of everyone this config manages.
     fn list_linked(
         &mut self,

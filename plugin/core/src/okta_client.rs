@@ -156,7 +156,7 @@ impl<'a> OktaClient<'a> {
                 .send(&req)
                 .map_err(|e| OktaFailure::from_transport(e).redact(&self.auth.secret()))?;
             // A service app's token expired or a DPoP nonce is due: once more.
-            if !retried && self.auth.retry_after(&resp) {
+            if !retried && self.auth.retry_after(&resp, &req) {
                 retried = true;
                 continue;
             }

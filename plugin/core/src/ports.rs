@@ -102,8 +102,15 @@ pub trait Http {
     }
 }
 
-/// How many early requests ([`Http::prefetch`]) may be on their way at once.
-pub const MAX_EARLY_REQUESTS: usize = 2;
+/// Group-members lists a sync asks Okta for at once (see
+/// `sync::run`): well below Okta's org-wide limit of 75 requests in flight
+/// (35 on its smallest plan), and enough to hide a real org's latency.
+pub const MEMBERS_IN_FLIGHT: usize = 16;
+
+/// How many early requests ([`Http::prefetch`]) may be on their way at
+/// once: the members lists of [`MEMBERS_IN_FLIGHT`] groups and the next page
+/// of the group being read.
+pub const MAX_EARLY_REQUESTS: usize = MEMBERS_IN_FLIGHT + 1;
 
 /// Mirrors WIT `storage-error`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -222,6 +222,50 @@ fn no_request_is_sent_while_the_budget_is_exhausted() {
 }
 
 #[test]
+fn members_of_many_groups_are_asked_for_at_once_within_the_budget() {
+    // Okta's budget: the members lists of MEMBERS_IN_FLIGHT groups are on
+    // their way together once Okta has told the family's headroom.
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(300, 40);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(r.requests, 1 + 40 + 2 + 1);
+    assert_eq!(
+        w.okta.most_prefetched,
+        plugin_core::ports::MEMBERS_IN_FLIGHT
+    );
+    assert_eq!((w.okta.prefetch_dropped, w.okta.overcommitted), (0, 0));
+    assert!(w.okta.prefetched.is_empty());
+
+    // A small budget: fewer lists at once, none beyond what it allows.
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(300, 40);
+    w.okta.limit = 30;
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(r.requests, 1 + 40 + 2 + 1);
+    assert_eq!((w.okta.violations, w.okta.overcommitted), (0, 0));
+    assert!(w.okta.most_prefetched < plugin_core::ports::MEMBERS_IN_FLIGHT);
+    assert!(w.okta.log.iter().all(|l| l.status == 200));
+}
+
+#[test]
+fn the_users_page_after_the_next_is_asked_for_once_its_link_is_read() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(1_000, 0);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(r.requests, 1 + 5 + 1);
+    // Pages 3 to 5 were asked for while the page before them was mapped,
+    // before the step that reads them started, and every page asked for
+    // early was used: nothing extra.
+    assert_eq!(w.okta.prefetch_repeated, 3);
+    assert_eq!(w.okta.prefetch_dropped, 0);
+    assert_eq!(w.okta.prefetch_used, r.requests - 1);
+    assert!(w.okta.prefetched.is_empty());
+}
+
+#[test]
 fn a_429_is_waited_out_until_the_reset() {
     let mut w = World::new(SyncTarget::Users);
     w.seed(300, 2);

@@ -106,6 +106,16 @@ pub trait Directory: Send + Sync {
         from: SyncTarget,
         to: SyncTarget,
     ) -> Result<u32, DirectoryError>;
+    /// Move the people `config` manages in `from` with these external ids
+    /// to `to`, all or none, as [`Directory::move_population`] moves
+    /// everyone (a person whose population rule changed); how many moved.
+    fn move_people(
+        &self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<u32, DirectoryError>;
     /// External ids linked to `config` in a population.
     fn list_linked(&self, config: &str, kind: SyncTarget) -> Result<Vec<String>, DirectoryError>;
     /// The roles a person can be given.

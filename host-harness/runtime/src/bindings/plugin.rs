@@ -27,18 +27,20 @@ pub struct ContractGap(pub String);
 /// A plugin component linked and ready to instantiate, by contract version.
 #[derive(Clone)]
 pub enum PluginPre {
-    /// The latest contract (0.2.x).
-    Latest(super::OktaPluginPre<PluginState>),
+    /// The latest contract (0.2.x). Both boxed: the bindings are large and
+    /// of very different sizes.
+    Latest(Box<super::OktaPluginPre<PluginState>>),
     /// A 0.1.x component.
-    V0_1_0(v0_1_0::OktaPluginPre<PluginState>),
+    V0_1_0(Box<v0_1_0::OktaPluginPre<PluginState>>),
 }
 
 /// One plugin instance, by contract version.
 pub enum Plugin {
-    /// The latest contract (0.2.x).
-    Latest(super::OktaPlugin),
+    /// The latest contract (0.2.x). Both boxed: the bindings are large and
+    /// of very different sizes.
+    Latest(Box<super::OktaPlugin>),
     /// A 0.1.x component.
-    V0_1_0(v0_1_0::OktaPlugin),
+    V0_1_0(Box<v0_1_0::OktaPlugin>),
 }
 
 impl PluginPre {
@@ -51,9 +53,9 @@ impl PluginPre {
     ) -> wasmtime::Result<PluginPre> {
         let pre: InstancePre<PluginState> = linker.instantiate_pre(component)?;
         Ok(if version.starts_with("0.1.") {
-            PluginPre::V0_1_0(v0_1_0::OktaPluginPre::new(pre)?)
+            PluginPre::V0_1_0(Box::new(v0_1_0::OktaPluginPre::new(pre)?))
         } else {
-            PluginPre::Latest(super::OktaPluginPre::new(pre)?)
+            PluginPre::Latest(Box::new(super::OktaPluginPre::new(pre)?))
         })
     }
 
@@ -71,8 +73,8 @@ impl PluginPre {
         store: &mut Store<PluginState>,
     ) -> wasmtime::Result<Plugin> {
         Ok(match self {
-            PluginPre::Latest(p) => Plugin::Latest(p.instantiate_async(store).await?),
-            PluginPre::V0_1_0(p) => Plugin::V0_1_0(p.instantiate_async(store).await?),
+            PluginPre::Latest(p) => Plugin::Latest(Box::new(p.instantiate_async(store).await?)),
+            PluginPre::V0_1_0(p) => Plugin::V0_1_0(Box::new(p.instantiate_async(store).await?)),
         })
     }
 }

@@ -306,6 +306,19 @@ impl Host for PluginState {
             .move_population(&config, from.into(), to.into())?)
     }
 
+    fn move_people(
+        &mut self,
+        config: String,
+        from: SyncTarget,
+        to: SyncTarget,
+        external_ids: Vec<String>,
+    ) -> Result<u32, DirectoryError> {
+        Ok(self
+            .backends
+            .directory
+            .move_people(&config, from.into(), to.into(), &external_ids)?)
+    }
+
     fn list_linked(
         &mut self,
         config: String,

@@ -21,7 +21,7 @@ use serde_json::Value;
 pub use failure::ServiceAppFailure;
 
 use crate::okta_error::OktaFailure;
-use crate::ports::{Clock, Http, HttpResponse};
+use crate::ports::{Clock, Http, HttpRequest, HttpResponse};
 
 /// The Okta API scopes the plugin asks for, and only these.
 pub const SCOPES: [&str; 3] = ["okta.users.read", "okta.groups.read", "okta.schemas.read"];
@@ -298,7 +298,9 @@ impl Auth<'_> {
     /// Whether to send a request again after this answer (at most once):
     /// a 401 to a cached token that Okta no longer takes (expired,
     /// revoked) gets a new token; `use_dpop_nonce` gets a fresh proof.
-    pub(crate) fn retry_after(&self, resp: &HttpResponse) -> bool {
+    /// `req` is the request answered: one started early may carry a token
+    /// renewed since, which is not thrown away again.
+    pub(crate) fn retry_after(&self, resp: &HttpResponse, req: &HttpRequest) -> bool {
         let Auth::ServiceApp { app, .. } = *self else {
             return false;
         };
@@ -310,8 +312,19 @@ impl Auth<'_> {
             return true;
         }
         if resp.status == 401 {
-            // Whatever failed, the next try starts from a new token.
-            app.state.borrow_mut().token = None;
+            // Whatever failed, the next try starts from a new token, unless
+            // the token it was sent with was already replaced: several
+            // requests on their way at once meet one expiry, and one renewal
+            // serves them all.
+            let mut state = app.state.borrow_mut();
+            let sent_with_current = state.token.as_ref().is_some_and(|t| {
+                req.headers
+                    .iter()
+                    .any(|(n, v)| n.eq_ignore_ascii_case("Authorization") && v.ends_with(&t.value))
+            });
+            if sent_with_current {
+                state.token = None;
+            }
             return true;
         }
         false

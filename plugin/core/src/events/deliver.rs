@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::config::SyncTarget;
 use crate::directory::PersonStatus;
 use crate::events::{
     Action, DeliveryReport, EventOutcome, EventResult, EventsError, MAX_USERS_PER_DELIVERY,
@@ -13,11 +14,13 @@ use crate::okta_client::OktaClient;
 use crate::okta_error::OktaFailure;
 use crate::ports::{Host, Level};
 use crate::store::{find_config, state_prefix};
+use crate::sync::apply::other_kind;
 use crate::sync::apply::{self, Ctx};
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, GroupSnapshot, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths::encode;
 use crate::sync::records::{Listing, OktaGroup, OktaUser};
+use crate::sync::scope::{self, Audience};
 use crate::sync::settings::load_settings;
 use crate::sync::types::{Counts, SyncError};
 use crate::time::rfc3339_from_unix_ms;
@@ -197,13 +200,14 @@ fn apply_users(
         ))
     })?;
     let roles = host.directory.list_roles().map_err(host_err)?;
+    let audience = scope::load(host.storage, name).map_err(from_sync)?;
 
     let mut fetched: Vec<(String, Fetched)> = Vec::new();
     {
         let auth = cred.auth(host.signer, host.clock);
         let mut client = OktaClient::new(&mut *host.http, &origin, auth);
         for id in ids {
-            match fetch_user(&mut client, id) {
+            match fetch_user(&mut client, id).and_then(|f| in_scope(&mut client, &audience, f)) {
                 Ok(f) => fetched.push((id.clone(), f)),
                 Err(f) => {
                     deferred.insert(id.clone(), format!("Okta: {f}"));
@@ -219,18 +223,9 @@ fn apply_users(
     let mut groups: BTreeMap<String, (GroupRef, Vec<String>)> = BTreeMap::new();
     for (id, f) in fetched {
         match f {
-            Fetched::Gone => {
-                let person = host
-                    .directory
-                    .find_by_external_id(cfg.sync_target, &id)
-                    .map_err(host_err)?;
-                if let Some(p) = person
-                    && p.config == name
-                    && p.status != PersonStatus::Deactivated
-                {
-                    deactivate(host, cfg, &id, report, deferred)?;
-                }
-            }
+            // Gone from Okta or out of the config's scope: deactivated if
+            // this config manages them, in whichever population.
+            Fetched::Gone => deactivate(host, cfg, &id, report, deferred)?,
             Fetched::Found(user, of_user) => {
                 for g in of_user {
                     groups
@@ -276,6 +271,9 @@ fn apply_users(
         roles: &roles,
         mapping: &compiled,
         rehire,
+        audience: &audience,
+        // One person at a time: the extra lookup of a newcomer is cheap.
+        look_other: true,
     };
     let mapped = apply::map_users(found, &ctx, &mut memberships);
     let mut counts = Counts::default();
@@ -302,6 +300,46 @@ fn apply_users(
     Ok(())
 }
 
+/// The population of the active person this config manages as Okta user
+/// `id`, if any (population rules may have put them in either).
+fn managed(
+    host: &mut Host<'_>,
+    cfg: &crate::config::StoredConfig,
+    id: &str,
+) -> Result<Option<SyncTarget>, EventsError> {
+    for kind in [cfg.sync_target, other_kind(cfg.sync_target)] {
+        let person = host
+            .directory
+            .find_by_external_id(kind, id)
+            .map_err(host_err)?;
+        if let Some(p) = person
+            && p.config == cfg.name
+        {
+            return Ok((p.status != PersonStatus::Deactivated).then_some(kind));
+        }
+    }
+    Ok(None)
+}
+
+/// A found user outside the config's scope counts as gone: their groups
+/// decide the scope groups, one `search` the expression.
+fn in_scope(
+    client: &mut OktaClient<'_>,
+    audience: &Audience,
+    f: Fetched,
+) -> Result<Fetched, OktaFailure> {
+    let Fetched::Found(user, groups) = f else {
+        return Ok(f);
+    };
+    if !audience.admits(&groups) {
+        return Ok(Fetched::Gone);
+    }
+    match &audience.filter {
+        Some(expr) if !scope::matches_filter(client, expr, &user.id)? => Ok(Fetched::Gone),
+        _ => Ok(Fetched::Found(user, groups)),
+    }
+}
+
 fn deactivate(
     host: &mut Host<'_>,
     cfg: &crate::config::StoredConfig,
@@ -310,9 +348,12 @@ fn deactivate(
     deferred: &mut HashMap<String, String>,
 ) -> Result<(), EventsError> {
     use crate::directory::DirectoryError;
+    let Some(kind) = managed(host, cfg, id)? else {
+        return Ok(());
+    };
     match host
         .directory
-        .set_status(cfg.sync_target, id, PersonStatus::Deactivated)
+        .set_status(kind, id, PersonStatus::Deactivated)
     {
         Ok(()) => {
             report.deactivated += 1;

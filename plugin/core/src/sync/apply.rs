@@ -21,8 +21,9 @@ use crate::config::SyncTarget;
 use crate::directory::{Directory, DirectoryError, Person, PersonStatus, Role, UpsertOutcome};
 use crate::mapping::Compiled;
 use crate::sync::mapping::{Identity, identity, map_user};
-use crate::sync::memberships::Memberships;
+use crate::sync::memberships::{GroupRef, Memberships};
 use crate::sync::records::OktaUser;
+use crate::sync::scope::Audience;
 use crate::sync::settings::Rehire;
 use crate::sync::types::{Counts, ReasonCode, SyncError, UnsyncedRecord};
 
@@ -54,6 +55,11 @@ pub struct Ctx<'a> {
     pub mapping: &'a Compiled,
     /// What a new account of a former person gets.
     pub rehire: Rehire,
+    /// Scope and population rules.
+    pub audience: &'a Audience,
+    /// Look a person missing from their population up in the other one
+    /// (population rules, or people of this config there).
+    pub look_other: bool,
 }
 
 impl Ctx<'_> {
@@ -77,6 +83,16 @@ impl Ctx<'_> {
 pub struct Mapped {
     user: OktaUser,
     person: Result<Person, (ReasonCode, String)>,
+    /// Outside the config's scope groups: not synced, and deactivated if
+    /// this config manages them.
+    outside: bool,
+}
+
+impl Mapped {
+    /// The Okta user's id.
+    pub fn id(&self) -> &str {
+        &self.user.id
+    }
 }
 
 /// Map a users page. It depends on nothing a page applies, so the sync maps
@@ -86,14 +102,30 @@ pub fn map_users(
     ctx: &Ctx<'_>,
     memberships: &mut Memberships,
 ) -> Vec<Mapped> {
+    let (audience, default) = (ctx.audience, ctx.kind);
     users
         .into_iter()
         .map(|user| {
+            // The population and scope depend only on the groups, as the
+            // roles do, so they follow the same per-set-of-groups answer.
+            let (kind, outside) = match audience.by_group() {
+                true => {
+                    let groups = memberships.groups_of(&user.id);
+                    let refs: Vec<&GroupRef> = groups.iter().collect();
+                    (audience.population(default, &refs), !audience.admits(&refs))
+                }
+                false => (default, false),
+            };
             let roles = memberships.roles_of(&user.id, |groups| {
-                ctx.mapping.roles(ctx.kind, groups, ctx.roles)
+                ctx.mapping
+                    .roles(audience.population(default, groups), groups, ctx.roles)
             });
-            let person = map_user(&user, ctx.config, ctx.kind, ctx.mapping, roles);
-            Mapped { user, person }
+            let person = map_user(&user, ctx.config, kind, ctx.mapping, roles);
+            Mapped {
+                user,
+                person,
+                outside,
+            }
         })
         .collect()
 }
@@ -114,7 +146,17 @@ pub fn apply_users(
     // Users mapped and not refused yet, and the unsynced ones, in page order.
     // Who a user is (for unsynced records) is worked out only when needed.
     let mut entries: Vec<Result<(OktaUser, Person), UnsyncedRecord>> = Vec::new();
-    for Mapped { user, person } in users {
+    let mut outside = Vec::new();
+    for Mapped {
+        user,
+        person,
+        outside: out,
+    } in users
+    {
+        if out {
+            outside.push(user.id);
+            continue;
+        }
         counts.fetched += 1;
         let person = match person {
             Ok(p) => p,
@@ -149,16 +191,28 @@ pub fn apply_users(
         }
         entries.push(Ok((user, person)));
     }
-    // What Infraon has for each of them, in one directory call.
-    let ids: Vec<String> = entries
+    // Left the scope: deactivated at the end of the run, like people gone
+    // from Okta, if this config manages them.
+    for p in find_managed(dir, ctx, &outside)?.into_iter().flatten() {
+        if p.status != PersonStatus::Deactivated {
+            page.deactivate.push(p.external_id);
+        }
+    }
+    // What Infraon has for each of them, in one directory call per population.
+    let wanted: Vec<(SyncTarget, String)> = entries
         .iter()
-        .filter_map(|e| e.as_ref().ok().map(|(_, p)| p.external_id.clone()))
+        .filter_map(|e| {
+            e.as_ref()
+                .ok()
+                .map(|(_, p)| (p.kind, p.external_id.clone()))
+        })
         .collect();
-    let mut found = find_all(dir, ctx.kind, &ids)?.into_iter();
     let mut unsynced = Vec::new();
+    let found = find_moving(dir, ctx, &wanted)?;
+    let mut found = found.into_iter();
     // Who each person of the batch is and what Infraon had, beside the batch.
     // The person itself goes to Infraon; its status and roles stay, to count.
-    let mut batch: Vec<(OktaUser, Option<Person>, PersonStatus, Vec<String>)> = Vec::new();
+    let mut batch: Vec<Batched> = Vec::new();
     let mut people: Vec<Person> = Vec::new();
     for entry in entries {
         let (who, mut person) = match entry {
@@ -168,7 +222,14 @@ pub fn apply_users(
                 continue;
             }
         };
-        let prior = found.next().flatten();
+        let prior = match found.next().flatten() {
+            Some(Err(record)) => {
+                unsynced.push(record);
+                continue;
+            }
+            Some(Ok(p)) => Some(p),
+            None => None,
+        };
         if let Some(p) = &prior
             && person.status == PersonStatus::Deactivated
             && p.status != PersonStatus::Deactivated
@@ -179,13 +240,13 @@ pub fn apply_users(
             page.deactivate.push(person.external_id.clone());
         }
         if ctx.dry_run {
-            match preview(dir, ctx.kind, ctx.rehire, prior.as_ref(), &person)? {
+            match preview(dir, person.kind, ctx.rehire, prior.as_ref(), &person)? {
                 Ok(UpsertOutcome::Updated) if prior.is_none() => counts.reactivated += 1,
                 Ok(outcome) => tally(counts, prior.as_ref(), &person, outcome),
                 Err(e) => unsynced.push(refusal(ctx, &identity(&who), e)?),
             }
         } else {
-            batch.push((who, prior, person.status, person.roles.clone()));
+            batch.push((who, prior, person.kind, person.status, person.roles.clone()));
             people.push(person);
         }
     }
@@ -203,7 +264,7 @@ pub fn apply_users(
                 batch.len()
             )));
         }
-        for ((who, prior, status, roles), result) in batch.iter().zip(results) {
+        for ((who, prior, kind, status, roles), result) in batch.iter().zip(results) {
             let (prior, result) = match (result, prior) {
                 (Err(DirectoryError::Conflict(_)), None)
                     if *status == PersonStatus::Deactivated =>
@@ -211,10 +272,12 @@ pub fn apply_users(
                     counts.unchanged += 1;
                     continue;
                 }
-                (Err(DirectoryError::Conflict(m)), None) => match rehire(dir, ctx, who, roles)? {
-                    Some((former, result)) => (former, result),
-                    None => (None, Err(DirectoryError::Conflict(m))),
-                },
+                (Err(DirectoryError::Conflict(m)), None) => {
+                    match rehire(dir, ctx, *kind, who, roles)? {
+                        Some((former, result)) => (former, result),
+                        None => (None, Err(DirectoryError::Conflict(m))),
+                    }
+                }
                 (result, prior) => (prior.clone(), result),
             };
             match result {
@@ -225,6 +288,118 @@ pub fn apply_users(
     }
     counts.unsynced += unsynced.len() as u32;
     Ok((page, unsynced))
+}
+
+/// A person of an upsert batch: the Okta user, what Infraon had, and the
+/// population, status and roles sent.
+type Batched = (
+    OktaUser,
+    Option<Person>,
+    SyncTarget,
+    PersonStatus,
+    Vec<String>,
+);
+
+/// The people this config manages among `ids`, in either population (one
+/// answer per id, in order).
+fn find_managed(
+    dir: &mut dyn Directory,
+    ctx: &Ctx<'_>,
+    ids: &[String],
+) -> Result<Vec<Option<Person>>, SyncError> {
+    let mut out = find_all(dir, ctx.kind, ids)?;
+    let missing: Vec<String> = ids
+        .iter()
+        .zip(&out)
+        .filter(|(_, p)| p.is_none())
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut other = find_all(dir, other_kind(ctx.kind), &missing)?.into_iter();
+    for slot in out.iter_mut().filter(|p| p.is_none()) {
+        *slot = other.next().flatten();
+    }
+    Ok(out
+        .into_iter()
+        .map(|p| p.filter(|p| p.config == ctx.config))
+        .collect())
+}
+
+/// The other population.
+pub fn other_kind(kind: SyncTarget) -> SyncTarget {
+    match kind {
+        SyncTarget::Users => SyncTarget::Requesters,
+        SyncTarget::Requesters => SyncTarget::Users,
+    }
+}
+
+/// What Infraon has for each `(population, id)`, one answer per entry: a
+/// person this config manages in the other population is moved to the one
+/// wanted first (population rules), never created twice; the move leaves
+/// them without roles, which the upsert then sets. A move Infraon refuses
+/// is an unsynced record (`Err`). The dry-run moves nobody.
+fn find_moving(
+    dir: &mut dyn Directory,
+    ctx: &Ctx<'_>,
+    wanted: &[(SyncTarget, String)],
+) -> Result<Vec<Option<Result<Person, UnsyncedRecord>>>, SyncError> {
+    let mut out: Vec<Option<Result<Person, UnsyncedRecord>>> = vec![None; wanted.len()];
+    for kind in [SyncTarget::Users, SyncTarget::Requesters] {
+        let at: Vec<usize> = (0..wanted.len()).filter(|&i| wanted[i].0 == kind).collect();
+        let ids: Vec<String> = at.iter().map(|&i| wanted[i].1.clone()).collect();
+        for (&i, p) in at.iter().zip(find_all(dir, kind, &ids)?) {
+            out[i] = p.map(Ok);
+        }
+        // Not in the population wanted: perhaps in the other one.
+        if !ctx.look_other {
+            continue;
+        }
+        let missing: Vec<usize> = at.iter().copied().filter(|&i| out[i].is_none()).collect();
+        let ids: Vec<String> = missing.iter().map(|&i| wanted[i].1.clone()).collect();
+        let from = other_kind(kind);
+        let movers: Vec<(usize, Person)> = missing
+            .iter()
+            .zip(find_all(dir, from, &ids)?)
+            .filter_map(|(&i, p)| p.filter(|p| movable(ctx, p)).map(|p| (i, p)))
+            .collect();
+        for (i, p) in movers {
+            let moved = Person {
+                kind,
+                roles: Vec::new(),
+                ..p.clone()
+            };
+            if ctx.dry_run {
+                out[i] = Some(Ok(moved));
+                continue;
+            }
+            out[i] = Some(
+                match dir.move_people(ctx.config, from, kind, std::slice::from_ref(&p.external_id))
+                {
+                    Ok(_) => Ok(moved),
+                    Err(DirectoryError::Unavailable(m)) => return Err(SyncError::Host(m)),
+                    Err(e) => Err(refusal(ctx, &who_of(&p), e)?),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a person of this config found in the other population is the
+/// one to move: always under population rules; without them only an active
+/// one (rules just cleared), since a Sync field switched with "deactivate"
+/// leaves the former population's people deactivated on purpose.
+fn movable(ctx: &Ctx<'_>, p: &Person) -> bool {
+    p.config == ctx.config
+        && (!ctx.audience.populations.is_empty() || p.status != PersonStatus::Deactivated)
+}
+
+fn who_of(p: &Person) -> Identity {
+    Identity {
+        okta_id: p.external_id.clone(),
+        login: p.login.clone(),
+        email: p.email.clone(),
+        display_name: p.display_name.clone(),
+    }
 }
 
 /// What a rehire did: the former person when relinked, and the upsert's result.
@@ -238,10 +413,11 @@ type Rehired = (Option<Person>, Result<UpsertOutcome, DirectoryError>);
 fn rehire(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
+    kind: SyncTarget,
     who: &OktaUser,
     roles: &[String],
 ) -> Result<Option<Rehired>, SyncError> {
-    let Ok(person) = map_user(who, ctx.config, ctx.kind, ctx.mapping, roles.to_vec()) else {
+    let Ok(person) = map_user(who, ctx.config, kind, ctx.mapping, roles.to_vec()) else {
         return Ok(None);
     };
     let mut relinked: Option<Person> = None;
@@ -251,13 +427,13 @@ fn rehire(
         };
         match ctx.rehire {
             Rehire::Relink if relinked.is_none() => {
-                dir.relink(ctx.kind, &holder.external_id, &person.external_id)
+                dir.relink(kind, &holder.external_id, &person.external_id)
                     .map_err(SyncError::host)?;
                 relinked = Some(holder);
             }
             Rehire::Relink => break,
             Rehire::NewPerson => dir
-                .release_identity(ctx.kind, &holder.external_id)
+                .release_identity(kind, &holder.external_id)
                 .map_err(SyncError::host)?,
         }
         match dir.upsert(&person) {
@@ -288,13 +464,13 @@ fn former_holder(
             && p.status == PersonStatus::Deactivated
     };
     let by_email = dir
-        .find_by_email(ctx.kind, &person.email)
+        .find_by_email(person.kind, &person.email)
         .map_err(SyncError::host)?
         .filter(|p| p.external_id != person.external_id);
     let holder = match by_email {
         Some(p) => Some(p),
         None => dir
-            .find_by_login(ctx.kind, &person.login)
+            .find_by_login(person.kind, &person.login)
             .map_err(SyncError::host)?
             .filter(|p| p.external_id != person.external_id),
     };
@@ -302,37 +478,62 @@ fn former_holder(
 }
 
 /// Incremental: people whose groups changed but whose Okta profile did not
-/// get their roles re-derived from the person Infraon has.
+/// get their roles (and population) re-derived from the person Infraon
+/// has; those who left the scope groups are returned, to deactivate at the
+/// end of the run.
 pub fn apply_role_changes(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
     ids: &[String],
     memberships: &mut Memberships,
     counts: &mut Counts,
-) -> Result<Vec<UnsyncedRecord>, SyncError> {
+) -> Result<(Vec<UnsyncedRecord>, Vec<String>), SyncError> {
     let mut batch = Vec::new();
-    for (id, prior) in ids.iter().zip(find_all(dir, ctx.kind, ids)?) {
-        let Some(prior) = prior.filter(|p| p.config == ctx.config) else {
+    let mut leaving = Vec::new();
+    let mut wanted = Vec::new();
+    for (id, prior) in ids.iter().zip(find_managed(dir, ctx, ids)?) {
+        let Some(prior) = prior else {
             // Never synced (or unsynced): the next full run decides.
             continue;
         };
         let groups = memberships.groups_of(id);
-        let roles = ctx.mapping.roles(ctx.kind, &groups, ctx.roles);
-        if role_set(&roles) == role_set(&prior.roles) {
+        let refs: Vec<&GroupRef> = groups.iter().collect();
+        if !ctx.audience.admits(&refs) {
+            if prior.status != PersonStatus::Deactivated {
+                leaving.push(prior.external_id);
+            }
             continue;
         }
+        let kind = ctx.audience.population(ctx.kind, &refs);
+        let roles = ctx.mapping.roles(kind, &refs, ctx.roles);
+        if kind == prior.kind && role_set(&roles) == role_set(&prior.roles) {
+            continue;
+        }
+        wanted.push((kind, prior.external_id.clone()));
         let person = Person {
             roles,
+            kind,
             ..prior.clone()
         };
         batch.push((prior, person));
     }
+    // Whose population changed are moved first (none in a dry-run).
     let mut unsynced = Vec::new();
+    let mut kept = Vec::new();
+    for ((prior, person), found) in batch.into_iter().zip(find_moving(dir, ctx, &wanted)?) {
+        match found {
+            Some(Err(record)) => unsynced.push(record),
+            Some(Ok(now)) if now.kind != prior.kind => kept.push((now, person)),
+            _ => kept.push((prior, person)),
+        }
+    }
+    let batch = kept;
     if ctx.dry_run || batch.is_empty() {
         for (prior, person) in &batch {
             tally(counts, Some(prior), person, UpsertOutcome::Updated);
         }
-        return Ok(unsynced);
+        counts.unsynced += unsynced.len() as u32;
+        return Ok((unsynced, leaving));
     }
     let people: Vec<Person> = batch.iter().map(|(_, p)| p.clone()).collect();
     for ((prior, person), result) in batch.iter().zip(dir.upsert_batch(&people)) {
@@ -350,7 +551,7 @@ pub fn apply_role_changes(
         }
     }
     counts.unsynced += unsynced.len() as u32;
-    Ok(unsynced)
+    Ok((unsynced, leaving))
 }
 
 /// The people linked to `ids`, one answer per id, in one directory call

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::SyncTarget;
 use crate::mapping::Mapping;
 use crate::sync::fetch::{Rates, Retries};
+use crate::sync::scope::Audience;
 use crate::sync::settings::Settings;
 use crate::sync::types::{RunRecord, Wait};
 
@@ -29,6 +30,14 @@ pub enum Phase {
     },
     /// Listing users (changed ones, in an incremental run).
     Users {
+        /// Next page.
+        next: Option<String>,
+    },
+    /// Group-scoped full run: listing the members of the `group`-th scope
+    /// group as the users to apply (every status), each person once.
+    ScopeMembers {
+        /// Index into the scope groups.
+        group: usize,
         /// Next page.
         next: Option<String>,
     },
@@ -55,7 +64,7 @@ impl Phase {
         match self {
             Phase::Groups { .. } => "groups",
             Phase::Members { .. } => "members",
-            Phase::Users { .. } => "users",
+            Phase::Users { .. } | Phase::ScopeMembers { .. } => "users",
             Phase::Deprovisioned { .. } => "deprovisioned",
             Phase::Memberships { .. } => "memberships",
             Phase::Finish => "finishing",
@@ -116,6 +125,10 @@ pub struct Checkpoint {
     /// run instead of paging forever; empty in older checkpoints.
     #[serde(default)]
     pub links_followed: crate::paging_guard::LinksFollowed,
+    /// Scope and population rules, fixed at start; everyone and no rules in
+    /// older checkpoints.
+    #[serde(default)]
+    pub audience: Audience,
 }
 
 impl Checkpoint {
@@ -126,10 +139,14 @@ impl Checkpoint {
 }
 
 /// The incremental watermark (`state/<config>/watermark`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Watermark {
     /// Start of the last successful run, Unix ms.
     pub started_ms: u64,
     /// That run's id.
     pub run: u64,
+    /// [`Audience::fingerprint`] of that run: another one makes the next
+    /// run full (empty in older watermarks: everyone, no rules).
+    #[serde(default)]
+    pub scope: String,
 }

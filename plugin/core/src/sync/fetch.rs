@@ -278,10 +278,12 @@ impl<'a> Fetcher<'a> {
             return None;
         }
         let result = self.send(path, next);
-        Some(Attempt {
-            result,
-            rate_limit: self.client.last_rate_limit(),
-        })
+        let rate_limit = self.client.last_rate_limit();
+        // So that a GET started after this one sees its budget as it is now
+        // (the answer is handled, and its headers kept, by `get_after`).
+        self.state(Family::of(next.unwrap_or(path)))
+            .update(rate_limit);
+        Some(Attempt { result, rate_limit })
     }
 
     fn send<B: JsonBody>(
@@ -306,6 +308,20 @@ impl<'a> Fetcher<'a> {
             Some(url) => self.client.prefetch_url(url),
             None => self.client.prefetch(path),
         }
+    }
+
+    /// How many GETs of `family` may still be sent before its window's
+    /// reserve, as its last answer told (the whole budget but the reserve
+    /// once that window is over); `None` before any answer of it.
+    pub fn headroom(&self, family: Family) -> Option<u32> {
+        let s = self.rates.get(family.as_str())?;
+        let limit = s.limit?;
+        let reserve = (u64::from(limit) * u64::from(self.reserve_percent)).div_ceil(100) as u32;
+        let over = s
+            .reset_at
+            .is_some_and(|r| self.clock.now_unix_ms() >= r * 1000 + RESET_MARGIN_MS);
+        let remaining = if over { limit } else { s.remaining? };
+        Some(remaining.saturating_sub(reserve))
     }
 
     fn state(&mut self, family: Family) -> &mut RateState {

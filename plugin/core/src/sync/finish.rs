@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::SyncTarget;
 use crate::directory::{DirectoryError, PersonStatus};
 use crate::ports::{Host, Level};
-use crate::sync::apply::UsersPage;
+use crate::sync::apply::{UsersPage, other_kind};
 use crate::sync::checkpoint::{Checkpoint, Phase, Watermark};
 use crate::sync::current;
 use crate::sync::keys;
@@ -24,6 +24,18 @@ pub struct Held {
     pub kind: SyncTarget,
     /// Okta ids of the people to deactivate.
     pub external_ids: Vec<String>,
+    /// Okta ids of the people to deactivate in the other population
+    /// (population rules, issue 15); empty in older holds.
+    #[serde(default)]
+    pub other: Vec<String>,
+}
+
+impl Held {
+    /// Deactivate them all; returns how many changed.
+    pub fn apply(&self, host: &mut Host<'_>) -> Result<u32, SyncError> {
+        Ok(deactivate(host, self.kind, &self.external_ids)?
+            + deactivate(host, other_kind(self.kind), &self.other)?)
+    }
 }
 
 /// Compute and apply (or hold) the run's deactivations, then complete it.
@@ -42,40 +54,58 @@ pub fn finish(
         .iter()
         .flat_map(|p| p.deactivate.iter().cloned())
         .collect();
+    // Both populations: population rules may have put people in either.
+    let other = other_kind(cp.kind);
     let linked = host
         .directory
         .list_linked(&config, cp.kind)
+        .map_err(SyncError::host)?;
+    let linked_other = host
+        .directory
+        .list_linked(&config, other)
         .map_err(SyncError::host)?;
     if cp.is_full() {
         let seen: HashSet<&str> = pages
             .iter()
             .flat_map(|p| p.seen.iter().map(|(id, _)| id.as_str()))
             .collect();
-        for id in linked.iter().filter(|id| !seen.contains(id.as_str())) {
-            let current = host
-                .directory
-                .find_by_external_id(cp.kind, id)
-                .map_err(SyncError::host)?;
-            if current.is_some_and(|p| p.status != PersonStatus::Deactivated) {
-                pending.insert(id.clone());
+        for (kind, ids) in [(cp.kind, &linked), (other, &linked_other)] {
+            for id in ids.iter().filter(|id| !seen.contains(id.as_str())) {
+                let current = host
+                    .directory
+                    .find_by_external_id(kind, id)
+                    .map_err(SyncError::host)?;
+                if current.is_some_and(|p| p.status != PersonStatus::Deactivated) {
+                    pending.insert(id.clone());
+                }
             }
         }
     }
-    let pending: Vec<String> = pending.into_iter().collect();
+    let in_other: HashSet<&str> = linked_other.iter().map(String::as_str).collect();
+    let (pending_other, pending): (Vec<String>, Vec<String>) = pending
+        .into_iter()
+        .partition(|id| in_other.contains(id.as_str()));
+    let total = pending.len() + pending_other.len();
     let mut outcome = if cp.record.counts.unsynced > 0 {
         RunOutcome::Partial
     } else {
         RunOutcome::Succeeded
     };
+    let held = Held {
+        kind: cp.kind,
+        external_ids: pending,
+        other: pending_other,
+    };
     if cp.dry_run {
-        cp.record.counts.deactivated = pending.len() as u32;
-    } else if holds(host, cp, pending.len(), &linked)? {
-        let held = Held {
-            kind: cp.kind,
-            external_ids: pending,
-        };
+        cp.record.counts.deactivated = total as u32;
+    } else if holds(
+        host,
+        cp,
+        total,
+        &[(cp.kind, &linked), (other, &linked_other)],
+    )? {
         keys::put_json(host.storage, &keys::held(&config, cp.record.id), &held)?;
-        let n = held.external_ids.len().to_string();
+        let n = total.to_string();
         host.log.write(
             Level::Warn,
             "sync holds its deactivations for approval",
@@ -83,7 +113,7 @@ pub fn finish(
         );
         outcome = RunOutcome::Held;
     } else {
-        cp.record.counts.deactivated += deactivate(host, cp.kind, &pending)?;
+        cp.record.counts.deactivated += held.apply(host)?;
     }
     complete(host, cp, outcome, None, Some(memberships))
 }
@@ -97,25 +127,27 @@ fn holds(
     host: &mut Host<'_>,
     cp: &Checkpoint,
     deactivations: usize,
-    linked: &[String],
+    linked: &[(SyncTarget, &Vec<String>)],
 ) -> Result<bool, SyncError> {
     let s = &cp.settings;
     if deactivations <= s.deactivation_minimum as usize {
         return Ok(false);
     }
-    if s.holds(deactivations, linked.len()) {
+    if s.holds(deactivations, linked.iter().map(|(_, l)| l.len()).sum()) {
         return Ok(true);
     }
     let mut active = 0;
-    for ids in linked.chunks(LOOKUPS_PER_CALL) {
-        active += host
-            .directory
-            .find_by_external_ids(cp.kind, ids)
-            .map_err(SyncError::host)?
-            .iter()
-            .flatten()
-            .filter(|p| p.config == cp.record.config && p.status != PersonStatus::Deactivated)
-            .count();
+    for (kind, linked) in linked {
+        for ids in linked.chunks(LOOKUPS_PER_CALL) {
+            active += host
+                .directory
+                .find_by_external_ids(*kind, ids)
+                .map_err(SyncError::host)?
+                .iter()
+                .flatten()
+                .filter(|p| p.config == cp.record.config && p.status != PersonStatus::Deactivated)
+                .count();
+        }
     }
     Ok(s.holds(deactivations, active))
 }
@@ -163,6 +195,7 @@ pub fn complete(
         let wm = Watermark {
             started_ms: cp.started_ms,
             run: id,
+            scope: cp.audience.fingerprint(),
         };
         keys::put_json(host.storage, &keys::watermark(&config), &wm)?;
     }

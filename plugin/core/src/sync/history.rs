@@ -2,7 +2,7 @@
 
 use crate::ports::{Host, Level};
 use crate::store::find_config;
-use crate::sync::finish::{Held, deactivate};
+use crate::sync::finish::Held;
 use crate::sync::keys;
 use crate::sync::types::{RunOutcome, RunRecord, SyncError, SyncMode, UnsyncedRecord};
 
@@ -84,7 +84,7 @@ pub fn approve_held(
             "run {later} started after run {run_id}; approve its deactivations instead"
         )));
     }
-    record.counts.deactivated += deactivate(host, held.kind, &held.external_ids)?;
+    record.counts.deactivated += held.apply(host)?;
     record.outcome = Some(settled(&record));
     keys::put_json(host.storage, &keys::run(&name, run_id), &record)?;
     host.storage
@@ -108,7 +108,10 @@ pub fn reject_held(host: &mut Host<'_>, config: &str, run_id: u64) -> Result<Run
     host.storage
         .delete(&keys::held(&name, run_id))
         .map_err(SyncError::host)?;
-    let (id, n) = (run_id.to_string(), held.external_ids.len().to_string());
+    let (id, n) = (
+        run_id.to_string(),
+        (held.external_ids.len() + held.other.len()).to_string(),
+    );
     host.log.write(
         Level::Info,
         "held deactivations rejected",

@@ -108,6 +108,11 @@ pub fn settings(c: &str) -> String {
     format!("{}settings", state_prefix(c))
 }
 
+/// The scope and population rules (issue 15).
+pub fn scope(c: &str) -> String {
+    format!("{}scope", state_prefix(c))
+}
+
 /// The saved mapping.
 pub fn mapping(c: &str) -> String {
     format!("{}mapping", state_prefix(c))

@@ -24,6 +24,11 @@
 //! run (or when they change in Okta); until then they stay in the set of
 //! people unsynced now ([`current`]).
 //!
+//! A config's scope and population rules ([`scope`]) change what the users
+//! phase lists (a group-scoped full run lists the scope groups' members, an
+//! expression is a `search=`), who is dropped as outside the scope (and
+//! deactivated if linked) and which population each person goes to.
+//!
 //! A dry-run lists like a full run and reports every count, deactivations
 //! included, but writes nothing to the directory, snapshot or watermark.
 //!
@@ -42,6 +47,7 @@ pub mod memberships;
 pub mod paths;
 pub mod records;
 pub mod run;
+pub mod scope;
 pub mod settings;
 pub mod types;
 

@@ -10,16 +10,17 @@ use crate::mapping::{self, Compiled};
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::{JsonBody, OktaFailure};
 use crate::origin::OktaOrigin;
-use crate::ports::{Clock, Host, Http, Level};
+use crate::ports::{Clock, Host, Http, Level, MEMBERS_IN_FLIGHT};
 use crate::store::{credential, find_config};
 use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
-use crate::sync::fetch::{Attempt, Fetcher, Halt};
+use crate::sync::fetch::{Attempt, Family, Fetcher, Halt};
 use crate::sync::finish::{complete, finish};
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths;
 use crate::sync::records::{Listing, OktaGroup, OktaMember, OktaUser};
+use crate::sync::scope;
 use crate::sync::settings::load_settings;
 use crate::sync::types::{
     Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger, UnsyncedRecord, Wait,
@@ -76,6 +77,10 @@ struct Cache {
     memberships: Memberships,
     emails: HashMap<String, String>,
     seen: HashSet<String>,
+    /// Whether a person missing from their population may be in the other
+    /// (population rules, or people of this config there): only then is
+    /// the other population looked up.
+    look_other: bool,
     /// The next step's first GET of a users page, sent while Infraon applied
     /// this step's page (see [`read_ahead`]); only the next step uses it.
     ahead: Option<Ahead>,
@@ -150,8 +155,14 @@ impl SyncRun {
         let mapping = mapping::load(host.storage, &name, cfg.sync_target)?;
         compile(&mapping)?;
         report_unknown_roles(host, &name, &mapping)?;
+        let audience = scope::load(host.storage, &name)?;
+        // A run under another scope or other population rules leaves no
+        // usable watermark: the next run is full.
         let watermark: Option<Watermark> = match mode {
-            SyncMode::Incremental => keys::get_json(host.storage, &keys::watermark(&name))?,
+            SyncMode::Incremental => {
+                keys::get_json::<Watermark>(host.storage, &keys::watermark(&name))?
+                    .filter(|w| w.scope == audience.fingerprint())
+            }
             _ => None,
         };
         let since = watermark.map(|w| {
@@ -189,6 +200,7 @@ impl SyncRun {
             settings,
             mapping: Some(mapping),
             links_followed: Default::default(),
+            audience,
         };
         keys::put_json(host.storage, &keys::checkpoint(&name), &cp)?;
         keys::put_json(host.storage, &keys::run(&name, id), &cp.record)?;
@@ -354,7 +366,7 @@ impl SyncRun {
                     Some(n) => Phase::Groups { next: Some(n) },
                     None => {
                         cache.memberships.drop_unlisted();
-                        after_groups(&cache.memberships, 0)
+                        after_groups(cp, &cache.memberships, 0)
                     }
                 };
                 prefetch(host, cache, cp);
@@ -379,7 +391,7 @@ impl SyncRun {
                         group,
                         next: Some(n),
                     },
-                    None => after_groups(&cache.memberships, group + 1),
+                    None => after_groups(cp, &cache.memberships, group + 1),
                 };
                 prefetch(host, cache, cp);
                 let key = keys::work_page(&config, id, "members", cp.seq.members);
@@ -388,16 +400,35 @@ impl SyncRun {
                 cache.memberships.add_members(&page);
             }
             Phase::Users { next } => {
-                let since = cp.since.clone();
-                let path = paths::users(since.as_deref());
+                let path = users_path(cp);
                 let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
                 cp.phase = match (resp.next_link.clone(), cp.is_full()) {
                     (Some(n), _) => Phase::Users { next: Some(n) },
+                    // A search lists deprovisioned users too.
+                    (None, true) if cp.audience.filter.is_some() => Phase::Finish,
                     (None, true) => Phase::Deprovisioned { next: None },
                     (None, false) => Phase::Memberships { done: 0 },
                 };
                 prefetch(host, cache, cp);
-                apply_page(host, cache, cp, resp, mapped)?;
+                apply_page(host, cache, cp, resp, mapped, false)?;
+            }
+            Phase::ScopeMembers { group, next } => {
+                let path = paths::members(&cp.audience.groups[group].id);
+                let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
+                // Members of every status: no deprovisioned listing after.
+                cp.phase = match resp.next_link.clone() {
+                    Some(n) => Phase::ScopeMembers {
+                        group,
+                        next: Some(n),
+                    },
+                    None if group + 1 < cp.audience.groups.len() => Phase::ScopeMembers {
+                        group: group + 1,
+                        next: None,
+                    },
+                    None => Phase::Finish,
+                };
+                prefetch(host, cache, cp);
+                apply_page(host, cache, cp, resp, mapped, true)?;
             }
             Phase::Deprovisioned { next } => {
                 let (resp, mapped) =
@@ -407,7 +438,7 @@ impl SyncRun {
                     None => Phase::Finish,
                 };
                 prefetch(host, cache, cp);
-                apply_page(host, cache, cp, resp, mapped)?;
+                apply_page(host, cache, cp, resp, mapped, false)?;
             }
             Phase::Memberships { done } => {
                 let todo: Vec<String> = cache
@@ -419,8 +450,8 @@ impl SyncRun {
                 let end = (done + ROLE_CHANGES_PER_STEP).min(todo.len());
                 let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
                 let mut counts = cp.record.counts;
-                let ctx = ctx(cp, &cache.roles, &cache.mapping, &now);
-                let unsynced = apply::apply_role_changes(
+                let ctx = ctx(cp, (&cache.roles, &cache.mapping, cache.look_other), &now);
+                let (unsynced, leaving) = apply::apply_role_changes(
                     host.directory,
                     &ctx,
                     &todo[done.min(end)..end],
@@ -429,6 +460,16 @@ impl SyncRun {
                 )?;
                 cp.record.counts = counts;
                 save_unsynced(host, cp, &unsynced)?;
+                if !leaving.is_empty() {
+                    // Left the scope groups: deactivated at the finish.
+                    let page = UsersPage {
+                        seen: Vec::new(),
+                        deactivate: leaving,
+                    };
+                    let key = keys::work_page(&config, id, "users", cp.seq.users);
+                    keys::put_json(host.storage, &key, &page)?;
+                    cp.seq.users += 1;
+                }
                 cp.phase = if end >= todo.len() {
                     Phase::Finish
                 } else {
@@ -452,7 +493,11 @@ fn walks(cp: &Checkpoint, cache: &Cache, g: &OktaGroup, since_ms: Option<u64>) -
         name: g.name.clone(),
     };
     let matters = !matches!(g.kind.as_str(), "BUILT_IN" | "APP_GROUP")
-        || cache.mapping.can_grant(cp.kind, &group, &cache.roles);
+        || cp.audience.decides(&g.id)
+        || cache.mapping.can_grant(cp.kind, &group, &cache.roles)
+        || cache
+            .mapping
+            .can_grant(apply::other_kind(cp.kind), &group, &cache.roles);
     let changed = |t: &str| unix_ms_from_rfc3339(t).is_none_or(|t| Some(t) > since_ms);
     matters
         && (cp.is_full()
@@ -462,11 +507,17 @@ fn walks(cp: &Checkpoint, cache: &Cache, g: &OktaGroup, since_ms: Option<u64>) -
 }
 
 /// The phase after the members of the `from`-th listed group: the next
-/// listed group's members, or the users.
-fn after_groups(m: &Memberships, from: usize) -> Phase {
+/// listed group's members, or the users (a group-scoped full run: the scope
+/// groups' members).
+fn after_groups(cp: &Checkpoint, m: &Memberships, from: usize) -> Phase {
     if from < m.listed.len() {
         Phase::Members {
             group: from,
+            next: None,
+        }
+    } else if cp.is_full() && cp.audience.lists_members() {
+        Phase::ScopeMembers {
+            group: 0,
             next: None,
         }
     } else {
@@ -474,7 +525,17 @@ fn after_groups(m: &Memberships, from: usize) -> Phase {
     }
 }
 
-fn ctx<'a>(cp: &'a Checkpoint, roles: &'a [Role], mapping: &'a Compiled, now: &'a str) -> Ctx<'a> {
+/// The first users page of the run's listing: with the scope's expression,
+/// if any.
+fn users_path(cp: &Checkpoint) -> String {
+    scope::users_path(cp.audience.filter.as_deref(), cp.since.as_deref())
+}
+
+fn ctx<'a>(
+    cp: &'a Checkpoint,
+    (roles, mapping, look_other): (&'a [Role], &'a Compiled, bool),
+    now: &'a str,
+) -> Ctx<'a> {
     Ctx {
         config: &cp.record.config,
         kind: cp.kind,
@@ -484,27 +545,34 @@ fn ctx<'a>(cp: &'a Checkpoint, roles: &'a [Role], mapping: &'a Compiled, now: &'
         roles,
         mapping,
         rehire: cp.settings.rehire,
+        audience: &cp.audience,
+        look_other,
     }
 }
 
 /// Apply a users page: `mapped` when its users were mapped ahead (then
-/// `resp` is the answer they were taken from).
+/// `resp` is the answer they were taken from). With `once`, users this run
+/// applied already are skipped (a person in two scope groups).
 fn apply_page(
     host: &mut Host<'_>,
     cache: &mut Cache,
     cp: &mut Checkpoint,
     resp: UsersAnswer,
     mapped: Option<Vec<Mapped>>,
+    once: bool,
 ) -> Result<(), Stop> {
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let mut counts = cp.record.counts;
     let mut ahead = None;
     let (page, unsynced) = {
-        let ctx = ctx(cp, &cache.roles, &cache.mapping, &now);
-        let users = match mapped {
+        let ctx = ctx(cp, (&cache.roles, &cache.mapping, cache.look_other), &now);
+        let mut users = match mapped {
             Some(users) => users,
             None => apply::map_users(list(resp.body_json, "users")?, &ctx, &mut cache.memberships),
         };
+        if once {
+            users.retain(|m| !cache.seen.contains(m.id()));
+        }
         let Host {
             http,
             clock,
@@ -556,8 +624,9 @@ fn save_unsynced(
 
 /// The first GET of the next step, when that step reads a users page: sent
 /// while Infraon applies this step's page, so that Okta's answer is read and
-/// parsed meanwhile. `cp.phase` is the next step's phase. Nothing is sent
-/// that the next step would not send first.
+/// parsed meanwhile; the GET of the page after it is started as soon as its
+/// link is read. `cp.phase` is the next step's phase. Nothing is sent that
+/// the next two steps would not send first.
 fn read_ahead(
     http: &mut dyn Http,
     clock: &dyn Clock,
@@ -569,7 +638,20 @@ fn read_ahead(
     if !cp.links_followed.allows(next.as_deref()) {
         return None;
     }
-    let attempt = fetcher(http, clock, origin, auth, cp).attempt(&path, next.as_deref())?;
+    let mut fetcher = fetcher(http, clock, origin, auth, cp);
+    let attempt = fetcher.attempt(&path, next.as_deref())?;
+    // The page after it is asked for as soon as its link is known, before
+    // this one is mapped: a users listing is a chain of cursors, and each
+    // link's latency is paid while the previous page is mapped and written.
+    if let Ok(OktaResponse {
+        next_link: Some(after),
+        ..
+    }) = &attempt.result
+        && cp.links_followed.allows(Some(after))
+        && next.as_deref() != Some(after)
+    {
+        fetcher.prefetch(&path, Some(after));
+    }
     Some(Ahead {
         path,
         next: next.clone(),
@@ -582,7 +664,12 @@ fn read_ahead(
 /// or `Deprovisioned`) sends first; `None` in the other phases.
 fn users_listing_get(cp: &Checkpoint) -> Option<(String, &Option<String>)> {
     match &cp.phase {
-        Phase::Users { next } => Some((paths::users(cp.since.as_deref()), next)),
+        Phase::Users { next } => Some((users_path(cp), next)),
+        Phase::ScopeMembers { group, next } => cp
+            .audience
+            .groups
+            .get(*group)
+            .map(|g| (paths::members(&g.id), next)),
         Phase::Deprovisioned { next } => Some((paths::deprovisioned(), next)),
         _ => None,
     }
@@ -675,11 +762,13 @@ fn fetch_first<B: JsonBody>(
 /// Start the GET the next step will send first, so that Okta prepares the
 /// next page while this step applies the current one (see
 /// [`crate::ports::Http::prefetch`]). `cp.phase` is the next step's phase.
-/// While members are listed, the first page of the group after the next
-/// step's is asked for too: its URL is known before the next step's answer,
-/// so Okta prepares two pages at once. Nothing is sent that a later step
-/// would not send: not a link the paging guard refuses, nor while the
-/// rate-limit reserve would make it wait.
+/// While members are listed, the first pages of the groups after the next
+/// step's are asked for too, [`MEMBERS_IN_FLIGHT`] lists in all: their URLs
+/// are known before any answer, so a real org's latency is paid once for
+/// many groups. Nothing is sent that a later step would not send: not a link
+/// the paging guard refuses, nor what the rate-limit reserve keeps back —
+/// the group-members budget must cover every list in flight, and until
+/// Okta has told it, one group ahead is asked for, as before.
 fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
     let (path, next) = match &cp.phase {
         Phase::Groups { next } => (paths::groups(), next),
@@ -695,19 +784,22 @@ fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
     if !cp.links_followed.allows(next.as_deref()) {
         return;
     }
-    let following = match &cp.phase {
-        Phase::Members { group, .. } => cache
-            .memberships
-            .listed
-            .get(group + 1)
-            .map(|g| paths::members(&g.id)),
-        _ => None,
-    };
     let auth = cache.cred.auth(host.signer, host.clock);
     let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
     fetcher.prefetch(&path, next.as_deref());
-    if let Some(first_page) = following {
-        fetcher.prefetch(&first_page, None);
+    let Phase::Members { group, .. } = &cp.phase else {
+        return;
+    };
+    let ahead = match fetcher.headroom(Family::GroupMembers) {
+        // Every list in flight may still be unanswered, so each new one
+        // needs room beyond all of them.
+        Some(room) => (room as usize)
+            .saturating_sub(MEMBERS_IN_FLIGHT)
+            .min(MEMBERS_IN_FLIGHT - 1),
+        None => 1,
+    };
+    for g in cache.memberships.listed.iter().skip(group + 1).take(ahead) {
+        fetcher.prefetch(&paths::members(&g.id), None);
     }
 }
 
@@ -756,7 +848,14 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         }
         seen.insert(id);
     }
+    let look_other = !cp.audience.populations.is_empty()
+        || !host
+            .directory
+            .list_linked(config, apply::other_kind(cp.kind))
+            .map_err(SyncError::host)?
+            .is_empty();
     Ok(Cache {
+        look_other,
         origin,
         cred,
         roles,

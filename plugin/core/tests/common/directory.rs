@@ -19,6 +19,8 @@ pub struct Calls {
     pub find: u32,
     /// Calls of `find_by_external_ids` (each also counts its ids in `find`).
     pub find_batch: u32,
+    /// Calls of `move_people`.
+    pub moves: u32,
 }
 
 pub struct MemDirectory {
@@ -68,6 +70,41 @@ fn rejected(field: &str, why: &str) -> DirectoryError {
 }
 
 impl MemDirectory {
+    fn move_some(
+        &mut self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        only: Option<&[String]>,
+    ) -> Result<u32, DirectoryError> {
+        self.check()?;
+        let moving: Vec<Person> = self
+            .people
+            .values()
+            .filter(|p| p.config == config && p.kind == from)
+            .filter(|p| only.is_none_or(|ids| ids.contains(&p.external_id)))
+            .cloned()
+            .collect();
+        for p in &moving {
+            let taken = self.people.values().chain(self.unlinked.iter()).any(|o| {
+                o.kind == to
+                    && (o.external_id == p.external_id
+                        || o.email.eq_ignore_ascii_case(&p.email)
+                        || o.login.eq_ignore_ascii_case(&p.login))
+            });
+            if taken {
+                return Err(DirectoryError::Conflict(format!("{} is taken", p.email)));
+            }
+        }
+        for mut p in moving.clone() {
+            self.people.remove(&key(from, &p.external_id));
+            p.kind = to;
+            p.roles.clear();
+            p.fields.retain(|(n, _)| n != "location");
+            self.people.insert(key(to, &p.external_id), p);
+        }
+        Ok(moving.len() as u32)
+    }
     pub fn get(&self, kind: SyncTarget, id: &str) -> Option<&Person> {
         self.people.get(&key(kind, id))
     }
@@ -297,32 +334,18 @@ impl Directory for MemDirectory {
         from: SyncTarget,
         to: SyncTarget,
     ) -> Result<u32, DirectoryError> {
-        self.check()?;
-        let moving: Vec<Person> = self
-            .people
-            .values()
-            .filter(|p| p.config == config && p.kind == from)
-            .cloned()
-            .collect();
-        for p in &moving {
-            let taken = self.people.values().chain(self.unlinked.iter()).any(|o| {
-                o.kind == to
-                    && (o.external_id == p.external_id
-                        || o.email.eq_ignore_ascii_case(&p.email)
-                        || o.login.eq_ignore_ascii_case(&p.login))
-            });
-            if taken {
-                return Err(DirectoryError::Conflict(format!("{} is taken", p.email)));
-            }
-        }
-        for mut p in moving.clone() {
-            self.people.remove(&key(from, &p.external_id));
-            p.kind = to;
-            p.roles.clear();
-            p.fields.retain(|(n, _)| n != "location");
-            self.people.insert(key(to, &p.external_id), p);
-        }
-        Ok(moving.len() as u32)
+        self.move_some(config, from, to, None)
+    }
+
+    fn move_people(
+        &mut self,
+        config: &str,
+        from: SyncTarget,
+        to: SyncTarget,
+        external_ids: &[String],
+    ) -> Result<u32, DirectoryError> {
+        self.calls.moves += 1;
+        self.move_some(config, from, to, Some(external_ids))
     }
 
     fn list_linked(

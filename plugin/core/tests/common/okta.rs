@@ -78,6 +78,15 @@ pub struct FakeOkta {
     pub prefetch_used: u32,
     /// Prefetched requests dropped unsent, the oldest beyond the limit.
     pub prefetch_dropped: u32,
+    /// The most requests prefetched and not yet sent at once.
+    pub most_prefetched: usize,
+    /// Prefetches of a request already prefetched (asked for earlier
+    /// still): not started twice.
+    pub prefetch_repeated: u32,
+    /// Prefetches started while the window's requests and those already
+    /// on their way had spent the whole budget (a real Okta counts a
+    /// request when it arrives, so these would have met a 429).
+    pub overcommitted: u32,
 }
 
 impl FakeOkta {
@@ -102,6 +111,9 @@ impl FakeOkta {
             prefetched: Vec::new(),
             prefetch_used: 0,
             prefetch_dropped: 0,
+            most_prefetched: 0,
+            prefetch_repeated: 0,
+            overcommitted: 0,
         }
     }
 
@@ -340,6 +352,10 @@ impl FakeOkta {
                     (None, Some(s)) if s == r#"status eq "DEPROVISIONED""# => {
                         UserFilter::SearchDeprovisioned
                     }
+                    (None, Some(s)) => match parse_search(s) {
+                        Some(search) => UserFilter::Search(search),
+                        None => return self.error(400, "E0000031"),
+                    },
                     _ => return self.error(400, "E0000031"),
                 };
                 let stale = &self.stale_search;
@@ -353,6 +369,7 @@ impl FakeOkta {
                             stale.get(*id).unwrap_or(&u.status) == "DEPROVISIONED"
                         }
                         UserFilter::Since(t) => stamp(u.last_updated) > *t,
+                        UserFilter::Search(q) => q.matches(id, u),
                     })
                     .map(|(id, u)| (id.clone(), user_json(id, u)))
                     .collect();
@@ -429,6 +446,58 @@ enum UserFilter {
     Deprovisioned,
     SearchDeprovisioned,
     Since(String),
+    Search(Search),
+}
+
+/// The `search` expressions a scope sends: `profile.K eq "V"` clauses
+/// joined by `and`, alone, or in parentheses followed by
+/// `and lastUpdated gt "T"` or `and id eq "X"`; every status included.
+#[derive(Debug)]
+pub struct Search {
+    clauses: Vec<(String, String)>,
+    since: Option<String>,
+    id: Option<String>,
+}
+
+impl Search {
+    fn matches(&self, id: &str, u: &OUser) -> bool {
+        self.clauses.iter().all(|(k, v)| {
+            u.profile
+                .get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|have| have.eq_ignore_ascii_case(v))
+        }) && self
+            .since
+            .as_ref()
+            .is_none_or(|t| stamp(u.last_updated) > *t)
+            && self.id.as_ref().is_none_or(|want| want == id)
+    }
+}
+
+fn parse_search(s: &str) -> Option<Search> {
+    let (expr, since, id) = match s.strip_prefix('(') {
+        Some(rest) => {
+            let (expr, tail) = rest.split_once(") and ")?;
+            if let Some(t) = tail.strip_prefix("lastUpdated gt \"") {
+                (expr, Some(t.strip_suffix('"')?.to_owned()), None)
+            } else {
+                let i = tail.strip_prefix("id eq \"")?.strip_suffix('"')?;
+                (expr, None, Some(i.to_owned()))
+            }
+        }
+        None => (s, None, None),
+    };
+    let clauses = expr
+        .split(" and ")
+        .map(|c| {
+            let (k, v) = c.split_once(" eq ")?;
+            let k = k.trim().strip_prefix("profile.")?;
+            let v = v.trim().strip_prefix('"')?.strip_suffix('"')?;
+            (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
+                .then(|| (k.to_owned(), v.to_owned()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Search { clauses, since, id })
 }
 
 fn stamp(ms: u64) -> String {
@@ -481,13 +550,19 @@ fn decode(s: &str) -> String {
 impl Http for FakeOkta {
     fn prefetch(&mut self, req: &HttpRequest) {
         if self.prefetched.contains(req) {
+            self.prefetch_repeated += 1;
             return;
+        }
+        self.roll();
+        if self.used as usize + self.prefetched.len() >= self.limit as usize {
+            self.overcommitted += 1;
         }
         self.prefetched.push(req.clone());
         if self.prefetched.len() > plugin_core::ports::MAX_EARLY_REQUESTS {
             self.prefetched.remove(0);
             self.prefetch_dropped += 1;
         }
+        self.most_prefetched = self.most_prefetched.max(self.prefetched.len());
     }
 
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {

@@ -1,0 +1,225 @@
+//! Many tenants: N configs, each against its own Okta org of its own
+//! people, synced at once on one host (one runtime, one Infraon), against
+//! one more tenant synced alone first. Every org runs on the fake Okta's
+//! own threads, in this process.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec, UserStatus};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::Target;
+use super::measure::{median_of, peak_rss_mib, process_cpu_ms, reset_peak_rss, rss_mib};
+use super::own_okta::OwnOkta;
+use crate::bindings::exports::infraon::okta::sync::{RunOutcome, SyncMode, Trigger};
+use crate::policy::Limits;
+use crate::{Infraon, Runtime};
+
+/// The many-tenants mode's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantsReport {
+    /// Tenants synced at once.
+    pub tenants: usize,
+    /// People in each tenant's org.
+    pub users: usize,
+    /// Groups in each tenant's org.
+    pub groups: usize,
+    /// One tenant synced alone: wall ms.
+    pub single_ms: f64,
+    /// Its people/s.
+    pub single_people_per_s: f64,
+    /// All tenants at once: wall ms from the first start to the last end.
+    pub total_ms: f64,
+    /// CPU ms of the process meanwhile.
+    pub total_cpu_ms: f64,
+    /// People/s of all tenants together.
+    pub people_per_s: f64,
+    /// Peak resident memory of the process while they ran.
+    pub peak_rss_mib: f64,
+    /// Resident memory when they started (the orgs and the idle host).
+    pub start_rss_mib: f64,
+    /// Each tenant's time, from the common start to its end: the median.
+    pub median_ms: f64,
+    /// The slowest tenant's.
+    pub slowest_ms: f64,
+    /// The targets and whether they were met.
+    pub targets: Vec<Target>,
+}
+
+fn name(tenant: usize) -> String {
+    format!("tenant-{tenant:03}")
+}
+
+/// Tenant `i`'s org: `users` people of its own domain, each in two of its
+/// `groups` groups.
+fn populate(okta: &FakeOkta, tenant: usize, users: usize) -> anyhow::Result<()> {
+    let groups: Vec<String> = okta
+        .org()
+        .groups
+        .iter()
+        .filter(|g| g.group_type == "OKTA_GROUP")
+        .map(|g| g.id.clone())
+        .collect();
+    for n in 0..users {
+        let email = format!("person{n}@t{tenant}.example.com");
+        let mut p = Map::new();
+        for (k, v) in [
+            ("login", email.as_str()),
+            ("email", email.as_str()),
+            ("firstName", "Person"),
+            ("lastName", &format!("T{tenant}N{n}")),
+            ("title", &format!("Title {}", n % 7)),
+        ] {
+            p.insert(k.into(), Value::String(v.into()));
+        }
+        let id = okta.add_user(p, UserStatus::Active)?;
+        for k in 0..groups.len().min(2) {
+            okta.add_group_member(&groups[(n + k) % groups.len()], &id)?;
+        }
+    }
+    Ok(())
+}
+
+async fn sync(rt: &Runtime, config: &str) -> anyhow::Result<Instant> {
+    let run = rt
+        .sync(config, SyncMode::Full, Trigger::Manual, |_, _| {})
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    anyhow::ensure!(
+        run.outcome == Some(RunOutcome::Succeeded),
+        "{config}'s sync did not succeed: {run:?}"
+    );
+    Ok(Instant::now())
+}
+
+/// Run the many-tenants mode in `work_dir`.
+pub async fn run(
+    tenants: usize,
+    users: usize,
+    groups: usize,
+    work_dir: &Path,
+) -> anyhow::Result<TenantsReport> {
+    anyhow::ensure!(tenants >= 1, "at least one tenant");
+    let options = (0..=tenants)
+        .map(|i| FakeOktaOptions {
+            org: OrgSpec {
+                users: 0,
+                groups,
+                // Okta ids are drawn from the seed: one seed per org.
+                seed: 1_000 + i as u64,
+                ..Default::default()
+            },
+            rate_limit_per_minute: u32::MAX,
+            ..Default::default()
+        })
+        .collect();
+    let (orgs, _host) = OwnOkta::start_many(options).await?;
+    for (i, okta) in orgs.iter().enumerate() {
+        populate(okta, i, users)?;
+    }
+    let state = work_dir.join(format!("bench-tenants-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let rt = Arc::new(Runtime::new(
+        Path::new(crate::OKTA_PLUGIN_WASM),
+        Some(&work_dir.join("bench-cache")),
+        Arc::new(Infraon::open(&state)?),
+        Limits::default(),
+    )?);
+    for (i, okta) in orgs.iter().enumerate() {
+        crate::reliability::world::install_against(&rt, okta, &name(i)).await?;
+    }
+
+    // The extra tenant, alone.
+    let started = Instant::now();
+    let ended = sync(&rt, &name(tenants)).await?;
+    let single_ms = (ended - started).as_secs_f64() * 1000.0;
+
+    reset_peak_rss();
+    let start_rss_mib = rss_mib();
+    let cpu = process_cpu_ms();
+    let started = Instant::now();
+    let runs: Vec<_> = (0..tenants)
+        .map(|i| {
+            let rt = rt.clone();
+            tokio::spawn(async move { sync(&rt, &name(i)).await })
+        })
+        .collect();
+    let mut times = Vec::with_capacity(tenants);
+    for run in runs {
+        times.push((run.await?? - started).as_secs_f64() * 1000.0);
+    }
+    let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let total_cpu_ms = process_cpu_ms() - cpu;
+    let peak_rss_mib = peak_rss_mib();
+    drop(rt);
+    let _ = std::fs::remove_dir_all(&state);
+
+    let single_people_per_s = users as f64 / (single_ms / 1000.0);
+    let people_per_s = (tenants * users) as f64 / (total_ms / 1000.0);
+    let median_ms = median_of(&times);
+    let slowest_ms = times.iter().copied().fold(0.0, f64::max);
+    let speedup = people_per_s / single_people_per_s;
+    let spread = slowest_ms / median_ms.max(f64::MIN_POSITIVE);
+    let targets = vec![
+        Target::new(
+            "people/s of all at once over one alone",
+            format!("{speedup:.2}"),
+            ">= 1.6",
+            speedup >= 1.6,
+        ),
+        Target::new(
+            "peak memory while they ran (MiB)",
+            format!("{peak_rss_mib:.0}"),
+            "<= 512",
+            peak_rss_mib <= 512.0,
+        ),
+        Target::new(
+            "slowest tenant over the median",
+            format!("{spread:.2}"),
+            "<= 2",
+            spread <= 2.0,
+        ),
+    ];
+    Ok(TenantsReport {
+        tenants,
+        users,
+        groups,
+        single_ms,
+        single_people_per_s,
+        total_ms,
+        total_cpu_ms,
+        people_per_s,
+        peak_rss_mib,
+        start_rss_mib,
+        median_ms,
+        slowest_ms,
+        targets,
+    })
+}
+
+/// The many-tenants report as text.
+pub fn table(r: &TenantsReport) -> String {
+    format!(
+        "{} tenants of {} users and {} groups each, on one host\n\n\
+         one tenant alone:  {:>9.0} ms  {:>8.0} people/s\n\
+         all at once:       {:>9.0} ms  {:>8.0} people/s  cpu {:.0} ms\n\
+         tenant times:      median {:.0} ms, slowest {:.0} ms\n\
+         memory:            peak {:.0} MiB (at the start {:.0} MiB: the orgs and the idle host)\n\n{}",
+        r.tenants,
+        r.users,
+        r.groups,
+        r.single_ms,
+        r.single_people_per_s,
+        r.total_ms,
+        r.people_per_s,
+        r.total_cpu_ms,
+        r.median_ms,
+        r.slowest_ms,
+        r.peak_rss_mib,
+        r.start_rss_mib,
+        super::targets_table(&r.targets)
+    )
+}
