@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use fake_infraon::Infraon;
 use okta_host_runtime::policy::Limits;
-use okta_host_runtime::{Backends, HostError};
+use okta_host_runtime::{Backends, HostError, RuntimeOptions};
 
 /// Every capability served by the fake Infraon.
 pub fn backends(infraon: &Arc<Infraon>) -> Backends {
@@ -31,7 +31,23 @@ impl Runtime {
         infraon: Arc<Infraon>,
         limits: Limits,
     ) -> Result<Self, HostError> {
-        let inner = okta_host_runtime::Runtime::new(wasm, cache_dir, backends(&infraon), limits)?;
+        Self::with_options(
+            wasm,
+            cache_dir,
+            infraon,
+            RuntimeOptions::with_limits(limits),
+        )
+    }
+
+    /// [`Runtime::new`] with a chosen instance pool and concurrency caps.
+    pub fn with_options(
+        wasm: &Path,
+        cache_dir: Option<&Path>,
+        infraon: Arc<Infraon>,
+        options: RuntimeOptions,
+    ) -> Result<Self, HostError> {
+        let inner =
+            okta_host_runtime::Runtime::with_options(wasm, cache_dir, backends(&infraon), options)?;
         Ok(Runtime { inner, infraon })
     }
 

@@ -23,7 +23,7 @@ pub mod serve;
 pub mod web;
 
 pub use okta_host_runtime::{
-    backend, bindings, component, hooks, interfaces, keys, ops, policy, scheduler, state,
+    backend, bindings, component, hooks, interfaces, keys, ops, options, policy, scheduler, state,
 };
 
 /// The runtime's [`okta_host_runtime::runtime`] module, with [`Runtime`]
@@ -35,7 +35,7 @@ pub mod runtime {
 
 pub use fake_infraon::Infraon;
 pub use harness::{Runtime, backends};
-pub use okta_host_runtime::{HostError, PLUGIN_ID};
+pub use okta_host_runtime::{Allocation, HostError, PLUGIN_ID, RuntimeOptions};
 
 /// The plugin component built by `build.rs` for this harness.
 pub const OKTA_PLUGIN_WASM: &str = env!("OKTA_PLUGIN_WASM");

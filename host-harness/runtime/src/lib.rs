@@ -7,6 +7,8 @@
 //!   directory, schedules, log, installations, run leases);
 //! - [`component`]: the engine, the compiled-component cache, the contract check;
 //! - [`runtime`]: a fresh, limited instance per operation; traps become errors;
+//! - [`options`]: how many tenants share the runtime: the instance pool,
+//!   the global and per-tenant caps on operations at once;
 //! - [`policy`]: every limit and the egress allowlist in one place;
 //! - [`bindings`]: one module per supported contract version, the
 //!   WIT-generated types kept at that edge;
@@ -17,6 +19,7 @@
 //!
 //! `examples/embed.rs` shows a platform plugging in its own backends.
 
+mod admission;
 pub mod backend;
 pub mod bindings;
 pub mod component;
@@ -25,12 +28,14 @@ pub mod interfaces;
 pub mod keys;
 pub mod memory;
 pub mod ops;
+pub mod options;
 pub mod policy;
 pub mod runtime;
 pub mod scheduler;
 pub mod state;
 
 pub use backend::Backends;
+pub use options::{Allocation, RuntimeOptions};
 pub use runtime::{HostError, Runtime};
 
 /// The plugin id the platform keeps this plugin's state under.

@@ -124,6 +124,6 @@ impl ResourceLimiter for MemoryCap {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
+        Ok(desired <= crate::policy::MAX_TABLE_ELEMENTS)
     }
 }
