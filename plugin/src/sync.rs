@@ -154,4 +154,109 @@ impl wit::Guest for crate::Plugin {
             .map(record)
             .map_err(error)
     }
+
+    fn run_changes(
+        config: String,
+        run: u64,
+        offset: u64,
+        limit: u32,
+    ) -> Result<wit::ChangePage, wit::SyncError> {
+        let page =
+            with_host(|h| core::run_changes(h, &config, run, offset, limit)).map_err(error)?;
+        Ok(wit::ChangePage {
+            total: page.total,
+            changes: page.changes.into_iter().map(change).collect(),
+        })
+    }
+
+    fn approve_held_by(
+        config: String,
+        run: u64,
+        by: String,
+    ) -> Result<wit::RunRecord, wit::SyncError> {
+        with_host(|h| core::approve_held_by(h, &config, run, &by))
+            .map(record)
+            .map_err(error)
+    }
+
+    fn reject_held_by(
+        config: String,
+        run: u64,
+        by: String,
+    ) -> Result<wit::RunRecord, wit::SyncError> {
+        with_host(|h| core::reject_held_by(h, &config, run, &by))
+            .map(record)
+            .map_err(error)
+    }
+
+    fn decisions(config: String, limit: u32) -> Result<Vec<wit::HeldDecision>, wit::SyncError> {
+        let found = with_host(|h| core::decisions(h, &config, limit)).map_err(error)?;
+        Ok(found
+            .into_iter()
+            .map(|d| wit::HeldDecision {
+                run_id: d.run_id,
+                approved: d.approved,
+                by: d.by,
+                at: d.at,
+                people: d.people,
+            })
+            .collect())
+    }
+
+    fn get_rehire(config: String) -> Result<wit::RehirePolicy, wit::SyncError> {
+        Ok(
+            match with_host(|h| core::get_rehire(h, &config)).map_err(error)? {
+                core::Rehire::Relink => wit::RehirePolicy::Relink,
+                core::Rehire::NewPerson => wit::RehirePolicy::NewPerson,
+            },
+        )
+    }
+
+    fn set_rehire(config: String, policy: wit::RehirePolicy) -> Result<(), wit::SyncError> {
+        let policy = match policy {
+            wit::RehirePolicy::Relink => core::Rehire::Relink,
+            wit::RehirePolicy::NewPerson => core::Rehire::NewPerson,
+        };
+        with_host(|h| core::set_rehire(h, &config, policy)).map_err(error)
+    }
+
+    fn provision(config: String, user: String) -> Result<wit::ProvisionReport, wit::SyncError> {
+        let r = with_host(|h| core::provision(h, &config, &user)).map_err(error)?;
+        Ok(wit::ProvisionReport {
+            okta_id: r.okta_id,
+            login: r.login,
+            groups: r.groups,
+            changes: r.changes.into_iter().map(change).collect(),
+            requests: r.requests,
+        })
+    }
+}
+
+fn change(c: core::PersonChange) -> wit::PersonChange {
+    wit::PersonChange {
+        okta_id: c.okta_id,
+        login: c.login,
+        email: c.email,
+        display_name: c.display_name,
+        action: match c.action {
+            core::ChangeAction::Create => wit::ChangeAction::Create,
+            core::ChangeAction::Update => wit::ChangeAction::Update,
+            core::ChangeAction::Deactivate => wit::ChangeAction::Deactivate,
+            core::ChangeAction::Reactivate => wit::ChangeAction::Reactivate,
+            core::ChangeAction::Unsynced => wit::ChangeAction::Unsynced,
+        },
+        fields: c
+            .fields
+            .into_iter()
+            .map(|f| wit::FieldChange {
+                field: f.field,
+                before: f.old,
+                after: f.new,
+            })
+            .collect(),
+        roles_added: c.roles_added,
+        roles_removed: c.roles_removed,
+        reason: c.reason,
+        held: c.held,
+    }
 }

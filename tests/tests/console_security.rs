@@ -316,6 +316,77 @@ async fn every_state_changing_route_refuses_a_cross_site_post_and_accepts_its_ow
     refused_every_way(&s, "/configs/acme/verify", &[]).await;
     assert_eq!(s.admin.post("/configs/acme/verify", &[]).await.status, 200);
 
+    // Provision one person (issue 15): a forged one creates nobody.
+    let profile = serde_json::Map::from_iter([
+        (
+            "login".to_string(),
+            serde_json::json!("newcomer@example.com"),
+        ),
+        (
+            "email".to_string(),
+            serde_json::json!("newcomer@example.com"),
+        ),
+        ("firstName".to_string(), serde_json::json!("New")),
+        ("lastName".to_string(), serde_json::json!("Comer")),
+    ]);
+    let newcomer = s.w.okta.add_user(profile, UserStatus::Active).unwrap();
+    let linked = |id: &str| {
+        s.w.infraon()
+            .people(fake_infraon::SyncTarget::Users)
+            .unwrap()
+            .iter()
+            .any(|p| p.external_id == id)
+    };
+    let who = [("user", "newcomer@example.com")];
+    s.admin.get("/configs/acme").await;
+    refused_every_way(&s, "/configs/acme/provision", &who).await;
+    assert!(!linked(&newcomer), "a forged provision landed");
+    let ok = s.admin.post("/configs/acme/provision", &who).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(linked(&newcomer));
+
+    // Edit config and the rehire policy: forged ones change nothing.
+    let target = |s: &Site| {
+        let c =
+            s.w.infraon()
+                .installations(host_harness::PLUGIN_ID)
+                .unwrap();
+        let second = c.iter().find(|i| i.config == "second").unwrap().clone();
+        second.okta_origin
+    };
+    let origin = target(&s);
+    // The same fake Okta under another name: a change Okta verifies.
+    let moved = url.replace("127.0.0.1", "localhost");
+    let edit = [
+        ("okta_domain", moved.as_str()),
+        ("api_token", ""),
+        ("sync_target", "users"),
+        ("migration", ""),
+    ];
+    s.admin.get("/configs/second/edit").await;
+    refused_every_way(&s, "/configs/second/edit", &edit).await;
+    assert_eq!(target(&s), origin, "a forged edit landed");
+    let ok = s.admin.post("/configs/second/edit", &edit).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(target(&s).contains("localhost"), "{}", target(&s));
+    let rehire = |s: &Site| {
+        let rt = &s.w.runtime;
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(rt.rehire("second"))
+        })
+        .unwrap()
+        .unwrap()
+    };
+    use host_harness::bindings::exports::infraon::okta::sync::RehirePolicy;
+    refused_every_way(&s, "/configs/second/rehire", &[("policy", "new-person")]).await;
+    assert_eq!(rehire(&s), RehirePolicy::Relink, "a forged rehire landed");
+    let ok = s
+        .admin
+        .post("/configs/second/rehire", &[("policy", "new-person")])
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(rehire(&s), RehirePolicy::NewPerson);
+
     // Uninstall.
     refused_every_way(&s, "/configs/second/uninstall", &[("confirm", "on")]).await;
     assert!(
@@ -376,6 +447,9 @@ async fn nothing_opens_without_a_session() {
         "/configs/acme/progress",
         "/configs/acme/mapping",
         "/configs/acme/unsynced.csv",
+        "/configs/acme/edit",
+        "/configs/acme/runs/1/changes",
+        "/configs/acme/runs/1/changes.csv",
         "/people/users",
         "/people/requesters",
     ] {
@@ -432,6 +506,12 @@ async fn a_foreign_host_is_refused_on_every_route() {
         ("POST", "/configs/acme/sync"),
         ("GET", "/configs/acme/progress"),
         ("POST", "/configs/acme/runs/1/approve"),
+        ("GET", "/configs/acme/runs/1/changes"),
+        ("GET", "/configs/acme/runs/1/changes.csv"),
+        ("POST", "/configs/acme/provision"),
+        ("GET", "/configs/acme/edit"),
+        ("POST", "/configs/acme/edit"),
+        ("POST", "/configs/acme/rehire"),
         ("GET", "/configs/acme/unsynced.csv"),
         ("POST", "/configs/acme/schedule"),
         ("POST", "/configs/acme/sso"),

@@ -104,6 +104,36 @@ async fn a_0_1_0_guest_and_the_0_2_0_plugin_run_side_by_side() {
         matches!(&gap, host_harness::HostError::ContractMismatch { detail, .. } if detail.contains("Event Hooks")),
         "{gap:?}"
     );
+
+    // Nor issue 15's `sync` calls: each a contract error naming what is missing.
+    let mismatch = |e: host_harness::HostError, what: &str| {
+        assert!(
+            matches!(&e, host_harness::HostError::ContractMismatch { detail, .. } if detail.contains(what)),
+            "{e:?}"
+        )
+    };
+    mismatch(
+        old.run_changes("storage", 1, 0, 10).await.unwrap_err(),
+        "who a run changes",
+    );
+    mismatch(
+        old.decide_held_by("storage", 1, true, "Ada")
+            .await
+            .unwrap_err(),
+        "who approves",
+    );
+    mismatch(
+        old.decisions("storage", 5).await.unwrap_err(),
+        "who approves",
+    );
+    mismatch(
+        old.provision("storage", "ada@example.com")
+            .await
+            .unwrap_err(),
+        "provisioning of one person",
+    );
+    mismatch(old.rehire("storage").await.unwrap_err(), "rehire policy");
+
     // Nor `scope` (issue 15): counting, saving and population rules are
     // contract errors too.
     let wanted = host_harness::bindings::exports::infraon::okta::scope::Scope {

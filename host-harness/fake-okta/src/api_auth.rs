@@ -57,6 +57,24 @@ pub fn scope_for(path: &str) -> Option<&'static str> {
     }
 }
 
+/// API tokens beside the one the org started with.
+#[derive(Debug, Default)]
+pub(crate) struct ApiTokens {
+    /// Created after start, oldest first.
+    pub(crate) created: Vec<String>,
+    /// Revoked (any of them, the first included).
+    pub(crate) revoked: std::collections::HashSet<String>,
+}
+
+impl ApiTokens {
+    /// A new token, distinct from every other, shaped like the first.
+    pub(crate) fn create(&mut self, first: &str) -> String {
+        let token = format!("{first}r{}", self.created.len() + 1);
+        self.created.push(token.clone());
+        token
+    }
+}
+
 /// Okta's refusal of the request, or `None` if it may proceed.
 pub(crate) fn check(
     st: &Shared,
@@ -72,7 +90,7 @@ pub(crate) fn check(
     let (scheme, cred) = value.split_once(' ').unwrap_or(("", ""));
     let cred = cred.trim();
     let is = |s: &str| scheme.eq_ignore_ascii_case(s);
-    if (is("SSWS") || is("Bearer")) && cred == st.token {
+    if (is("SSWS") || is("Bearer")) && st.api_token_valid(cred) {
         return None;
     }
     if !is("Bearer") && !is("DPoP") {

@@ -217,6 +217,9 @@ pub(crate) struct Shared {
     /// Requests in flight and the org's limit on them.
     pub(crate) concurrency: real_org::ConcurrencyLimit,
     token: String,
+    /// API tokens created after start, and tokens revoked (the first one
+    /// included), as an admin rotates a token in Okta's Admin Console.
+    tokens: Mutex<api_auth::ApiTokens>,
     requests: AtomicU64,
     log: Mutex<Vec<LoggedRequest>>,
     /// `http://127.0.0.1:PORT`, for `Link` URLs when a client sends no Host,
@@ -244,6 +247,17 @@ impl Shared {
 
     pub(crate) fn rate(&self) -> MutexGuard<'_, RateLimiter> {
         self.rate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn api_tokens(&self) -> MutexGuard<'_, api_auth::ApiTokens> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `cred` is an API token of the org that is not revoked.
+    pub(crate) fn api_token_valid(&self, cred: &str) -> bool {
+        let tokens = self.api_tokens();
+        (cred == self.token || tokens.created.iter().any(|t| t == cred))
+            && !tokens.revoked.contains(cred)
     }
 
     /// The delay of the request being answered.
@@ -306,6 +320,7 @@ impl FakeOkta {
             latency: Mutex::new(real_org::LatencyDraw::new(opts.latency, opts.org.seed)),
             concurrency: real_org::ConcurrencyLimit::new(opts.concurrency_limit),
             token: opts.api_token,
+            tokens: Mutex::default(),
             requests: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             url: format!("http://{addr}"),
@@ -347,6 +362,17 @@ impl FakeOkta {
     /// The token clients must present.
     pub fn api_token(&self) -> &str {
         &self.shared.token
+    }
+
+    /// Create another API token (Okta: Security > API > Tokens > Create
+    /// token); it works beside the others until revoked.
+    pub fn create_api_token(&self) -> String {
+        self.shared.api_tokens().create(&self.shared.token)
+    }
+
+    /// Revoke an API token: from now on Okta answers it 401 E0000011.
+    pub fn revoke_api_token(&self, token: &str) {
+        self.shared.api_tokens().revoked.insert(token.to_owned());
     }
 
     /// Runtime fault knobs; changes apply to the next request.

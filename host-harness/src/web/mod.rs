@@ -5,6 +5,11 @@
 //!   form generated from `manifest.json` (Verify, then Install);
 //! - [`settings`]: a config's Settings — Sync Now with live progress, run
 //!   history, held runs, Export Unsynced Data, Schedule Sync, SSO settings;
+//! - [`changes`]: who a run changes, person by person (paged, and as CSV),
+//!   and Approve / Reject of a held run recorded with who and when;
+//! - [`provision`]: provision one person on demand;
+//! - [`edit`]: edit a config (rotate the API token, domain, Sync field
+//!   with the migration rule, rehire policy);
 //! - [`mapping`]: the Okta – Infraon Configuration editor (fields and role
 //!   rules) with a preview on a real Okta user;
 //! - [`people`]: the synced Users and Requesters;
@@ -33,6 +38,8 @@ use crate::runtime::Runtime;
 use crate::serve::ScheduleLoop;
 
 mod admin;
+mod changes;
+mod edit;
 mod guard;
 mod hooks;
 mod layout;
@@ -40,6 +47,7 @@ mod manifest;
 mod mapping;
 mod marketplace;
 mod people;
+mod provision;
 mod scope;
 mod session;
 mod settings;
@@ -159,8 +167,22 @@ impl Console {
             .route("/configs/{config}/progress", get(settings::progress))
             .route(
                 "/configs/{config}/runs/{id}/{decision}",
-                post(settings::decide_held),
+                post(changes::decide_held),
             )
+            .route(
+                "/configs/{config}/runs/{id}/changes",
+                get(changes::changes_page),
+            )
+            .route(
+                "/configs/{config}/runs/{id}/changes.csv",
+                get(changes::changes_csv),
+            )
+            .route("/configs/{config}/provision", post(provision::provision))
+            .route(
+                "/configs/{config}/edit",
+                get(edit::edit_page).post(edit::submit),
+            )
+            .route("/configs/{config}/rehire", post(edit::rehire))
             .route("/configs/{config}/unsynced.csv", get(settings::export_csv))
             .route("/configs/{config}/schedule", post(settings::schedule))
             .route("/configs/{config}/safeguard", post(settings::safeguard))

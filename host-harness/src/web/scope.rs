@@ -263,7 +263,7 @@ pub async fn submit(
         Ok(Ok(n)) => {
             let top = notice(
                 "info",
-                "scope-count",
+                "scope-covers",
                 &format!(
                     "This scope covers {n} Okta users (not counting users deactivated in Okta). It is not saved yet."
                 ),

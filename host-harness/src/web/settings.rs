@@ -121,10 +121,29 @@ pub async fn settings_page(
                 "ok",
                 "Rejected: nobody was deactivated by that run.".to_string(),
             )),
+            Some("edited") => Some((
+                "ok",
+                "Config saved: Okta verified it, and the next sync uses it.".to_string(),
+            )),
+            Some("rehire") => Some((
+                "ok",
+                "Rehire policy saved; it applies from the next run.".to_string(),
+            )),
             _ => None,
         }
     };
     render(&console, &config, message, StatusCode::OK).await
+}
+
+/// The Settings page with a notice at the top (for the other screens'
+/// refusals).
+pub async fn render_notice(
+    console: &Console,
+    config: &str,
+    message: (&'static str, String),
+    status: StatusCode,
+) -> Response {
+    render(console, config, Some(message), status).await
 }
 
 /// The Settings page, with an optional notice at the top.
@@ -176,10 +195,11 @@ async fn render(
          <a class=\"button secondary\" href=\"/configs/{c}/scope\" id=\"open-scope\">Who is synced</a>\
          <a class=\"button secondary\" href=\"/configs/{c}/unsynced.csv\" id=\"export\">Export Unsynced Data</a>\
          <a class=\"button secondary\" href=\"/people/{people}\">Synced {people}</a>\
+         <a class=\"button secondary\" href=\"/configs/{c}/edit\" id=\"edit-config\">Edit config</a>\
          <form method=\"post\" action=\"/configs/{c}/verify\" style=\"display:inline\">\
          <button type=\"submit\" class=\"secondary\" id=\"verify-again\">Verify again</button></form></section>\
          <section id=\"sync\"><h2>Sync Now</h2>{sync}</section>\
-         {history}{safeguard}{schedule}{sso}{hooks}\
+         {provision}{history}{safeguard}{schedule}{sso}{hooks}\
          <section id=\"uninstall\"><h2>Uninstall</h2><form method=\"post\" action=\"/configs/{c}/uninstall\">\
          <label><input type=\"checkbox\" name=\"confirm\" id=\"uninstall-confirm\"> Remove this config, its API token, \
          schedule, mapping and run history. People already synced stay in Infraon as they are.</label>\
@@ -195,6 +215,7 @@ async fn render(
             SyncTarget::Users => "users",
             SyncTarget::Requesters => "requesters",
         },
+        provision = super::provision::section(config),
         history = history(console, config).await,
         safeguard = safeguard_section(console, config).await,
         schedule = schedule_section(console, config),
@@ -219,6 +240,15 @@ async fn history(console: &Console, config: &str) -> String {
         .iter()
         .map(|r| {
             let n = &r.counts;
+            let people = format!(
+                "<a href=\"/configs/{c}/runs/{id}/changes\" id=\"people-{id}\">{label}</a> ",
+                id = r.id,
+                label = if r.outcome == Some(RunOutcome::Held) {
+                    "Review people"
+                } else {
+                    "People"
+                },
+            );
             let held = if r.outcome == Some(RunOutcome::Held) {
                 format!(
                     "<form method=\"post\" action=\"/configs/{c}/runs/{id}/approve\" style=\"display:inline\">\
@@ -241,7 +271,7 @@ async fn history(console: &Console, config: &str) -> String {
             format!(
                 "<tr id=\"run-{id}\"><td>{id}</td><td>{started}</td><td>{mode}, {trigger}</td><td>{outcome}</td>\
                  <td>{fetched}</td><td>{created}</td><td>{updated}</td><td>{deactivated}</td><td>{roles}</td><td>{unsynced}</td>\
-                 <td>{requests}</td><td>{secs:.1} s</td><td>{csv}{held}{error}</td></tr>",
+                 <td>{requests}</td><td>{secs:.1} s</td><td>{people}{csv}{held}{error}</td></tr>",
                 id = r.id,
                 started = escape(&r.started_at.replace('T', " ")),
                 trigger = if r.trigger == Trigger::Manual { "manual" } else { "scheduled" },
@@ -268,7 +298,9 @@ async fn history(console: &Console, config: &str) -> String {
          <th>Outcome</th><th>Fetched</th><th>Created</th><th>Updated</th><th>Deact.</th><th>Roles</th>\
          <th>Unsynced</th><th>Req.</th><th>Time</th><th></th></tr>{rows}</table>\
          <p class=\"help\">A run that would deactivate more people than the config allows is held: \
-         nothing is deactivated until it is approved.</p></section>"
+         nothing is deactivated until it is approved. Review its people first: who is deactivated, who changes.</p>\
+         {decided}</section>",
+        decided = super::changes::decisions_note(console, config).await,
     )
 }
 
@@ -551,38 +583,6 @@ pub async fn progress(State(console): State<Console>, Path(config): Path<String>
             &title,
             &format!("{}{back}", notice("bad", "run-state", why)),
         ),
-    }
-}
-
-/// `POST /configs/{config}/runs/{id}/{approve|reject}`.
-pub async fn decide_held(
-    State(console): State<Console>,
-    Path((config, id, decision)): Path<(String, u64, String)>,
-) -> Response {
-    let outcome = match decision.as_str() {
-        "approve" => console.runtime.approve_held(&config, id).await,
-        "reject" => console.runtime.reject_held(&config, id).await,
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    match outcome {
-        Ok(Ok(_)) => {
-            let done = if decision == "approve" {
-                "approved"
-            } else {
-                "rejected"
-            };
-            Redirect::to(&format!("/configs/{}?done={done}", urlencode(&config))).into_response()
-        }
-        Ok(Err(e)) => {
-            render(
-                &console,
-                &config,
-                Some(("bad", render::sync_error(&e))),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => host_failure("Held run", &e),
     }
 }
 

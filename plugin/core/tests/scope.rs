@@ -480,3 +480,117 @@ fn event_hook_deliveries_check_the_filter_with_one_search_per_user() {
         .count();
     assert_eq!(searches, 2);
 }
+
+#[test]
+fn provisioning_one_person_on_demand_applies_the_scope_and_the_population_rules() {
+    let mut w = org(SyncTarget::Requesters);
+    scope::set_scope(&mut w.host(), CONFIG, &groups(&["IT-Staff", "Sales"])).unwrap();
+    scope::set_populations(
+        &mut w.host(),
+        CONFIG,
+        &[PopulationInput {
+            group: "IT-Staff".into(),
+            population: SyncTarget::Users,
+        }],
+    )
+    .unwrap();
+    // In IT-Staff: lands in Users (the rule), not Requesters (the Sync field).
+    let r = sync::provision(&mut w.host(), CONFIG, &uid(3)).unwrap();
+    assert_eq!(r.changes.len(), 1, "{r:?}");
+    assert_eq!(
+        w.dir.get(SyncTarget::Users, &uid(3)).unwrap().roles,
+        vec!["Technician".to_string()]
+    );
+    assert!(w.dir.get(SyncTarget::Requesters, &uid(3)).is_none());
+    // In Sales: the Sync field's population.
+    sync::provision(&mut w.host(), CONFIG, &uid(12)).unwrap();
+    assert!(w.dir.get(SyncTarget::Requesters, &uid(12)).is_some());
+    // In no scope group: refused with the reason, nobody written.
+    w.okta.add_user(&uid(40), "ACTIVE", profile(40));
+    let before = w.dir.people.len();
+    let e = sync::provision(&mut w.host(), CONFIG, &uid(40)).unwrap_err();
+    assert!(e.to_string().contains("outside this config's scope"), "{e}");
+    assert_eq!(w.dir.people.len(), before);
+    // Moved out of IT-Staff into Sales: moved to Requesters, not duplicated.
+    w.okta.remove_member(IT, &uid(3));
+    w.okta.add_member(SALES, &uid(3));
+    sync::provision(&mut w.host(), CONFIG, &uid(3)).unwrap();
+    assert!(w.dir.get(SyncTarget::Users, &uid(3)).is_none());
+    assert_eq!(
+        w.dir.get(SyncTarget::Requesters, &uid(3)).unwrap().status,
+        PersonStatus::Active
+    );
+    // Left every scope group while managed: deactivated, as a sync would.
+    w.okta.remove_member(SALES, &uid(12));
+    let r = sync::provision(&mut w.host(), CONFIG, &uid(12)).unwrap();
+    assert_eq!(r.changes[0].action.as_str(), "deactivate", "{r:?}");
+    assert_eq!(
+        w.dir.get(SyncTarget::Requesters, &uid(12)).unwrap().status,
+        PersonStatus::Deactivated
+    );
+}
+
+#[test]
+fn provisioning_on_demand_asks_okta_whether_the_user_matches_the_expression() {
+    let mut w = org(SyncTarget::Users);
+    scope::set_scope(
+        &mut w.host(),
+        CONFIG,
+        &filter(r#"profile.department eq "IT""#),
+    )
+    .unwrap();
+    sync::provision(&mut w.host(), CONFIG, &uid(2)).unwrap();
+    assert!(w.dir.get(SyncTarget::Users, &uid(2)).is_some());
+    let e = sync::provision(&mut w.host(), CONFIG, &uid(20)).unwrap_err();
+    assert!(e.to_string().contains("outside this config's scope"), "{e}");
+    assert!(w.dir.get(SyncTarget::Users, &uid(20)).is_none());
+}
+
+#[test]
+fn a_held_run_lists_leavers_of_both_populations_and_approve_deactivates_each_where_they_are() {
+    let mut w = org(SyncTarget::Requesters);
+    scope::set_populations(
+        &mut w.host(),
+        CONFIG,
+        &[PopulationInput {
+            group: IT.into(),
+            population: SyncTarget::Users,
+        }],
+    )
+    .unwrap();
+    w.run(SyncMode::Full);
+    // Over the safeguard (default 10 people and a share): held.
+    let gone: Vec<String> = (0..6).chain(10..16).map(uid).collect();
+    for id in &gone {
+        w.okta.delete_user(id);
+    }
+    w.advance(5 * MIN);
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Held), "{r:?}");
+    let page = sync::run_changes(&mut w.host(), CONFIG, r.id, 0, 100).unwrap();
+    let mut held: Vec<String> = page
+        .changes
+        .iter()
+        .filter(|c| c.held)
+        .map(|c| c.okta_id.clone())
+        .collect();
+    held.sort();
+    let mut want = gone.clone();
+    want.sort();
+    assert_eq!(held, want);
+    // Only user 30, DEPROVISIONED from the start, is deactivated so far.
+    assert_eq!(
+        linked(&w, SyncTarget::Users, PersonStatus::Deactivated),
+        vec![uid(30)]
+    );
+    sync::approve_held_by(&mut w.host(), CONFIG, r.id, "Ada Admin").unwrap();
+    let mut users = linked(&w, SyncTarget::Users, PersonStatus::Deactivated);
+    users.sort();
+    let mut requesters = linked(&w, SyncTarget::Requesters, PersonStatus::Deactivated);
+    requesters.sort();
+    let mut want_users = ids(0..6);
+    want_users.push(uid(30));
+    want_users.sort();
+    assert_eq!(users, want_users);
+    assert_eq!(requesters, ids(10..16));
+}

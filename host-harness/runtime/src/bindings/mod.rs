@@ -33,6 +33,7 @@ wasmtime::component::bindgen!({
 
 mod events;
 mod plugin;
+mod preview;
 mod scope;
 pub mod v0_1_0;
 

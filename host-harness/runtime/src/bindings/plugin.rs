@@ -27,8 +27,8 @@ pub struct ContractGap(pub String);
 /// A plugin component linked and ready to instantiate, by contract version.
 #[derive(Clone)]
 pub enum PluginPre {
-    /// The latest contract (0.2.x). Both boxed: the bindings are large and
-    /// of very different sizes.
+    /// The latest contract (0.2.x). Both variants are boxed: each version's
+    /// export table is large and of a different size.
     Latest(Box<super::OktaPluginPre<PluginState>>),
     /// A 0.1.x component.
     V0_1_0(Box<v0_1_0::OktaPluginPre<PluginState>>),
@@ -36,8 +36,7 @@ pub enum PluginPre {
 
 /// One plugin instance, by contract version.
 pub enum Plugin {
-    /// The latest contract (0.2.x). Both boxed: the bindings are large and
-    /// of very different sizes.
+    /// The latest contract (0.2.x), boxed as [`PluginPre`]'s variants are.
     Latest(Box<super::OktaPlugin>),
     /// A 0.1.x component.
     V0_1_0(Box<v0_1_0::OktaPlugin>),

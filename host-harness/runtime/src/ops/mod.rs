@@ -11,6 +11,7 @@ use crate::state::Scope;
 
 mod lease;
 mod map;
+pub mod preview;
 mod scope;
 mod sso;
 mod sync;

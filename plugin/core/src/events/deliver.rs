@@ -283,6 +283,7 @@ fn apply_users(
         mapped,
         &mut HashMap::new(),
         &mut counts,
+        &mut Vec::new(),
         &mut || {},
     )
     .map_err(from_sync)?;

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::SyncTarget;
 use crate::directory::{Directory, DirectoryError, Person, PersonStatus, Role, UpsertOutcome};
 use crate::mapping::Compiled;
+use crate::sync::changes::{self, PersonChange};
 use crate::sync::mapping::{Identity, identity, map_user};
 use crate::sync::memberships::{GroupRef, Memberships};
 use crate::sync::records::OktaUser;
@@ -93,6 +94,12 @@ impl Mapped {
     pub fn id(&self) -> &str {
         &self.user.id
     }
+
+    /// Mark the user outside the config's scope (an expression Okta
+    /// answered for one user, which [`map_users`] cannot evaluate).
+    pub fn leave_scope(&mut self) {
+        self.outside = true;
+    }
 }
 
 /// Map a users page. It depends on nothing a page applies, so the sync maps
@@ -133,13 +140,15 @@ pub fn map_users(
 /// Apply a mapped users page. `emails` maps the lower-cased emails seen so
 /// far in the run to their Okta id. `meanwhile` runs while Infraon applies
 /// the batch (see [`Directory::start_upsert_batch`]): the sync reads and
-/// maps its next page there. Unsynced records are returned.
+/// maps its next page there. Unsynced records are returned; what changes
+/// for each person applied (or, in a dry run, what would) joins `changes`.
 pub fn apply_users(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
     users: Vec<Mapped>,
     emails: &mut HashMap<String, String>,
     counts: &mut Counts,
+    changes: &mut Vec<PersonChange>,
     meanwhile: &mut dyn FnMut(),
 ) -> Result<(UsersPage, Vec<UnsyncedRecord>), SyncError> {
     let mut page = UsersPage::default();
@@ -210,8 +219,8 @@ pub fn apply_users(
     let mut unsynced = Vec::new();
     let found = find_moving(dir, ctx, &wanted)?;
     let mut found = found.into_iter();
-    // Who each person of the batch is and what Infraon had, beside the batch.
-    // The person itself goes to Infraon; its status and roles stay, to count.
+    // Who each person of the batch is and what Infraon had, beside the batch;
+    // a copy of the person stays to count and to list what changed.
     let mut batch: Vec<Batched> = Vec::new();
     let mut people: Vec<Person> = Vec::new();
     for entry in entries {
@@ -240,13 +249,28 @@ pub fn apply_users(
             page.deactivate.push(person.external_id.clone());
         }
         if ctx.dry_run {
-            match preview(dir, person.kind, ctx.rehire, prior.as_ref(), &person)? {
-                Ok(UpsertOutcome::Updated) if prior.is_none() => counts.reactivated += 1,
-                Ok(outcome) => tally(counts, prior.as_ref(), &person, outcome),
+            let (result, former) = preview(dir, person.kind, ctx.rehire, prior.as_ref(), &person)?;
+            let before = prior.as_ref().or(former.as_ref());
+            match result {
+                // As the run would: a departed account nobody is linked to
+                // whose identity is taken is left alone.
+                Err(DirectoryError::Conflict(_))
+                    if prior.is_none() && person.status == PersonStatus::Deactivated =>
+                {
+                    counts.unchanged += 1
+                }
+                Ok(UpsertOutcome::Updated) if prior.is_none() => {
+                    counts.reactivated += 1;
+                    changes.extend(changes::of_upsert(before, &person, UpsertOutcome::Updated));
+                }
+                Ok(outcome) => {
+                    tally(counts, prior.as_ref(), &person, outcome);
+                    changes.extend(changes::of_upsert(before, &person, outcome));
+                }
                 Err(e) => unsynced.push(refusal(ctx, &identity(&who), e)?),
             }
         } else {
-            batch.push((who, prior, person.kind, person.status, person.roles.clone()));
+            batch.push((who, prior, person.clone()));
             people.push(person);
         }
     }
@@ -264,16 +288,15 @@ pub fn apply_users(
                 batch.len()
             )));
         }
-        for ((who, prior, kind, status, roles), result) in batch.iter().zip(results) {
+        for ((who, prior, person), result) in batch.iter().zip(results) {
+            let (kind, status, roles) = (person.kind, person.status, &person.roles);
             let (prior, result) = match (result, prior) {
-                (Err(DirectoryError::Conflict(_)), None)
-                    if *status == PersonStatus::Deactivated =>
-                {
+                (Err(DirectoryError::Conflict(_)), None) if status == PersonStatus::Deactivated => {
                     counts.unchanged += 1;
                     continue;
                 }
                 (Err(DirectoryError::Conflict(m)), None) => {
-                    match rehire(dir, ctx, *kind, who, roles)? {
+                    match rehire(dir, ctx, kind, who, roles)? {
                         Some((former, result)) => (former, result),
                         None => (None, Err(DirectoryError::Conflict(m))),
                     }
@@ -281,7 +304,10 @@ pub fn apply_users(
                 (result, prior) => (prior.clone(), result),
             };
             match result {
-                Ok(outcome) => tally_as(counts, prior.as_ref(), *status, roles, outcome),
+                Ok(outcome) => {
+                    tally_as(counts, prior.as_ref(), status, roles, outcome);
+                    changes.extend(changes::of_upsert(prior.as_ref(), person, outcome));
+                }
                 Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
             }
         }
@@ -291,14 +317,8 @@ pub fn apply_users(
 }
 
 /// A person of an upsert batch: the Okta user, what Infraon had, and the
-/// population, status and roles sent.
-type Batched = (
-    OktaUser,
-    Option<Person>,
-    SyncTarget,
-    PersonStatus,
-    Vec<String>,
-);
+/// person sent (kept to count and to list what changed).
+type Batched = (OktaUser, Option<Person>, Person);
 
 /// The people this config manages among `ids`, in either population (one
 /// answer per id, in order).
@@ -487,6 +507,7 @@ pub fn apply_role_changes(
     ids: &[String],
     memberships: &mut Memberships,
     counts: &mut Counts,
+    changes: &mut Vec<PersonChange>,
 ) -> Result<(Vec<UnsyncedRecord>, Vec<String>), SyncError> {
     let mut batch = Vec::new();
     let mut leaving = Vec::new();
@@ -531,6 +552,11 @@ pub fn apply_role_changes(
     if ctx.dry_run || batch.is_empty() {
         for (prior, person) in &batch {
             tally(counts, Some(prior), person, UpsertOutcome::Updated);
+            changes.extend(changes::of_upsert(
+                Some(prior),
+                person,
+                UpsertOutcome::Updated,
+            ));
         }
         counts.unsynced += unsynced.len() as u32;
         return Ok((unsynced, leaving));
@@ -538,7 +564,10 @@ pub fn apply_role_changes(
     let people: Vec<Person> = batch.iter().map(|(_, p)| p.clone()).collect();
     for ((prior, person), result) in batch.iter().zip(dir.upsert_batch(&people)) {
         match result {
-            Ok(outcome) => tally(counts, Some(prior), person, outcome),
+            Ok(outcome) => {
+                tally(counts, Some(prior), person, outcome);
+                changes.extend(changes::of_upsert(Some(prior), person, outcome));
+            }
             Err(e) => {
                 let who = Identity {
                     okta_id: person.external_id.clone(),
@@ -613,20 +642,24 @@ fn tally_as(
     }
 }
 
-/// What an upsert would do, without doing it: the dry-run.
+/// What an upsert would do, without doing it: the dry-run; with the former
+/// person a rehire would relink.
+type Previewed = (Result<UpsertOutcome, DirectoryError>, Option<Person>);
+
 fn preview(
     dir: &mut dyn Directory,
     kind: SyncTarget,
     rehire: Rehire,
     prior: Option<&Person>,
     new: &Person,
-) -> Result<Result<UpsertOutcome, DirectoryError>, SyncError> {
+) -> Result<Previewed, SyncError> {
     if let Some(p) = prior {
-        return Ok(Ok(if same(p, new) {
+        let outcome = if same(p, new) {
             UpsertOutcome::Unchanged
         } else {
             UpsertOutcome::Updated
-        }));
+        };
+        return Ok((Ok(outcome), None));
     }
     match dir
         .find_by_email(kind, &new.email)
@@ -639,18 +672,19 @@ fn preview(
                 && owner.config == new.config
                 && owner.status == PersonStatus::Deactivated =>
         {
-            Ok(Ok(match rehire {
-                Rehire::Relink => UpsertOutcome::Updated,
-                Rehire::NewPerson => UpsertOutcome::Created,
-            }))
+            Ok(match rehire {
+                Rehire::Relink => (Ok(UpsertOutcome::Updated), Some(owner)),
+                Rehire::NewPerson => (Ok(UpsertOutcome::Created), None),
+            })
         }
-        Some(owner) if owner.external_id != new.external_id => {
-            Ok(Err(DirectoryError::Conflict(format!(
+        Some(owner) if owner.external_id != new.external_id => Ok((
+            Err(DirectoryError::Conflict(format!(
                 "email `{}` already belongs to another Infraon person who is not linked to this Okta user",
                 new.email
-            ))))
-        }
-        _ => Ok(Ok(UpsertOutcome::Created)),
+            ))),
+            None,
+        )),
+        _ => Ok((Ok(UpsertOutcome::Created), None)),
     }
 }
 

@@ -125,6 +125,10 @@ pub struct Checkpoint {
     /// run instead of paging forever; empty in older checkpoints.
     #[serde(default)]
     pub links_followed: crate::paging_guard::LinksFollowed,
+    /// People in the run's list of changes so far (see
+    /// [`crate::sync::changes`]); 0 in older checkpoints.
+    #[serde(default)]
+    pub changes: u64,
     /// Scope and population rules, fixed at start; everyone and no rules in
     /// older checkpoints.
     #[serde(default)]

@@ -10,6 +10,7 @@ use crate::config::SyncTarget;
 use crate::directory::{DirectoryError, PersonStatus};
 use crate::ports::{Host, Level};
 use crate::sync::apply::{UsersPage, other_kind};
+use crate::sync::changes;
 use crate::sync::checkpoint::{Checkpoint, Phase, Watermark};
 use crate::sync::current;
 use crate::sync::keys;
@@ -22,8 +23,15 @@ use crate::time::rfc3339_from_unix_ms;
 pub struct Held {
     /// Users or Requesters.
     pub kind: SyncTarget,
-    /// Okta ids of the people to deactivate.
+    /// Okta ids of the people to deactivate (runs of older versions; a
+    /// run now lists them in its changes instead, see `listed`).
+    #[serde(default)]
     pub external_ids: Vec<String>,
+    /// The deactivations are the `held` people of the run's list of
+    /// changes ([`changes`]), read a chunk at a time, never all at once;
+    /// each in the config's population or, by population rules, the other.
+    #[serde(default)]
+    pub listed: bool,
     /// Okta ids of the people to deactivate in the other population
     /// (population rules, issue 15); empty in older holds.
     #[serde(default)]
@@ -31,7 +39,9 @@ pub struct Held {
 }
 
 impl Held {
-    /// Deactivate them all; returns how many changed.
+    /// Deactivate the people named in the hold itself (holds before run
+    /// lists); returns how many changed. Listed holds are read by
+    /// [`crate::sync::history`] chunk by chunk.
     pub fn apply(&self, host: &mut Host<'_>) -> Result<u32, SyncError> {
         Ok(deactivate(host, self.kind, &self.external_ids)?
             + deactivate(host, other_kind(self.kind), &self.other)?)
@@ -91,19 +101,25 @@ pub fn finish(
     } else {
         RunOutcome::Succeeded
     };
-    let held = Held {
-        kind: cp.kind,
-        external_ids: pending,
-        other: pending_other,
-    };
+    let hold = !cp.dry_run
+        && holds(
+            host,
+            cp,
+            total,
+            &[(cp.kind, &linked), (other, &linked_other)],
+        )?;
+    let own = cp.kind;
+    list_deactivations(host, cp, own, &pending, hold)?;
+    list_deactivations(host, cp, other, &pending_other, hold)?;
     if cp.dry_run {
         cp.record.counts.deactivated = total as u32;
-    } else if holds(
-        host,
-        cp,
-        total,
-        &[(cp.kind, &linked), (other, &linked_other)],
-    )? {
+    } else if hold {
+        let held = Held {
+            kind: cp.kind,
+            external_ids: Vec::new(),
+            listed: true,
+            other: Vec::new(),
+        };
         keys::put_json(host.storage, &keys::held(&config, cp.record.id), &held)?;
         let n = total.to_string();
         host.log.write(
@@ -113,7 +129,8 @@ pub fn finish(
         );
         outcome = RunOutcome::Held;
     } else {
-        cp.record.counts.deactivated += held.apply(host)?;
+        cp.record.counts.deactivated +=
+            deactivate(host, cp.kind, &pending)? + deactivate(host, other, &pending_other)?;
     }
     complete(host, cp, outcome, None, Some(memberships))
 }
@@ -154,6 +171,57 @@ fn holds(
 
 /// People looked up per directory call when the safeguard counts.
 const LOOKUPS_PER_CALL: usize = 1_000;
+
+/// Add the run's deactivations to its list of changes, as Infraon has
+/// those people now; `held` when they wait for approval.
+fn list_deactivations(
+    host: &mut Host<'_>,
+    cp: &mut Checkpoint,
+    kind: SyncTarget,
+    ids: &[String],
+    held: bool,
+) -> Result<(), SyncError> {
+    let (config, run) = (cp.record.config.clone(), cp.record.id);
+    for chunk in ids.chunks(LOOKUPS_PER_CALL) {
+        let found = host
+            .directory
+            .find_by_external_ids(kind, chunk)
+            .map_err(SyncError::host)?;
+        let listed = chunk
+            .iter()
+            .zip(found.into_iter().chain(std::iter::repeat(None)))
+            .map(|(id, person)| match person {
+                Some(p) => changes::of_deactivation(&p, held),
+                None => changes::of_missing_deactivation(id, held),
+            })
+            .collect();
+        changes::append(host.storage, &config, run, &mut cp.changes, listed)?;
+    }
+    Ok(())
+}
+
+/// Deactivate people of a listed hold, each in `kind` or, moved there by a
+/// population rule, the other population; returns how many changed.
+pub fn deactivate_either(
+    host: &mut Host<'_>,
+    kind: SyncTarget,
+    ids: &[String],
+) -> Result<u32, SyncError> {
+    let mut n = 0;
+    for id in ids {
+        for k in [kind, other_kind(kind)] {
+            match host.directory.set_status(k, id, PersonStatus::Deactivated) {
+                Ok(()) => {
+                    n += 1;
+                    break;
+                }
+                Err(DirectoryError::NotFound(_)) => {}
+                Err(e) => return Err(SyncError::host(e)),
+            }
+        }
+    }
+    Ok(n)
+}
 
 /// Deactivate people; returns how many changed. People already gone from
 /// the directory are skipped.
@@ -210,6 +278,7 @@ pub fn complete(
         .delete(&keys::checkpoint(&config))
         .map_err(SyncError::host)?;
     keys::delete_prefix(host.storage, &keys::work(&config, id))?;
+    changes::trim(host.storage, &config, id, cp.changes)?;
     // Unsynced pages a crashed step wrote beyond the last checkpoint.
     for key in host
         .storage
@@ -255,9 +324,10 @@ fn prune(host: &mut Host<'_>, config: &str) -> Result<(), SyncError> {
     for key in &runs[..excess] {
         if let Some(id) = keys::trailing_number(key) {
             keys::delete_prefix(host.storage, &keys::unsynced(config, id))?;
-            host.storage
-                .delete(&keys::held(config, id))
-                .map_err(SyncError::host)?;
+            changes::delete(host.storage, config, id)?;
+            for key in [keys::held(config, id), keys::decision(config, id)] {
+                host.storage.delete(&key).map_err(SyncError::host)?;
+            }
         }
         host.storage.delete(key).map_err(SyncError::host)?;
     }

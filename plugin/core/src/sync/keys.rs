@@ -10,6 +10,8 @@
 //! | `state/<c>/work/<id>/users/<seq>`     | one users page: ids and emails seen, deactivations deferred |
 //! | `state/<c>/unsynced/<id>/<seq>`       | unsynced records met on one page (kept for the export) |
 //! | `state/<c>/held/<id>`                 | deactivations a held run waits on |
+//! | `state/<c>/changes/<id>/<chunk>`      | who the run changes, person by person (see [`super::changes`]) |
+//! | `state/<c>/decisions/<id>`            | who approved or rejected a held run, and when |
 //! | `state/<c>/unsynced-now`              | the people unsynced now, across runs (see [`super::current`]) |
 //! | `state/<c>/groups/<group id>`         | last successful membership snapshot of a group |
 //! | `state/<c>/watermark`                 | start of the last successful run (ms) |
@@ -86,6 +88,16 @@ pub fn unsynced_now(c: &str) -> String {
 /// A held run's pending deactivations.
 pub fn held(c: &str, id: u64) -> String {
     format!("{}held/{id:020}", state_prefix(c))
+}
+
+/// How a held run was decided: approved or rejected, by whom, when.
+pub fn decision(c: &str, id: u64) -> String {
+    format!("{}decisions/{id:020}", state_prefix(c))
+}
+
+/// Prefix of the decisions on held runs.
+pub fn decisions(c: &str) -> String {
+    format!("{}decisions/", state_prefix(c))
 }
 
 /// Prefix of the membership snapshots.

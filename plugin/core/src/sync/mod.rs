@@ -32,9 +32,15 @@
 //! A dry-run lists like a full run and reports every count, deactivations
 //! included, but writes nothing to the directory, snapshot or watermark.
 //!
+//! Every run also lists who it changes, person by person ([`changes`]):
+//! what a dry run would do, and the deactivations a held run waits on, read
+//! in pages before an admin approves; who approved or rejected is kept
+//! ([`history::Decision`]). [`provision`] syncs one person on demand.
+//!
 //! Storage layout: [`keys`].
 
 pub mod apply;
+pub mod changes;
 pub mod checkpoint;
 pub mod current;
 pub mod fetch;
@@ -45,16 +51,23 @@ pub mod lifecycle;
 pub mod mapping;
 pub mod memberships;
 pub mod paths;
+pub mod provision;
 pub mod records;
 pub mod run;
 pub mod scope;
 pub mod settings;
 pub mod types;
 
-pub use history::{approve_held, history, reject_held, unsynced};
+pub use changes::{ChangeAction, ChangePage, FieldChange, PersonChange};
+pub use history::{
+    Decision, approve_held, approve_held_by, decisions, history, reject_held, reject_held_by,
+    run_changes, unsynced,
+};
+pub use provision::{ProvisionReport, provision};
 pub use run::SyncRun;
 pub use settings::{
-    Rehire, Safeguard, Settings, get_safeguard, load_settings, save_settings, set_safeguard,
+    Rehire, Safeguard, Settings, get_rehire, get_safeguard, load_settings, save_settings,
+    set_rehire, set_safeguard,
 };
 pub use types::{
     Counts, ReasonCode, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, Trigger,

@@ -13,6 +13,7 @@ use crate::origin::OktaOrigin;
 use crate::ports::{Clock, Host, Http, Level, MEMBERS_IN_FLIGHT};
 use crate::store::{credential, find_config};
 use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
+use crate::sync::changes::{self, PersonChange};
 use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
 use crate::sync::fetch::{Attempt, Family, Fetcher, Halt};
 use crate::sync::finish::{complete, finish};
@@ -200,6 +201,7 @@ impl SyncRun {
             settings,
             mapping: Some(mapping),
             links_followed: Default::default(),
+            changes: 0,
             audience,
         };
         keys::put_json(host.storage, &keys::checkpoint(&name), &cp)?;
@@ -451,14 +453,17 @@ impl SyncRun {
                 let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
                 let mut counts = cp.record.counts;
                 let ctx = ctx(cp, (&cache.roles, &cache.mapping, cache.look_other), &now);
+                let mut listed = Vec::new();
                 let (unsynced, leaving) = apply::apply_role_changes(
                     host.directory,
                     &ctx,
                     &todo[done.min(end)..end],
                     &mut cache.memberships,
                     &mut counts,
+                    &mut listed,
                 )?;
                 cp.record.counts = counts;
+                save_changes(host, cp, listed, &unsynced)?;
                 save_unsynced(host, cp, &unsynced)?;
                 if !leaving.is_empty() {
                     // Left the scope groups: deactivated at the finish.
@@ -564,6 +569,7 @@ fn apply_page(
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let mut counts = cp.record.counts;
     let mut ahead = None;
+    let mut listed = Vec::new();
     let (page, unsynced) = {
         let ctx = ctx(cp, (&cache.roles, &cache.mapping, cache.look_other), &now);
         let mut users = match mapped {
@@ -588,6 +594,7 @@ fn apply_page(
             users,
             &mut cache.emails,
             &mut counts,
+            &mut listed,
             &mut || {
                 ahead = read_ahead(&mut **http, *clock, origin, auth, cp)
                     .map(|a| a.map(&ctx, memberships));
@@ -600,8 +607,22 @@ fn apply_page(
     keys::put_json(host.storage, &key, &page)?;
     cp.seq.users += 1;
     cache.seen.extend(page.seen.into_iter().map(|(id, _)| id));
+    save_changes(host, cp, listed, &unsynced)?;
     save_unsynced(host, cp, &unsynced)?;
     Ok(())
+}
+
+/// Add a step's people to the run's list of changes (see [`changes`]):
+/// those applied, then those unsynced.
+fn save_changes(
+    host: &mut Host<'_>,
+    cp: &mut Checkpoint,
+    mut listed: Vec<PersonChange>,
+    unsynced: &[UnsyncedRecord],
+) -> Result<(), SyncError> {
+    listed.extend(unsynced.iter().map(changes::of_unsynced));
+    let (config, id) = (cp.record.config.clone(), cp.record.id);
+    changes::append(host.storage, &config, id, &mut cp.changes, listed)
 }
 
 fn save_unsynced(

@@ -149,3 +149,32 @@ pub fn set_safeguard(
     );
     Ok(())
 }
+
+/// A config's rehire policy ([`Rehire::Relink`] until set).
+pub fn get_rehire(host: &mut crate::ports::Host<'_>, config: &str) -> Result<Rehire, SyncError> {
+    let name = config_name(host, config)?;
+    Ok(load_settings(host.storage, &name)?.rehire)
+}
+
+/// Change a config's rehire policy, keeping its other settings; it applies
+/// from the next run (and to the next event or person provisioned).
+pub fn set_rehire(
+    host: &mut crate::ports::Host<'_>,
+    config: &str,
+    rehire: Rehire,
+) -> Result<(), SyncError> {
+    let name = config_name(host, config)?;
+    let mut s = load_settings(host.storage, &name)?;
+    s.rehire = rehire;
+    save_settings(host.storage, &name, &s)?;
+    let policy = match rehire {
+        Rehire::Relink => "relink",
+        Rehire::NewPerson => "new-person",
+    };
+    host.log.write(
+        crate::ports::Level::Info,
+        "rehire policy changed",
+        &[("config", &name), ("rehire", policy)],
+    );
+    Ok(())
+}
