@@ -739,12 +739,8 @@ fn read_ahead(
     if gets.is_empty() {
         return Vec::new();
     }
+    // Each GET was started by the step (see [`prefetch`]) before this.
     let mut fetcher = fetcher(http, clock, origin, auth, cp);
-    if gets.len() > 1 {
-        for (path, next, _) in &gets {
-            fetcher.prefetch(path, next.as_deref());
-        }
-    }
     let mut read = Vec::new();
     let mut wait = true;
     while !gets.is_empty() {
@@ -853,7 +849,7 @@ fn take_ahead(queue: &mut VecDeque<Ahead>, path: &str, next: &Option<String>) ->
 
 /// Whether the step reads the `DEPROVISIONED` listing's page rather than
 /// the users listing's: the one read ahead first, or else the first whose
-/// answer arrives (both are asked for).
+/// answer arrives.
 fn first_to_answer(
     host: &mut Host<'_>,
     cache: &Cache,
@@ -872,10 +868,10 @@ fn first_to_answer(
         // Its loop is reported when it is read, after the users listing.
         return false;
     }
+    // Both were asked for by the step before (see [`prefetch`]); after a
+    // resume neither is on its way, and the users listing goes first.
     let auth = cache.cred.auth(host.signer, host.clock);
     let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
-    fetcher.prefetch(path, next.as_deref());
-    fetcher.prefetch(side_path, side_next.as_deref());
     fetcher.arrived(
         &[(path, next.as_deref()), (side_path, side_next.as_deref())],
         true,

@@ -83,6 +83,8 @@ pub struct FakeOkta {
     /// Prefetches of a request already prefetched (asked for earlier
     /// still): not started twice.
     pub prefetch_repeated: u32,
+    /// The URLs of those, in order.
+    pub repeated_urls: Vec<String>,
     /// Prefetches started while the window's requests and those already
     /// on their way had spent the whole budget (a real Okta counts a
     /// request when it arrives, so these would have met a 429).
@@ -120,6 +122,7 @@ impl FakeOkta {
             prefetch_dropped: 0,
             most_prefetched: 0,
             prefetch_repeated: 0,
+            repeated_urls: Vec::new(),
             overcommitted: 0,
             interleave: false,
             turns: 0,
@@ -578,6 +581,7 @@ impl Http for FakeOkta {
     fn prefetch(&mut self, req: &HttpRequest) {
         if self.prefetched.contains(req) {
             self.prefetch_repeated += 1;
+            self.repeated_urls.push(req.url.clone());
             return;
         }
         self.roll();
