@@ -119,9 +119,10 @@ pub trait Http {
 pub const MEMBERS_IN_FLIGHT: usize = 16;
 
 /// How many early requests ([`Http::prefetch`]) may be on their way at
-/// once: the members lists of [`MEMBERS_IN_FLIGHT`] groups and the next page
-/// of the group being read.
-pub const MAX_EARLY_REQUESTS: usize = MEMBERS_IN_FLIGHT + 1;
+/// once: the members lists of [`MEMBERS_IN_FLIGHT`] groups, the next page
+/// of the group being read, and the next two pages of each of the two
+/// users listings read beside them.
+pub const MAX_EARLY_REQUESTS: usize = MEMBERS_IN_FLIGHT + 1 + 4;
 
 /// Mirrors WIT `storage-error`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -472,8 +472,16 @@ fn the_deprovisioned_listing_is_read_beside_the_users_listing_at_the_paging_mini
     assert_eq!(w.people(), reference.people());
     assert_eq!(got.counts, want.counts);
     let minimum = paging_minimum(&w, |_| false);
-    assert_eq!(got.requests, minimum);
-    assert_eq!((w.okta.log.len() - sent_before) as u32, minimum);
+    let urls: Vec<&str> = w.okta.log[sent_before..]
+        .iter()
+        .map(|l| l.url.as_str())
+        .collect();
+    assert_eq!(got.requests, minimum, "{urls:#?}");
+    assert_eq!(
+        (w.okta.log.len() - sent_before) as u32,
+        minimum,
+        "{urls:#?}"
+    );
     // The two listings interleaved: a DEPROVISIONED page was read before
     // the users listing's last page, and every request was answered 200.
     let run_log = &w.okta.log[sent_before..];
@@ -486,6 +494,17 @@ fn the_deprovisioned_listing_is_read_beside_the_users_listing_at_the_paging_mini
         .position(|l| l.url.contains("DEPROVISIONED"))
         .unwrap();
     assert!(first_deprovisioned < last_users, "{run_log:?}");
+    // Both listings began while the members were still listed.
+    let last_members = run_log
+        .iter()
+        .rposition(|l| l.url.contains("/groups/"))
+        .unwrap();
+    let first_users = run_log
+        .iter()
+        .position(|l| l.url.contains("/users?limit"))
+        .unwrap();
+    assert!(first_users < last_members, "{run_log:?}");
+    assert!(first_deprovisioned < last_members, "{run_log:?}");
     assert!(run_log.iter().all(|l| l.status == 200));
     assert!(
         w.okta.prefetched.is_empty(),

@@ -361,6 +361,8 @@ impl SyncRun {
         let id = cp.record.id;
         match cp.phase.clone() {
             Phase::Groups { next } => {
+                // Users pages read early wait for the users phase.
+                cache.ahead = std::mem::take(&mut queue);
                 let resp: OktaResponse<Listing<OktaGroup>> =
                     fetch(host, cache, cp, &paths::groups(), next)?;
                 let since_ms = cp.since.as_deref().and_then(unix_ms_from_rfc3339);
@@ -383,11 +385,15 @@ impl SyncRun {
                 };
                 begin_alongside(cp);
                 prefetch(host, cache, cp);
+                if matches!(cp.phase, Phase::Members { .. }) {
+                    read_users_early(host, cache, cp);
+                }
                 let key = keys::work_page(&config, id, "groups", cp.seq.groups);
                 keys::put_json(host.storage, &key, &page)?;
                 cp.seq.groups += 1;
             }
             Phase::Members { group, next } => {
+                cache.ahead = std::mem::take(&mut queue);
                 let gid = cache.memberships.listed[group].id.clone();
                 let resp: OktaResponse<Listing<OktaMember>> =
                     fetch(host, cache, cp, &paths::members(&gid), next)?;
@@ -412,12 +418,12 @@ impl SyncRun {
                 keys::put_json(host.storage, &key, &page)?;
                 cp.seq.members += 1;
                 cache.memberships.add_members(&page);
+                if matches!(cp.phase, Phase::Members { .. }) {
+                    read_users_early(host, cache, cp);
+                }
             }
             Phase::Users { next } => {
                 let path = users_path(cp);
-                queue.retain(|a| {
-                    a.answers(&path, &next) || side_get(cp).is_some_and(|(p, n)| a.answers(&p, n))
-                });
                 if let Some((side_path, side_next)) = side_get(cp)
                     && first_to_answer(
                         host,
@@ -628,11 +634,11 @@ fn apply_page(
     let mut counts = cp.record.counts;
     let mut ahead = Vec::new();
     let mut listed = Vec::new();
-    let queued: Vec<(String, Option<String>)> = cache
-        .ahead
-        .iter()
-        .map(|a| (a.path.clone(), a.next.clone()))
-        .collect();
+    let mut heads = heads(cp, &cache.ahead);
+    // With pages in hand, the next steps have work: only what is there is
+    // taken, so that the step keeps pace with them.
+    let wait = cache.ahead.is_empty();
+    let room = AHEAD_PAGES.saturating_sub(cache.ahead.len());
     let (page, unsynced) = {
         let ctx = ctx(cp, (&cache.roles, &cache.mapping, cache.look_other), &now);
         let mut users = match mapped {
@@ -659,10 +665,17 @@ fn apply_page(
             &mut counts,
             &mut listed,
             &mut || {
-                ahead = read_ahead(&mut **http, *clock, origin, auth, cp, &queued)
-                    .into_iter()
-                    .map(|a| a.map(&ctx, memberships))
-                    .collect();
+                ahead = read_ahead(
+                    &mut **http,
+                    *clock,
+                    origin,
+                    auth,
+                    cp,
+                    (std::mem::take(&mut heads), wait, room),
+                )
+                .into_iter()
+                .map(|a| a.map(&ctx, memberships))
+                .collect();
             },
         )?
     };
@@ -708,45 +721,33 @@ fn save_unsynced(
     Ok(())
 }
 
-/// The first GET of each users listing the next steps read (the users one,
-/// and the `DEPROVISIONED` one beside it), except those whose page is
-/// `queued` already: sent while Infraon applies this step's page, so that
-/// Okta's answers are read and parsed meanwhile. Returns them in the order
-/// they arrived: the first to arrive is waited for, the others are taken if
-/// they are there too. The GET of the page after each is started as soon
-/// as its link is read. `cp` is the next step's checkpoint. Nothing is sent
-/// that the next steps would not send first.
+/// Read the next pages of the users listings under way, `heads` (see
+/// [`heads`]), at most `room` of them: sent while Infraon applies this
+/// step's page (or while members are listed), so that Okta's answers are
+/// read and parsed meanwhile. Returns them in the order they arrived: when
+/// `wait`, the first to arrive is waited for; the others are taken if they
+/// are there. The GET of the page after each is started as soon as its link
+/// is read. `cp` is the next step's checkpoint. Nothing is sent that the
+/// next steps would not send first.
 fn read_ahead(
     http: &mut dyn Http,
     clock: &dyn Clock,
     origin: &OktaOrigin,
     auth: Auth<'_>,
     cp: &Checkpoint,
-    queued: &[(String, Option<String>)],
+    (mut gets, wait, room): (Vec<Head>, bool, usize),
 ) -> Vec<Ahead> {
-    let mut gets: Vec<(String, Option<String>, &LinksFollowed)> = Vec::new();
-    if let Some((path, next)) = users_listing_get(cp) {
-        gets.push((path, next.clone(), &cp.links_followed));
-    }
-    if let (Some((path, next)), Alongside::Reading { links_followed, .. }) =
-        (side_get(cp), &cp.deprovisioned)
-    {
-        gets.push((path, next.clone(), links_followed));
-    }
-    gets.retain(|(p, n, links)| {
-        links.allows(n.as_deref()) && !queued.iter().any(|(qp, qn)| qp == p && qn == n)
-    });
-    if gets.is_empty() {
+    if gets.is_empty() || room == 0 {
         return Vec::new();
     }
     // Each GET was started by the step (see [`prefetch`]) before this.
     let mut fetcher = fetcher(http, clock, origin, auth, cp);
     let mut read = Vec::new();
-    let mut wait = true;
-    while !gets.is_empty() {
+    let mut wait = wait;
+    while !gets.is_empty() && read.len() < room {
         let which: Vec<(&str, Option<&str>)> = gets
             .iter()
-            .map(|(p, n, _)| (p.as_str(), n.as_deref()))
+            .map(|(p, n, ..)| (p.as_str(), n.as_deref()))
             .collect();
         // A host that cannot tell answers the first one when waiting.
         let i = match fetcher.arrived(&which, wait) {
@@ -755,7 +756,7 @@ fn read_ahead(
             None => break,
         };
         wait = false;
-        let (path, next, links) = gets.remove(i);
+        let (path, next, links, passed) = gets.remove(i);
         let Some(attempt) = fetcher.attempt::<Listing<OktaUser>>(&path, next.as_deref()) else {
             continue;
         };
@@ -768,6 +769,7 @@ fn read_ahead(
         }) = &attempt.result
             && links.allows(Some(after))
             && next.as_deref() != Some(after)
+            && !passed.contains(after)
         {
             fetcher.prefetch(&path, Some(after));
         }
@@ -782,6 +784,103 @@ fn read_ahead(
         keep_newer(a, b);
     }
     read
+}
+
+/// Pages read ahead, at most: the users listing's chain runs on while
+/// members are listed (and while the step catches up after), up to this
+/// many pages held in memory.
+pub const AHEAD_PAGES: usize = 24;
+
+/// The next GET of a users listing beyond its pages read ahead: path,
+/// `next`, the links the listing followed, and the links of its pages read
+/// ahead (`next` of each).
+type Head = (String, Option<String>, LinksFollowed, Vec<String>);
+
+/// The next GET of each users listing the run reads now or next (after the
+/// members: the users listing, and the `DEPROVISIONED` one beside it),
+/// beyond the pages of it read ahead in `queue`.
+fn heads(cp: &Checkpoint, queue: &VecDeque<Ahead>) -> Vec<Head> {
+    let mut gets = Vec::new();
+    let upcoming = matches!(cp.phase, Phase::Groups { .. } | Phase::Members { .. })
+        && !(cp.is_full() && cp.audience.lists_members());
+    if let Some((path, next)) = users_listing_get(cp) {
+        gets.push((path, next.clone(), cp.links_followed.clone()));
+    } else if upcoming {
+        gets.push((users_path(cp), None, LinksFollowed::default()));
+    }
+    if let (Some((path, next)), Alongside::Reading { links_followed, .. }) =
+        (side_get(cp), &cp.deprovisioned)
+    {
+        gets.push((path, next.clone(), links_followed.clone()));
+    } else if upcoming && cp.is_full() && cp.audience.filter.is_none() {
+        gets.push((paths::deprovisioned(), None, LinksFollowed::default()));
+    }
+    gets.into_iter()
+        .filter_map(|(path, next, links)| {
+            let (next, passed) = chain_head(queue, &path, next, &links)?;
+            Some((path, next, links, passed))
+        })
+        .collect()
+}
+
+/// From the GET `path` / `next`, past the pages of that listing read ahead
+/// in `queue`: the GET after them and the links passed; `None` when the
+/// listing ends there, an answer read ahead is not a page (its step
+/// handles it), or a link repeats one (the step that reaches it reports
+/// the loop).
+fn chain_head(
+    queue: &VecDeque<Ahead>,
+    path: &str,
+    mut next: Option<String>,
+    links: &LinksFollowed,
+) -> Option<(Option<String>, Vec<String>)> {
+    let mut passed: Vec<String> = Vec::new();
+    loop {
+        if !links.allows(next.as_deref()) {
+            return None;
+        }
+        let Some(a) = queue.iter().find(|a| a.answers(path, &next)) else {
+            return Some((next, passed));
+        };
+        let Ok(OktaResponse {
+            next_link: Some(link),
+            ..
+        }) = &a.attempt.result
+        else {
+            return None;
+        };
+        if passed.contains(link) || next.as_ref() == Some(link) {
+            return None;
+        }
+        passed.push(link.clone());
+        next = Some(link.clone());
+    }
+}
+
+/// While members are listed: start the first GETs of the users listings
+/// that follow, and read (without waiting) the answers already there, each
+/// one's next page asked for at once, up to [`AHEAD_PAGES`] held. They are
+/// applied once the members are known, in the order they arrived.
+fn read_users_early(host: &mut Host<'_>, cache: &mut Cache, cp: &Checkpoint) {
+    let heads = heads(cp, &cache.ahead);
+    let room = AHEAD_PAGES.saturating_sub(cache.ahead.len());
+    if heads.is_empty() || room == 0 {
+        return;
+    }
+    let auth = cache.cred.auth(host.signer, host.clock);
+    let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
+    for (path, next, ..) in &heads {
+        fetcher.prefetch(path, next.as_deref());
+    }
+    let read = read_ahead(
+        &mut *host.http,
+        host.clock,
+        &cache.origin,
+        cache.cred.auth(host.signer, host.clock),
+        cp,
+        (heads, false, room),
+    );
+    cache.ahead.extend(read);
 }
 
 /// Two users pages that arrived together, from the users listing and the
