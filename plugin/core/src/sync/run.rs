@@ -436,6 +436,8 @@ impl SyncRun {
                 {
                     let side_next = side_next.clone();
                     let ahead = take_ahead(&mut queue, &side_path, &side_next);
+                    // Kept through a wait or a failure of this GET.
+                    cache.ahead = std::mem::take(&mut queue);
                     let (resp, mapped) = fetch_side(host, cache, cp, &side_path, side_next, ahead)?;
                     cp.deprovisioned = match (resp.next_link.clone(), &cp.deprovisioned) {
                         (Some(n), Alongside::Reading { links_followed, .. }) => {
@@ -446,12 +448,13 @@ impl SyncRun {
                         }
                         _ => Alongside::Done,
                     };
-                    cache.ahead = queue;
                     prefetch(host, cache, cp);
                     apply_page(host, cache, cp, resp, mapped, false)?;
                     return Ok(());
                 }
                 let ahead = take_ahead(&mut queue, &path, &next);
+                // Kept through a wait or a failure of this GET.
+                cache.ahead = std::mem::take(&mut queue);
                 let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
                 cp.phase = match (resp.next_link.clone(), cp.is_full()) {
                     (Some(n), _) => Phase::Users { next: Some(n) },
@@ -472,13 +475,14 @@ impl SyncRun {
                     },
                     (None, false) => Phase::Memberships { done: 0 },
                 };
-                cache.ahead = queue;
                 prefetch(host, cache, cp);
                 apply_page(host, cache, cp, resp, mapped, false)?;
             }
             Phase::ScopeMembers { group, next } => {
                 let path = paths::members(&cp.audience.groups[group].id);
                 let ahead = take_ahead(&mut queue, &path, &next);
+                // Kept through a wait or a failure of this GET.
+                cache.ahead = std::mem::take(&mut queue);
                 let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
                 // Members of every status: no deprovisioned listing after.
                 cp.phase = match resp.next_link.clone() {
@@ -498,6 +502,8 @@ impl SyncRun {
             Phase::Deprovisioned { next } => {
                 let path = paths::deprovisioned();
                 let ahead = take_ahead(&mut queue, &path, &next);
+                // Kept through a wait or a failure of this GET.
+                cache.ahead = std::mem::take(&mut queue);
                 let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
                 cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::Deprovisioned { next: Some(n) },
