@@ -302,6 +302,54 @@ fn a_429_is_waited_out_until_the_reset() {
 }
 
 #[test]
+fn a_429_on_either_listing_read_at_once_is_waited_out_and_ends_the_same() {
+    let world = |faults: bool| {
+        let mut w = World::new(SyncTarget::Users);
+        w.seed(700, 3);
+        for i in 0..300 {
+            w.okta.set_status(&uid(i * 2), "DEPROVISIONED");
+        }
+        w.okta.interleave = true;
+        if faults {
+            for page in [
+                "DEPROVISIONED%22&limit=200&after",
+                "/api/v1/users?limit=200&after",
+            ] {
+                w.okta
+                    .faults
+                    .push_back((page.into(), Fault::RateLimited { secs: 30 }));
+            }
+        }
+        w
+    };
+    let mut reference = world(false);
+    let want = reference.run(SyncMode::Full);
+    let mut w = world(true);
+    let got = w.run(SyncMode::Full);
+    assert_eq!(got.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(w.people(), reference.people());
+    assert_eq!(got.counts, want.counts);
+    // Each 429 is one request more, sent again once its window reset.
+    assert_eq!(got.requests, want.requests + 2);
+    assert_eq!(w.okta.log.len(), reference.okta.log.len() + 2);
+    for at in w
+        .okta
+        .log
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.status == 429)
+        .map(|(i, _)| i)
+    {
+        let reset_ms = (w.okta.log[at].at_ms / 1000 + 30) * 1000;
+        let again = w.okta.log[at + 1..]
+            .iter()
+            .find(|l| l.url == w.okta.log[at].url)
+            .unwrap();
+        assert!(again.at_ms >= reset_ms);
+    }
+}
+
+#[test]
 fn endless_429s_fail_the_run_without_deactivating() {
     let mut w = synced(10, 1);
     w.okta.delete_user(&uid(0));
