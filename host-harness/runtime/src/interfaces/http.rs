@@ -1,0 +1,112 @@
+//! `wasi:http/outgoing-handler`: wasmtime's implementation behind an egress
+//! guard. Only the origin granted to the config being served is reachable;
+//! anything else gets `HttpRequestDenied` (a value, never a trap) and a log line.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::backend::Log;
+use crate::policy::{Origin, egress_allowed};
+
+type ResponseFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), Error>> + Send>,
+                ),
+                Error,
+            >,
+        > + Send,
+>;
+
+/// The per-instance egress policy.
+pub struct EgressGuard {
+    allowed: Option<Origin>,
+    config: Option<String>,
+    request_timeout: Duration,
+    log: Arc<dyn Log>,
+}
+
+impl EgressGuard {
+    /// A guard allowing exactly `allowed` (nothing when `None`).
+    pub fn new(
+        allowed: Option<Origin>,
+        config: Option<String>,
+        request_timeout: Duration,
+        log: Arc<dyn Log>,
+    ) -> Self {
+        EgressGuard {
+            allowed,
+            config,
+            request_timeout,
+            log,
+        }
+    }
+
+    fn refuse(&self, target: &str) {
+        let allowed = self
+            .allowed
+            .as_ref()
+            .map_or("nothing".to_string(), Origin::to_string);
+        tracing::warn!(target_host = %target, allowed = %allowed, "egress denied");
+        let fields = serde_json::json!({ "host": target, "allowed": allowed }).to_string();
+        let _ = self.log.append(
+            crate::PLUGIN_ID,
+            self.config.as_deref(),
+            "warn",
+            &format!(
+                "egress denied: the plugin tried to reach {target}; only {allowed} is allowed"
+            ),
+            &fields,
+        );
+    }
+
+    /// The plugin's own timeouts, capped by the host's request deadline.
+    fn capped(&self, options: Option<RequestOptions>) -> RequestOptions {
+        let cap = |t: Option<Duration>| {
+            Some(t.map_or(self.request_timeout, |t| t.min(self.request_timeout)))
+        };
+        let o = options.unwrap_or_default();
+        RequestOptions {
+            connect_timeout: cap(o.connect_timeout),
+            first_byte_timeout: cap(o.first_byte_timeout),
+            between_bytes_timeout: cap(o.between_bytes_timeout),
+        }
+    }
+}
+
+impl WasiHttpHooks for EgressGuard {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> ResponseFuture {
+        let uri = request.uri();
+        let scheme = uri.scheme_str().unwrap_or("https").to_string();
+        let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+        if !egress_allowed(self.allowed.as_ref(), &scheme, &authority) {
+            self.refuse(&format!("{scheme}://{authority}"));
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        let options = self.capped(options);
+        let whole =
+            options.first_byte_timeout.unwrap_or(self.request_timeout) + self.request_timeout;
+        drop(fut);
+        Box::new(async move {
+            use http_body_util::BodyExt;
+            let sent = tokio::time::timeout(
+                whole,
+                wasmtime_wasi_http::default_send_request(request, Some(options)),
+            );
+            let (res, io) = sent.await.map_err(|_| Error::ConnectionReadTimeout)??;
+            Ok((
+                res.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
