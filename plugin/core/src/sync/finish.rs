@@ -66,14 +66,18 @@ pub fn finish(
         .collect();
     // Both populations: population rules may have put people in either.
     let other = other_kind(cp.kind);
-    let linked = host
-        .directory
-        .list_linked(&config, cp.kind)
-        .map_err(SyncError::host)?;
-    let linked_other = host
-        .directory
-        .list_linked(&config, other)
-        .map_err(SyncError::host)?;
+    // Everyone linked is read only when someone may be deactivated: an
+    // incremental run with nobody to deactivate (most of them) skips
+    // listing 100,000 people twice (issue 19).
+    let list = |host: &mut Host<'_>, kind| match cp.is_full() || !pending.is_empty() {
+        true => host
+            .directory
+            .list_linked(&config, kind)
+            .map_err(SyncError::host),
+        false => Ok(Vec::new()),
+    };
+    let linked = list(host, cp.kind)?;
+    let linked_other = list(host, other)?;
     if cp.is_full() {
         let seen: HashSet<&str> = pages
             .iter()
