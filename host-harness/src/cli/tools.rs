@@ -33,6 +33,10 @@ pub struct BenchArgs {
     /// Groups in each tenant's org.
     #[arg(long, default_value_t = 10)]
     pub tenant_groups: usize,
+    /// Many-tenants mode: syncs the runtime runs at once (default: eight
+    /// per core).
+    #[arg(long)]
+    pub tenant_slots: Option<usize>,
     /// Growth mode: full syncs at --sizes, drawn as an SVG plot.
     #[arg(long)]
     pub growth: bool,
@@ -55,6 +59,7 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         jitter_ms,
         tenants,
         tenant_groups,
+        tenant_slots,
         growth,
         sizes,
         plot,
@@ -69,7 +74,14 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
             r.targets,
         )
     } else if let Some(n) = tenants {
-        let r = bench::tenants::run(*n, *users, *tenant_groups, dir).await?;
+        let r = bench::tenants::run(
+            *n,
+            *users,
+            *tenant_groups,
+            tenant_slots.unwrap_or_else(bench::tenants::default_slots),
+            dir,
+        )
+        .await?;
         (
             bench::tenants::table(&r),
             serde_json::to_string(&r)?,

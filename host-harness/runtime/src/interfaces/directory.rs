@@ -139,7 +139,7 @@ impl PendingUpserts {
     fn wait(self) -> BatchResults {
         match self {
             PendingUpserts::Done(results) => results,
-            PendingUpserts::Writing { writer, size } => writer.join().unwrap_or_else(|_| {
+            PendingUpserts::Writing { writer, size } => super::blocking(|| writer.join()).unwrap_or_else(|_| {
                 let failed = fi::DirectoryError::Unavailable(
                     "the directory failed while applying the batch; none of it is known to have landed"
                         .into(),
@@ -223,12 +223,15 @@ impl Host for PluginState {
     }
 
     fn upsert(&mut self, person: Person) -> Result<UpsertOutcome, DirectoryError> {
-        Ok(self.backends.directory.upsert(&person.into())?.into())
+        let person = person.into();
+        Ok(super::blocking(|| self.backends.directory.upsert(&person))?.into())
     }
 
     fn upsert_batch(&mut self, people: Vec<Person>) -> Vec<Result<UpsertOutcome, DirectoryError>> {
         let people: Vec<fi::Person> = people.into_iter().map(Into::into).collect();
-        batch_results(self.backends.directory.upsert_batch(&people))
+        batch_results(super::blocking(|| {
+            self.backends.directory.upsert_batch(&people)
+        }))
     }
 
     fn set_status(
