@@ -317,6 +317,18 @@ impl Host for PluginState {
         Ok(self.infraon.list_linked(&config, kind.into())?)
     }
 
+    fn list_linked_page(
+        &mut self,
+        config: String,
+        kind: SyncTarget,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<String>, DirectoryError> {
+        Ok(self
+            .infraon
+            .list_linked_page(&config, kind.into(), after.as_deref(), limit)?)
+    }
+
     fn list_roles(&mut self) -> Result<Vec<Role>, DirectoryError> {
         let roles = self.infraon.list_roles()?;
         Ok(roles
