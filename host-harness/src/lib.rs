@@ -29,6 +29,10 @@ pub use runtime::{HostError, Runtime};
 
 /// The plugin component built by `build.rs` for this harness.
 pub const OKTA_PLUGIN_WASM: &str = env!("OKTA_PLUGIN_WASM");
+// `foreach_probe_case!`: the probe guest's cases, for the tests that must
+// cover each (the guest includes the same file).
+include!("../probes/cases.rs");
+
 /// The sandbox probe component built by `build.rs` (tests only).
 pub const SANDBOX_PROBES_WASM: &str = env!("SANDBOX_PROBES_WASM");
 /// The plugin id the fake Infraon keeps this plugin's state under.

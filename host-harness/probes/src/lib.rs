@@ -31,6 +31,8 @@ use exports::infraon::okta::{export as ex, install, map, sso, sync, verify};
 use infraon::okta::types::{ConfigForm, ConfigSummary, InstallOptions, OktaFailure, RateLimit};
 use wasi::http::{outgoing_handler, types as http};
 
+include!("../cases.rs");
+
 struct Probe;
 
 fn report(requests: u32) -> verify::VerifyReport {
@@ -80,47 +82,15 @@ impl verify::Guest for Probe {
         form: ConfigForm,
         _: InstallOptions,
     ) -> Result<verify::VerifyReport, verify::VerifyError> {
-        match form.name.as_str() {
-            "loop" => {
-                let mut n: u64 = 0;
-                loop {
-                    n = std::hint::black_box(n.wrapping_add(1));
+        macro_rules! dispatch {
+            ($($case:ident: $name:literal,)*) => {
+                match form.name.as_str() {
+                    $($name => case::$case(&form),)*
+                    other => Err(verify::VerifyError::Other(format!("unknown probe {other}"))),
                 }
-            }
-            "alloc" => {
-                let mut hoard: Vec<Vec<u8>> = Vec::new();
-                loop {
-                    hoard.push(vec![1u8; 1 << 20]);
-                    std::hint::black_box(&hoard);
-                }
-            }
-            "panic" => panic!("probe panics on purpose"),
-            "stack" => Ok(report(recurse(0, [7; 256]) as u32)),
-            "egress" => egress(&form.okta_domain),
-            "order" => {
-                let request = http::OutgoingRequest::new(http::Fields::new());
-                let body = request
-                    .body()
-                    .map_err(|()| verify::VerifyError::Other("no body".into()))?;
-                let stream = body
-                    .write()
-                    .map_err(|()| verify::VerifyError::Other("no stream".into()))?;
-                // Out of order: the stream, a child of the body, is still open.
-                let finished = http::OutgoingBody::finish(body, None);
-                drop(stream);
-                Err(verify::VerifyError::Other(format!(
-                    "the host let an out-of-order finish through: {finished:?}"
-                )))
-            }
-            "storage" => {
-                infraon::okta::storage::set("probe", b"alive")
-                    .map_err(|e| verify::VerifyError::Other(format!("{e:?}")))?;
-                let back = infraon::okta::storage::get("probe")
-                    .map_err(|e| verify::VerifyError::Other(format!("{e:?}")))?;
-                Ok(report(back.map_or(0, |v| v.len() as u32)))
-            }
-            other => Err(verify::VerifyError::Other(format!("unknown probe {other}"))),
+            };
         }
+        foreach_probe_case!(dispatch)
     }
 
     fn verify_installed(name: String) -> Result<verify::VerifyReport, verify::VerifyError> {
@@ -225,3 +195,59 @@ impl sso::Guest for Probe {
 }
 
 export!(Probe);
+
+/// One function per probe case (see `foreach_probe_case!`).
+mod case {
+    use super::*;
+
+    pub fn spin(_: &ConfigForm) -> Result<verify::VerifyReport, verify::VerifyError> {
+        let mut n: u64 = 0;
+        loop {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+    }
+
+    pub fn alloc(_: &ConfigForm) -> Result<verify::VerifyReport, verify::VerifyError> {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(vec![1u8; 1 << 20]);
+            std::hint::black_box(&hoard);
+        }
+    }
+
+    pub fn panic(_: &ConfigForm) -> Result<verify::VerifyReport, verify::VerifyError> {
+        panic!("probe panics on purpose")
+    }
+
+    pub fn stack(_: &ConfigForm) -> Result<verify::VerifyReport, verify::VerifyError> {
+        Ok(report(recurse(0, [7; 256]) as u32))
+    }
+
+    pub fn egress(form: &ConfigForm) -> Result<verify::VerifyReport, verify::VerifyError> {
+        super::egress(&form.okta_domain)
+    }
+
+    pub fn order(_: &ConfigForm) -> Result<verify::VerifyReport, verify::VerifyError> {
+        let request = http::OutgoingRequest::new(http::Fields::new());
+        let body = request
+            .body()
+            .map_err(|()| verify::VerifyError::Other("no body".into()))?;
+        let stream = body
+            .write()
+            .map_err(|()| verify::VerifyError::Other("no stream".into()))?;
+        // Out of order: the stream, a child of the body, is still open.
+        let finished = http::OutgoingBody::finish(body, None);
+        drop(stream);
+        Err(verify::VerifyError::Other(format!(
+            "the host let an out-of-order finish through: {finished:?}"
+        )))
+    }
+
+    pub fn storage(_: &ConfigForm) -> Result<verify::VerifyReport, verify::VerifyError> {
+        infraon::okta::storage::set("probe", b"alive")
+            .map_err(|e| verify::VerifyError::Other(format!("{e:?}")))?;
+        let back = infraon::okta::storage::get("probe")
+            .map_err(|e| verify::VerifyError::Other(format!("{e:?}")))?;
+        Ok(report(back.map_or(0, |v| v.len() as u32)))
+    }
+}

@@ -59,9 +59,10 @@ async fn render(
         .unwrap_or_default();
     let selected = |t: SyncTarget| if s.sync_target == t { " selected" } else { "" };
     let token = if s.service_app.is_some() {
-        "<p class=\"help\">This config authenticates with an OAuth 2.0 service app: rotate its keys with \
-         <code>harness keys</code>.</p>"
-            .to_string()
+        format!(
+            "<p class=\"help\">This config authenticates with an OAuth 2.0 service app: rotate its keys on \
+             <a href=\"/configs/{c}/keys\" id=\"open-keys\">Service app keys</a>.</p>"
+        )
     } else {
         "<div class=\"field\"><label for=\"api_token\">API Token</label>\
          <input type=\"password\" id=\"api_token\" name=\"api_token\" autocomplete=\"off\" size=\"48\" value=\"\">\

@@ -492,8 +492,16 @@ fn render_form(
          <button type=\"submit\" name=\"action\" value=\"verify\" id=\"verify\" class=\"secondary\">Verify</button>\
          <button type=\"submit\" name=\"action\" value=\"install\" id=\"install\"{install_disabled}>Install</button>\
          <p class=\"help\">Install is enabled once Verify succeeds; it installs exactly the values verified.</p>\
-         </form></section>",
+         </form></section>\
+         <section id=\"service-app-keys\"><h2>Service app: its key pair first</h2>\
+         <p class=\"help\">A config that authenticates with a service app (private_key_jwt) passes Verify only once \
+         the Okta app has its public key. Make the key for the config name you will install, paste its public key \
+         into the app, then Verify here.</p>\
+         <form method=\"get\" action=\"/keys\" class=\"row\"><div><label for=\"keys-config\">Config name</label>\
+         <input type=\"text\" id=\"keys-config\" name=\"config\" value=\"{name}\"></div>\
+         <div><button type=\"submit\" class=\"secondary\" id=\"open-keys\">Service app keys</button></div></form></section>",
         ticket = escape(ticket),
+        name = escape(&sub.name),
     );
     page(status, &m.config_form.title, &body)
 }

@@ -42,6 +42,7 @@ mod changes;
 mod edit;
 mod guard;
 mod hooks;
+mod keys;
 mod layout;
 mod manifest;
 mod mapping;
@@ -209,6 +210,10 @@ impl Console {
             .route("/logout", post(admin::logout))
             .route("/me", get(admin::me))
             .route("/configs/{config}/hooks/rotate", post(hooks::rotate))
+            .route("/keys", get(keys::pick))
+            .route("/configs/{config}/keys", get(keys::keys_page))
+            .route("/configs/{config}/keys/add", post(keys::add))
+            .route("/configs/{config}/keys/retire", post(keys::retire))
             // Unknown paths meet the guard too (Host, session), before 404.
             .fallback(not_found)
             .layer(guard)

@@ -189,6 +189,14 @@ async fn render(
              <div><button type=\"submit\" id=\"sync-now\">Sync Now</button></div></form>"
         )
     };
+    // A service app's keys rotate here; an API-token config has none.
+    let keys = if summary.service_app.is_some() {
+        format!(
+            "<a class=\"button secondary\" href=\"/configs/{c}/keys\" id=\"open-keys\">Service app keys</a>"
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "{top}<section><p>Okta <code>{origin}</code> → Infraon <strong>{target}</strong>. Installed {installed}{verified}.</p>\
          <a class=\"button secondary\" href=\"/configs/{c}/mapping\" id=\"open-mapping\">Okta – Infraon Configuration</a>\
@@ -196,6 +204,7 @@ async fn render(
          <a class=\"button secondary\" href=\"/configs/{c}/unsynced.csv\" id=\"export\">Export Unsynced Data</a>\
          <a class=\"button secondary\" href=\"/people/{people}\">Synced {people}</a>\
          <a class=\"button secondary\" href=\"/configs/{c}/edit\" id=\"edit-config\">Edit config</a>\
+         {keys}\
          <form method=\"post\" action=\"/configs/{c}/verify\" style=\"display:inline\">\
          <button type=\"submit\" class=\"secondary\" id=\"verify-again\">Verify again</button></form></section>\
          <section id=\"sync\"><h2>Sync Now</h2>{sync}</section>\

@@ -4,7 +4,7 @@
 //! does not hold up the others (the wait is the host's timer, and guest
 //! code yields to the executor between epoch ticks).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! what the next sync writes (and what preview shows), unknown roles are
 //! refused, and the unsynced CSV reads back exactly, neutralised.
 
-mod common;
+use crate::common;
 
 use common::{DEV, World, world};
 use fake_infraon::SyncTarget;

@@ -2,7 +2,7 @@
 //! plugin compares names (ignoring case), and a failing store reported as
 //! the host's failure — never turned into "no egress" or a load error.
 
-mod common;
+use crate::common;
 
 use host_harness::HostError;
 use host_harness::bindings::exports::infraon::okta::sync::{RunOutcome, SyncMode, Trigger};

@@ -3,8 +3,8 @@
 //! mapping validation shown on the page, unknown configs, and no secret in
 //! any page.
 
-mod browserless;
-mod common;
+use crate::browserless;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,11 @@
 //! fake Okta: what lands, what a second run changes, incremental runs,
 //! resume after a crash, failure and mass-deactivation safety, requests.
 
-mod common;
+mod preview;
+mod scope;
+mod tenants;
+
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -5,8 +5,8 @@
 //! foreign `Host` (DNS rebinding); nothing opens without a session; and
 //! production mode refuses development mode posted by hand.
 
-mod browserless;
-mod common;
+use crate::browserless;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -204,3 +204,44 @@ fn a_corrupt_cache_entry_is_recompiled_not_trusted() {
     let rt = probes(state.path(), limits());
     assert!(!rt.loaded_from_cache());
 }
+
+/// The test of each probe case. A case added to `foreach_probe_case!`
+/// without a line here does not compile.
+macro_rules! test_of {
+    (spin) => {
+        a_guest_that_loops_forever_is_stopped_within_the_deadline
+    };
+    (alloc) => {
+        a_guest_that_exceeds_the_memory_cap_fails_cleanly
+    };
+    (panic) => {
+        a_panic_and_a_stack_overflow_are_reported_and_the_host_carries_on
+    };
+    (stack) => {
+        a_panic_and_a_stack_overflow_are_reported_and_the_host_carries_on
+    };
+    (egress) => {
+        a_request_outside_the_allowlist_is_denied_as_a_value_and_logged
+    };
+    (order) => {
+        imports_called_out_of_order_are_refused_and_the_host_carries_on
+    };
+    (storage) => {
+        // Every runaway case ends by checking the host still serves storage.
+        a_panic_and_a_stack_overflow_are_reported_and_the_host_carries_on
+    };
+}
+
+macro_rules! every_case_has_its_test {
+    ($($case:ident: $name:literal,)*) => {
+        /// Each probe case names its test (checked when this compiles),
+        /// and no two cases share the name the guest dispatches on.
+        #[test]
+        fn every_probe_case_has_its_test() {
+            let tested: Vec<(&str, fn())> = vec![$(($name, test_of!($case) as fn()),)*];
+            let names: std::collections::BTreeSet<&str> = tested.iter().map(|(n, _)| *n).collect();
+            assert_eq!(names.len(), tested.len(), "two probe cases share a name");
+        }
+    };
+}
+host_harness::foreach_probe_case!(every_case_has_its_test);

@@ -1,7 +1,9 @@
 //! Install, update, uninstall and list through the built component; install
 //! is blocked unless verify passes; the token never leaks.
 
-mod common;
+mod service_app;
+
+use crate::common;
 
 use common::{DEV, form, world};
 use host_harness::bindings::exports::infraon::okta::install::InstallError;

@@ -2,8 +2,8 @@
 //! authorize → `/callback` → the page naming who signed in, through the
 //! built component; once with an HTTP client, once in headless Chromium.
 
-mod browserless;
-mod common;
+use crate::browserless;
+use crate::common;
 
 use std::sync::Arc;
 

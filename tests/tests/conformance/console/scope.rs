@@ -3,8 +3,8 @@
 //! expression shown and not saved, population rules edited, and a
 //! cross-site post refused.
 
-mod browserless;
-mod common;
+use crate::browserless;
+use crate::common;
 
 use std::sync::Arc;
 

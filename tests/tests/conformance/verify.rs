@@ -1,7 +1,7 @@
 //! Verify, driven through the built component against the fake Okta: it
 //! succeeds on a good config and names each failure kind distinctly.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::Duration;

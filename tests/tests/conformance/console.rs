@@ -14,7 +14,13 @@
 //! writes a PNG of each screen there (the README's come from
 //! `CONSOLE_SCREENSHOTS=$PWD/docs/console cargo test -p conformance --test console -- --ignored`).
 
-mod common;
+mod forms;
+mod keys;
+mod preview;
+mod scope;
+mod security;
+
+use crate::common;
 
 use std::ffi::OsStr;
 use std::path::PathBuf;

@@ -4,8 +4,8 @@
 //! CSV before Approve, recorded with who approved, and one person
 //! provisioned on demand without touching anyone else.
 
-mod browserless;
-mod common;
+use crate::browserless;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

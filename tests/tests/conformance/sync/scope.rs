@@ -4,7 +4,7 @@
 //! expression is refused, a population rule moves people never duplicating
 //! them.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -7,8 +7,8 @@
 //! stated; it is not a speed benchmark: a delivery costs one instance and
 //! two Okta GETs, far below it.
 
-mod browserless;
-mod common;
+use crate::browserless;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! moves: fires at local time, overlapping fires skipped and recorded,
 //! missed fires coalesced into one catch-up run.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! sandbox probe guest is a small 0.1.0 component) and the latest 0.2.0
 //! (the plugin), sharing one fake Infraon.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;

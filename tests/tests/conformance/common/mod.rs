@@ -57,10 +57,18 @@ pub async fn world(users: usize, groups: usize) -> World {
     }
 }
 
+/// The component under test: `OKTA_CONFORMANCE_COMPONENT`, or the plugin
+/// built with this workspace.
+pub fn component_under_test() -> PathBuf {
+    std::env::var_os("OKTA_CONFORMANCE_COMPONENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(host_harness::OKTA_PLUGIN_WASM))
+}
+
 pub fn runtime_in(state: &Path, limits: Limits) -> Runtime {
     let infraon = Arc::new(Infraon::open(state).unwrap());
     Runtime::new(
-        Path::new(host_harness::OKTA_PLUGIN_WASM),
+        &component_under_test(),
         Some(&shared_cache()),
         infraon,
         limits,

@@ -10,7 +10,7 @@
 //! passed unrun: `scripts/test` runs it with `--ignored`, where a missing
 //! browser fails it, saying how to install one.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;

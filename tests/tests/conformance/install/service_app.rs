@@ -3,7 +3,7 @@
 //! rotation without downtime, Verify naming what is wrong, and no private
 //! key or access token anywhere it could leak.
 
-mod common;
+use crate::common;
 
 use common::{DEV, World, world};
 use fake_okta::ServiceApp as OktaApp;
