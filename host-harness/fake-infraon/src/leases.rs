@@ -11,14 +11,7 @@ use rusqlite::{OptionalExtension, params};
 use crate::Infraon;
 use crate::types::InfraonError;
 
-/// Who holds a lease and until when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
-    /// The holder's id (a host process).
-    pub holder: String,
-    /// Unix milliseconds after which another holder may take it.
-    pub expires_at_ms: u64,
-}
+pub use okta_host_runtime::backend::Lease;
 
 impl Infraon {
     /// Take or renew the lease on `name` for `holder` until `until_ms`

@@ -5,8 +5,8 @@
 //! `wit/v0.1.0/host.wit`: per-plugin key-value `storage`, `secrets` kept
 //! encrypted at rest, the `directory` of Users and Requesters, `scheduler`
 //! state and `log` lines, plus the host's record of installed configs.
-//! It has no wasmtime dependency: the harness converts between the WIT
-//! bindings and the plain types of [`types`].
+//! It implements the runtime's backend traits (`okta_host_runtime::backend`)
+//! and speaks the runtime's domain types; it never sees a WIT-generated type.
 //!
 //! # State directory
 //!
@@ -57,6 +57,7 @@
 
 #![warn(missing_docs)]
 
+mod backend;
 mod directory;
 mod installations;
 mod leases;
@@ -76,6 +77,7 @@ use chacha20poly1305::XChaCha20Poly1305;
 use rusqlite::Connection;
 
 pub use directory::{CUSTOM_FIELD_PREFIX, MAX_VALUE_CHARS};
+pub use leases::Lease;
 pub use storage::{MAX_PLUGIN_BYTES, MAX_VALUE_BYTES};
 pub use types::{
     DirectoryError, FieldSpec, InfraonError, Installation, LogLine, PeoplePage, Person,

@@ -11,18 +11,33 @@ pub(crate) type Millis = i64;
 #[derive(Debug)]
 pub(crate) struct Clock {
     pinned: Option<Millis>,
+    /// A caller's own (virtual) time: every stamp is exactly it, as a test
+    /// that keeps its own clock expects.
+    exact: Option<Millis>,
     last: Millis,
 }
 
 impl Clock {
     pub(crate) fn new(last: Millis) -> Self {
-        Clock { pinned: None, last }
+        Clock {
+            pinned: None,
+            exact: None,
+            last,
+        }
     }
 
     pub(crate) fn tick(&mut self) -> Millis {
+        if let Some(at) = self.exact {
+            self.last = self.last.max(at);
+            return at;
+        }
         let base = self.pinned.unwrap_or_else(|| Utc::now().timestamp_millis());
         self.last = base.max(self.last + 1);
         self.last
+    }
+
+    pub(crate) fn set_exact(&mut self, at: Millis) {
+        self.exact = Some(at);
     }
 
     pub(crate) fn pin(&mut self, at: Option<DateTime<Utc>>) {

@@ -1,8 +1,7 @@
-//! Okta's error bodies (schema `Error`) and the codes the fake uses.
+//! Okta's error bodies (schema `Error`) and the codes the fake uses; the
+//! model answers with them, the server sends them as they are.
 
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 use rand::Rng;
 use serde_json::{Value, json};
 
@@ -114,11 +113,5 @@ impl OktaError {
             "errorId": format!("oae{}", random_token(19)),
             "errorCauses": [],
         })
-    }
-}
-
-impl IntoResponse for OktaError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
     }
 }

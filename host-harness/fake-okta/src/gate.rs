@@ -140,7 +140,7 @@ async fn answer(st: &Arc<Shared>, mut req: Request, next: Next) -> Response {
     } else if matches!(decision.kind, Some(FaultKind::RevokeToken)) {
         Some(OktaError::invalid_token().into_response())
     } else {
-        let base = crate::paging::base_url(req.headers(), &st.url);
+        let base = crate::routes::base_url(req.headers(), &st.url);
         let method = req.method().as_str().to_owned();
         crate::api_auth::check(st, &method, req.uri().path(), &base, req.headers())
     };

@@ -1,20 +1,13 @@
 //! `/api/v1/groups`, `/api/v1/groups/{id}` and `/api/v1/groups/{id}/users`.
 
-use std::collections::HashMap;
 use std::ops::Bound::{Excluded, Unbounded};
-use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::Shared;
 use crate::errors::OktaError;
 use crate::filter::{self, Dialect, Op, Val};
-use crate::org::{GroupRec, Id, id_str, parse_id};
-use crate::routes::{Ctx, page_response};
+use crate::model::{Answer, Request};
+use crate::org::{GroupRec, Id, Org, id_str, parse_id};
 use crate::users::profile_val;
 use crate::{paging, render};
 
@@ -64,13 +57,8 @@ fn group_attr(base: &str, id: &Id, g: &GroupRec, attr: &str) -> Option<Val> {
     }
 }
 
-pub(crate) async fn list(
-    State(st): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, OktaError> {
-    let ctx = Ctx::new(&st, &headers);
+pub(crate) fn list(org: &Org, req: &Request) -> Result<Answer, OktaError> {
+    let q = &req.params;
     let quick = q
         .get("q")
         .filter(|_| !q.contains_key("search") && !q.contains_key("filter"));
@@ -88,70 +76,56 @@ pub(crate) async fn list(
         )),
         (None, None) => None,
     };
-    let stats = q
-        .get("expand")
-        .is_some_and(|e| e.split(',').any(|x| x == "stats"));
     let after = q
         .get("after")
         .map(|a| paging::decode_cursor(a))
         .transpose()?;
-    let org = st.org();
     let range = match (&after, quick) {
         (Some(a), None) => org.groups.range((Excluded(*a), Unbounded)),
         _ => org.groups.range::<Id, _>(..),
     };
-    let base = ctx.base.clone();
+    let base = &req.base;
     let hits = range.filter(|(id, g)| match (&expr, quick) {
-        (Some((e, ci)), _) => e.eval(*ci, &mut |a| group_attr(&base, id, g, a)),
+        (Some((e, ci)), _) => e.eval(*ci, &mut |a| group_attr(base, id, g, a)),
         (None, Some(text)) => g.name.to_lowercase().starts_with(&text.to_lowercase()),
         (None, None) => true,
     });
     let (items, next) = paging::page(hits, limit);
     let next = next.filter(|_| quick.is_none());
+    let stats = expand_stats(req);
     let body: Vec<Value> = items
         .iter()
-        .map(|(id, g)| render::group(&ctx.base, id, g, stats))
+        .map(|(id, g)| render::group(base, id, g, stats))
         .collect();
-    Ok(page_response(
-        &ctx,
-        "/api/v1/groups",
-        raw.as_deref(),
-        next.as_ref(),
-        body,
-    ))
+    Ok(Answer::page(req, next.as_ref(), body))
 }
 
-fn find<'a>(org: &'a crate::org::Org, id: &str) -> Result<(&'a Id, &'a GroupRec), OktaError> {
+fn expand_stats(req: &Request) -> bool {
+    req.params
+        .get("expand")
+        .is_some_and(|e| e.split(',').any(|x| x == "stats"))
+}
+
+fn find<'a>(org: &'a Org, id: &str) -> Result<(&'a Id, &'a GroupRec), OktaError> {
     parse_id(id)
         .and_then(|k| org.groups.get_key_value(&k))
         .ok_or_else(|| OktaError::not_found(id, "UserGroup"))
 }
 
-pub(crate) async fn get(
-    State(st): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, OktaError> {
-    let ctx = Ctx::new(&st, &headers);
-    let org = st.org();
-    let (key, g) = find(&org, &id)?;
-    let stats = q
-        .get("expand")
-        .is_some_and(|e| e.split(',').any(|x| x == "stats"));
-    Ok(Json(render::group(&ctx.base, key, g, stats)).into_response())
+pub(crate) fn get(org: &Org, req: &Request, id: &str) -> Result<Answer, OktaError> {
+    let (key, g) = find(org, id)?;
+    Ok(Answer::json(render::group(
+        &req.base,
+        key,
+        g,
+        expand_stats(req),
+    )))
 }
 
 /// Members in id order, every status included (Okta keeps deactivated users
 /// in their groups).
-pub(crate) async fn members(
-    State(st): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, OktaError> {
-    let ctx = Ctx::new(&st, &headers);
+pub(crate) fn members(org: &Org, req: &Request, id: &str) -> Result<Answer, OktaError> {
+    let q = &req.params;
     let limit = paging::limit(
         q.get("limit").map(String::as_str),
         MEMBERS_LIMIT,
@@ -161,8 +135,7 @@ pub(crate) async fn members(
         .get("after")
         .map(|a| paging::decode_cursor(a))
         .transpose()?;
-    let org = st.org();
-    let (_, g) = find(&org, &id)?;
+    let (_, g) = find(org, id)?;
     let range = match &after {
         Some(a) => g.members.range((Excluded(*a), Unbounded)),
         None => g.members.range::<Id, _>(..),
@@ -171,14 +144,7 @@ pub(crate) async fn members(
     let (items, next) = paging::page(hits, limit);
     let body: Vec<Value> = items
         .iter()
-        .map(|(uid, u)| render::user(&ctx.base, &org, uid, u, false))
+        .map(|(uid, u)| render::user(&req.base, org, uid, u, false))
         .collect();
-    let path = format!("/api/v1/groups/{id}/users");
-    Ok(page_response(
-        &ctx,
-        &path,
-        raw.as_deref(),
-        next.as_ref(),
-        body,
-    ))
+    Ok(Answer::page(req, next.as_ref(), body))
 }

@@ -17,6 +17,11 @@
 //! [`FakeOkta::issue_code_with_id_token`] forge tokens for negative tests.
 //! OIDC endpoints take no API token but share the rate limit and faults.
 //!
+//! The read endpoints' answers come from the [`model`]: a pure function of
+//! the org and a request, which an in-memory client (the plugin's own
+//! tests) calls without this server; the server adds what belongs to a
+//! connection (auth, faults, latency, rate limits and their headers).
+//!
 //! Page sizes (default / maximum): users 200 / 200, groups 10,000 / 10,000,
 //! group members 1,000 / 1,000 — Okta's documented values. A larger `limit`
 //! is clamped, not rejected.
@@ -49,6 +54,7 @@ mod gate;
 mod groups;
 mod hooks;
 mod hostile;
+pub mod model;
 mod oidc;
 mod org;
 mod paging;
@@ -79,7 +85,7 @@ pub use faults::{FaultKind, FaultRule, Faults};
 pub use hooks::{DeliveryAttempt, EventHook};
 pub use oidc::service::{JWT_BEARER, ServiceApp};
 pub use oidc::{ClientKey, IssParameter, OidcClient, OidcSwitches};
-pub use org::UserStatus;
+pub use org::{GroupType, UserStatus};
 pub use real_org::Latency;
 pub use render::CUSTOM_ATTRIBUTES;
 pub use snapshot::{GroupInfo, OrgSnapshot, UserInfo};
@@ -378,6 +384,13 @@ impl FakeOkta {
     /// Runtime fault knobs; changes apply to the next request.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// The [`model`]'s answer for the org as it is now, with no request
+    /// sent (no auth, faults, latency or rate limit): what the server
+    /// answers `GET path_and_query` with, its links on [`FakeOkta::url`].
+    pub fn answer_in_memory(&self, path_and_query: &str) -> model::Answer {
+        model::answer(&self.shared.org(), &self.url(), "GET", path_and_query)
     }
 
     /// A copy of the org as it is now.

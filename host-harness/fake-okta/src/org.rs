@@ -11,16 +11,25 @@ use serde_json::{Map, Value};
 use crate::clock::{Clock, Millis};
 use crate::people::GenProfile;
 
-/// A 20-byte Okta id (`00u...`, `00g...`), kept inline so that maps of
-/// 100,000 users and their memberships stay small.
+/// An Okta id (`00u...`, `00g...`) of up to 20 bytes, kept inline so that
+/// maps of 100,000 users and their memberships stay small. Okta's own ids
+/// are 20 bytes; a shorter one (a test's `00u00001`) is padded with NULs,
+/// which sort before any character, so ids order as their strings do.
 pub(crate) type Id = [u8; 20];
 
 pub(crate) fn id_str(id: &Id) -> &str {
-    std::str::from_utf8(id).unwrap_or("")
+    let len = id.iter().position(|b| *b == 0).unwrap_or(id.len());
+    std::str::from_utf8(&id[..len]).unwrap_or("")
 }
 
 pub(crate) fn parse_id(s: &str) -> Option<Id> {
-    s.as_bytes().try_into().ok()
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 20 || b.contains(&0) {
+        return None;
+    }
+    let mut id = [0u8; 20];
+    id[..b.len()].copy_from_slice(b);
+    Some(id)
 }
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -156,20 +165,30 @@ impl UserRec {
 
 /// Okta's group types (schema `GroupType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum GroupType {
+pub enum GroupType {
+    /// A group managed in Okta.
     Okta,
+    /// A group imported from an app (e.g. Active Directory).
     App,
     /// Everyone: every user of the org, kept by Okta itself.
     BuiltIn,
 }
 
 impl GroupType {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The wire form, e.g. `OKTA_GROUP`.
+    pub fn as_str(self) -> &'static str {
         match self {
             GroupType::Okta => "OKTA_GROUP",
             GroupType::App => "APP_GROUP",
             GroupType::BuiltIn => "BUILT_IN",
         }
+    }
+
+    /// Parses the wire form.
+    pub fn parse(s: &str) -> Option<GroupType> {
+        [GroupType::Okta, GroupType::App, GroupType::BuiltIn]
+            .into_iter()
+            .find(|t| t.as_str() == s)
     }
 }
 
@@ -185,17 +204,20 @@ pub(crate) struct GroupRec {
 }
 
 /// The whole org. Users and groups are keyed by id so paging is a range scan
-/// and the order is stable, as Okta's is.
+/// and the order is stable, as Okta's is. [`crate::model::answer`] serves
+/// its read endpoints; the methods here are the mutations an admin makes.
 #[derive(Debug)]
-pub(crate) struct Org {
-    pub users: BTreeMap<Id, UserRec>,
-    pub groups: BTreeMap<Id, GroupRec>,
-    pub clock: Clock,
-    pub rng: ChaCha8Rng,
-    pub suffix: [u8; 3],
-    pub type_id: String,
-    pub schema_id: String,
-    pub created: Millis,
+pub struct Org {
+    pub(crate) users: BTreeMap<Id, UserRec>,
+    pub(crate) groups: BTreeMap<Id, GroupRec>,
+    pub(crate) clock: Clock,
+    pub(crate) rng: ChaCha8Rng,
+    pub(crate) suffix: [u8; 3],
+    pub(crate) type_id: String,
+    pub(crate) schema_id: String,
+    pub(crate) created: Millis,
+    /// The `#custom` properties of the user schema: (name, title, type).
+    pub(crate) custom_attributes: Vec<(String, String, String)>,
 }
 
 impl Org {
@@ -227,11 +249,8 @@ impl Org {
             .filter(move |(_, g)| g.members.contains(user))
     }
 
-    pub(crate) fn update_profile(
-        &mut self,
-        id: &str,
-        changes: Map<String, Value>,
-    ) -> anyhow::Result<()> {
+    /// Sets profile attributes (others kept), stamping `lastUpdated`.
+    pub fn update_profile(&mut self, id: &str, changes: Map<String, Value>) -> anyhow::Result<()> {
         let key = self.user_key(id)?;
         let now = self.clock.tick();
         let user = self.users.get_mut(&key).context("user vanished")?;
@@ -240,7 +259,8 @@ impl Org {
         Ok(())
     }
 
-    pub(crate) fn set_status(&mut self, id: &str, status: UserStatus) -> anyhow::Result<()> {
+    /// Moves a user to `status`, stamping `statusChanged` and `lastUpdated`.
+    pub fn set_status(&mut self, id: &str, status: UserStatus) -> anyhow::Result<()> {
         let key = self.user_key(id)?;
         let now = self.clock.tick();
         let user = self.users.get_mut(&key).context("user vanished")?;
@@ -259,7 +279,8 @@ impl Org {
         Ok(())
     }
 
-    pub(crate) fn delete_user(&mut self, id: &str) -> anyhow::Result<()> {
+    /// Deletes a user and its memberships, stamping each group it left.
+    pub fn delete_user(&mut self, id: &str) -> anyhow::Result<()> {
         let key = self.user_key(id)?;
         let now = self.clock.tick();
         self.users.remove(&key);
@@ -271,12 +292,9 @@ impl Org {
         Ok(())
     }
 
-    pub(crate) fn set_membership(
-        &mut self,
-        group: &str,
-        user: &str,
-        member: bool,
-    ) -> anyhow::Result<()> {
+    /// Adds (`member`) or removes a user from a group, stamping
+    /// `lastMembershipUpdated` when that changes anything.
+    pub fn set_membership(&mut self, group: &str, user: &str, member: bool) -> anyhow::Result<()> {
         let g = self.group_key(group)?;
         let u = self.user_key(user)?;
         let now = self.clock.tick();
@@ -293,7 +311,7 @@ impl Org {
     }
 
     /// Deletes a group (not Everyone, which Okta keeps).
-    pub(crate) fn delete_group(&mut self, id: &str) -> anyhow::Result<()> {
+    pub fn delete_group(&mut self, id: &str) -> anyhow::Result<()> {
         let key = self.group_key(id)?;
         if self
             .groups
@@ -306,7 +324,8 @@ impl Org {
         Ok(())
     }
 
-    pub(crate) fn update_group(
+    /// Renames or redescribes a group, stamping `lastUpdated`.
+    pub fn update_group(
         &mut self,
         id: &str,
         name: Option<&str>,
@@ -325,7 +344,8 @@ impl Org {
         Ok(())
     }
 
-    pub(crate) fn add_group(&mut self, name: &str, description: &str) -> String {
+    /// Creates an `OKTA_GROUP` with a fresh id, which it returns.
+    pub fn add_group(&mut self, name: &str, description: &str) -> String {
         let now = self.clock.tick();
         let id = loop {
             let id = new_id(&mut self.rng, b"00g", &self.suffix);
@@ -346,7 +366,9 @@ impl Org {
         id_str(&id).to_owned()
     }
 
-    pub(crate) fn add_user(
+    /// Creates a user with a fresh id, which it returns; the profile needs
+    /// Okta's four required attributes. Like Okta, it joins Everyone.
+    pub fn add_user(
         &mut self,
         profile: Map<String, Value>,
         status: UserStatus,
@@ -409,5 +431,135 @@ impl Org {
     /// A user's status.
     pub(crate) fn user_status(&self, id: &str) -> Option<UserStatus> {
         self.find_user(id).map(|(_, u)| u.status)
+    }
+}
+
+/// A group as [`Org::groups`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupView<'a> {
+    /// The group's id.
+    pub id: &'a str,
+    /// `profile.name`.
+    pub name: &'a str,
+    /// The group's type.
+    pub kind: GroupType,
+    /// How many users are members.
+    pub members: usize,
+}
+
+/// For a caller that keeps its own clock and chooses the ids (the plugin's
+/// in-memory tests): an empty org, and mutations by given id.
+impl Org {
+    /// An org with no users and no groups (not even Everyone: add it with
+    /// [`Org::insert_group`] and [`GroupType::BuiltIn`]); its mutations are
+    /// stamped with the time of the last [`Org::stamp_at`].
+    pub fn empty(created_unix_ms: i64) -> Org {
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let suffix = *b"0g4";
+        let type_id = id_str(&new_id(&mut rng, b"oty", &suffix)).to_owned();
+        let schema_id = id_str(&new_id(&mut rng, b"osc", &suffix)).to_owned();
+        let mut clock = Clock::new(created_unix_ms);
+        clock.set_exact(created_unix_ms);
+        Org {
+            users: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            clock,
+            rng,
+            suffix,
+            type_id,
+            schema_id,
+            created: created_unix_ms,
+            custom_attributes: crate::render::default_custom_attributes(),
+        }
+    }
+
+    /// Every later mutation is stamped exactly `now_unix_ms`, until the
+    /// next call (the caller's clock, not the wall clock).
+    pub fn stamp_at(&mut self, now_unix_ms: i64) {
+        self.clock.set_exact(now_unix_ms);
+    }
+
+    /// Creates or replaces the user `id` (up to 20 bytes) with any profile;
+    /// a new user joins the `BUILT_IN` groups, as Okta keeps them.
+    pub fn insert_user(
+        &mut self,
+        id: &str,
+        status: UserStatus,
+        profile: Map<String, Value>,
+    ) -> anyhow::Result<()> {
+        let key = parse_id(id).with_context(|| format!("not an id: {id:?}"))?;
+        let now = self.clock.tick();
+        let rec = UserRec {
+            status,
+            provider: Provider::Okta,
+            created: now,
+            activated: status.was_activated().then_some(now),
+            status_changed: status.was_activated().then_some(now),
+            last_login: None,
+            last_updated: now,
+            password_changed: status.has_password().then_some(now),
+            seeded: None,
+            extra: Some(Box::new(profile)),
+        };
+        self.users.insert(key, rec);
+        for g in self.groups.values_mut() {
+            if g.kind == GroupType::BuiltIn && g.members.insert(key) {
+                g.last_membership_updated = now;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates or replaces the group `id`; a `BUILT_IN` one has every user.
+    pub fn insert_group(&mut self, id: &str, name: &str, kind: GroupType) -> anyhow::Result<()> {
+        let key = parse_id(id).with_context(|| format!("not an id: {id:?}"))?;
+        let now = self.clock.tick();
+        let members = match kind {
+            GroupType::BuiltIn => self.users.keys().copied().collect(),
+            _ => BTreeSet::new(),
+        };
+        let rec = GroupRec {
+            kind,
+            name: name.to_owned(),
+            description: String::new(),
+            created: now,
+            last_updated: now,
+            last_membership_updated: now,
+            members,
+        };
+        self.groups.insert(key, rec);
+        Ok(())
+    }
+
+    /// Changes the status reads report without stamping anything, and
+    /// returns the one it had: what a lagging search index still says.
+    pub fn set_status_unstamped(&mut self, id: &str, status: UserStatus) -> Option<UserStatus> {
+        let key = parse_id(id)?;
+        let u = self.users.get_mut(&key)?;
+        Some(std::mem::replace(&mut u.status, status))
+    }
+
+    /// Every user's id and status, in id order.
+    pub fn users(&self) -> impl Iterator<Item = (&str, UserStatus)> {
+        self.users.iter().map(|(id, u)| (id_str(id), u.status))
+    }
+
+    /// Every group, in id order.
+    pub fn groups(&self) -> impl Iterator<Item = GroupView<'_>> {
+        self.groups.iter().map(|(id, g)| GroupView {
+            id: id_str(id),
+            name: &g.name,
+            kind: g.kind,
+            members: g.members.len(),
+        })
+    }
+
+    /// Replaces the `#custom` properties of the user schema: (name, type).
+    pub fn set_custom_attributes(&mut self, attrs: &[(&str, &str)]) {
+        self.custom_attributes = attrs
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*n).to_owned(), (*t).to_owned()))
+            .collect();
     }
 }

@@ -1,9 +1,7 @@
 //! `limit`/`after` parameters and RFC 8288 `Link` headers, as Okta pages.
 
-use axum::http::{HeaderMap, HeaderValue, header};
-
 use crate::errors::OktaError;
-use crate::org::{Id, parse_id};
+use crate::org::{Id, id_str, parse_id};
 
 /// Okta clamps an over-large `limit` to the endpoint's maximum rather than
 /// rejecting it; a non-numeric or non-positive one is a validation error.
@@ -20,7 +18,7 @@ pub(crate) fn limit(raw: Option<&str>, default: usize, max: usize) -> Result<usi
 /// Cursors are opaque to clients (Okta's docs insist on it); hex of the
 /// reversed id keeps them from looking like something to construct by hand.
 pub(crate) fn encode_cursor(id: &Id) -> String {
-    let mut rev = *id;
+    let mut rev = id_str(id).as_bytes().to_vec();
     rev.reverse();
     hex::encode(rev)
 }
@@ -34,14 +32,6 @@ pub(crate) fn decode_cursor(s: &str) -> Result<Id, OktaError> {
         .ok_or_else(|| OktaError::validation("after"))
 }
 
-/// Where the client reached us, so `Link` URLs work through any alias.
-pub(crate) fn base_url(headers: &HeaderMap, fallback: &str) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map_or_else(|| fallback.to_owned(), |h| format!("http://{h}"))
-}
-
 /// One `Link` header per relation, as Okta sends them. `next` keeps the
 /// client's other query parameters (filter, limit, ...) and replaces `after`.
 pub(crate) fn links(
@@ -49,7 +39,7 @@ pub(crate) fn links(
     path: &str,
     raw_query: Option<&str>,
     next: Option<&Id>,
-) -> Vec<HeaderValue> {
+) -> Vec<String> {
     let query = raw_query.unwrap_or("");
     let self_url = if query.is_empty() {
         format!("{base}{path}")
@@ -66,9 +56,7 @@ pub(crate) fn links(
         params.push(&after);
         out.push(format!("<{base}{path}?{}>; rel=\"next\"", params.join("&")));
     }
-    out.into_iter()
-        .filter_map(|l| HeaderValue::from_str(&l).ok())
-        .collect()
+    out
 }
 
 /// A page of ids after `after`, plus the cursor for the next page if more

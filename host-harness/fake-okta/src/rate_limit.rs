@@ -4,17 +4,23 @@
 //!
 //! A window starts at the first request after the previous one ended (not
 //! on a wall-clock minute), so tests that spend a budget never straddle a
-//! reset by accident.
+//! reset by accident; [`RateLimiter::on_the_minute`] gives windows that
+//! start on each minute instead, for a caller whose clock is its own.
+//!
+//! Pure: time is passed in (epoch seconds), so an in-memory client can run
+//! it on a virtual clock.
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the `X-Rate-Limit-*` headers of one answer say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RateHeaders {
+pub struct RateHeaders {
+    /// `X-Rate-Limit-Limit`: the window's budget.
     pub limit: u32,
+    /// `X-Rate-Limit-Remaining`.
     pub remaining: u32,
-    /// Epoch seconds when the window ends.
+    /// `X-Rate-Limit-Reset`: epoch seconds when the window ends.
     pub reset: u64,
 }
 
@@ -25,7 +31,7 @@ pub(crate) fn epoch_secs() -> u64 {
 }
 
 /// The endpoint family (rate-limit bucket) of a request path.
-pub(crate) fn family(path: &str) -> &'static str {
+pub fn family(path: &str) -> &'static str {
     if crate::oidc::is_oidc_path(path) {
         return "oidc";
     }
@@ -46,20 +52,36 @@ struct Bucket {
     window_end: u64,
 }
 
+/// Per-minute budgets by endpoint family (any name; [`family`] gives
+/// Okta's for a path).
 #[derive(Debug)]
-pub(crate) struct RateLimiter {
+pub struct RateLimiter {
     /// The budget of a family without one of its own.
     limit: u32,
+    /// Windows start on each minute rather than at a first request.
+    on_the_minute: bool,
     limits: HashMap<&'static str, u32>,
     buckets: HashMap<&'static str, Bucket>,
 }
 
 impl RateLimiter {
-    pub(crate) fn new(limit: u32) -> Self {
+    /// `limit` requests a window for every family; a window starts at the
+    /// first request after the previous one ended.
+    pub fn new(limit: u32) -> Self {
         RateLimiter {
             limit,
+            on_the_minute: false,
             limits: HashMap::new(),
             buckets: HashMap::new(),
+        }
+    }
+
+    /// Like [`RateLimiter::new`], with windows that start on each minute
+    /// (`:00` to `:59`), as a virtual clock's tests count them.
+    pub fn on_the_minute(limit: u32) -> Self {
+        RateLimiter {
+            on_the_minute: true,
+            ..RateLimiter::new(limit)
         }
     }
 
@@ -69,10 +91,15 @@ impl RateLimiter {
 
     /// The family's bucket, its window rolled over if it ended.
     fn bucket(&mut self, family: &'static str, now: u64) -> &mut Bucket {
+        let start = if self.on_the_minute {
+            now - now % 60
+        } else {
+            now
+        };
         let b = self.buckets.entry(family).or_default();
         if now >= b.window_end {
             b.used = 0;
-            b.window_end = now + 60;
+            b.window_end = start + 60;
         }
         b
     }
@@ -88,17 +115,13 @@ impl RateLimiter {
     }
 
     /// The family's state without spending anything (for 401s and faults).
-    pub(crate) fn peek(&mut self, family: &'static str, now: u64) -> RateHeaders {
+    pub fn peek(&mut self, family: &'static str, now: u64) -> RateHeaders {
         self.headers(family, now)
     }
 
     /// Spends one request of the family; `Err` when its window's budget is
     /// gone.
-    pub(crate) fn acquire(
-        &mut self,
-        family: &'static str,
-        now: u64,
-    ) -> Result<RateHeaders, RateHeaders> {
+    pub fn acquire(&mut self, family: &'static str, now: u64) -> Result<RateHeaders, RateHeaders> {
         let limit = self.limit_of(family);
         let b = self.bucket(family, now);
         if b.used >= limit {
@@ -108,11 +131,13 @@ impl RateLimiter {
         Ok(self.headers(family, now))
     }
 
-    pub(crate) fn set_limit(&mut self, limit: u32) {
+    /// The budget of every family without one of its own.
+    pub fn set_limit(&mut self, limit: u32) {
         self.limit = limit;
     }
 
-    pub(crate) fn set_family_limit(&mut self, family: &str, limit: u32) {
+    /// One family's budget.
+    pub fn set_family_limit(&mut self, family: &str, limit: u32) {
         let family = ["users", "user", "groups", "group", "group-members", "oidc"]
             .into_iter()
             .find(|f| *f == family)
@@ -121,7 +146,7 @@ impl RateLimiter {
     }
 
     /// Starts fresh windows at the next request.
-    pub(crate) fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.buckets.clear();
     }
 }
@@ -141,6 +166,14 @@ mod tests {
             r.acquire("users", 160).map(|h| (h.remaining, h.reset)),
             Ok((1, 220))
         );
+    }
+
+    #[test]
+    fn windows_on_the_minute() {
+        let mut r = RateLimiter::on_the_minute(1);
+        assert_eq!(r.acquire("users", 130).map(|h| h.reset), Ok(180));
+        assert_eq!(r.acquire("users", 179).unwrap_err().reset, 180);
+        assert_eq!(r.acquire("users", 180).map(|h| h.reset), Ok(240));
     }
 
     #[test]

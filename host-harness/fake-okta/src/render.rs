@@ -128,8 +128,7 @@ pub(crate) fn group(base: &str, id: &Id, g: &GroupRec, stats: bool) -> Value {
         );
         profile.insert("groupType".into(), "Security".into());
         profile.insert("groupScope".into(), "Global".into());
-        links["source"] =
-            json!({ "href": format!("{base}/api/v1/apps/0oa1corpAD0000000{}", &id[17..]) });
+        links["source"] = json!({ "href": format!("{base}/api/v1/apps/0oa1corpAD0000000{}", id.get(17..).unwrap_or("0g4")) });
     }
     let mut v = json!({
         "id": id,
@@ -196,6 +195,13 @@ pub const CUSTOM_ATTRIBUTES: &[(&str, &str, &str)] = &[
     ("skills", "Skills", "array"),
 ];
 
+pub(crate) fn default_custom_attributes() -> Vec<(String, String, String)> {
+    CUSTOM_ATTRIBUTES
+        .iter()
+        .map(|(n, t, ty)| ((*n).to_owned(), (*t).to_owned(), (*ty).to_owned()))
+        .collect()
+}
+
 pub(crate) fn user_schema(base: &str, org: &Org) -> Value {
     let perms = json!([{ "principal": "SELF", "action": "READ_WRITE" }]);
     let mut base_props = Map::new();
@@ -223,15 +229,15 @@ pub(crate) fn user_schema(base: &str, org: &Org) -> Value {
         base_props.insert((*name).into(), p);
     }
     let mut custom_props = Map::new();
-    for (name, title, ty) in CUSTOM_ATTRIBUTES {
+    for (name, title, ty) in &org.custom_attributes {
         let mut p = json!({ "title": title, "description": title, "type": ty, "required": false,
             "mutability": "READ_WRITE", "scope": "NONE", "permissions": perms,
             "master": { "type": "PROFILE_MASTER" } });
-        if *ty == "array" {
+        if ty == "array" {
             p["items"] = json!({ "type": "string" });
             p["union"] = "DISABLE".into();
         }
-        custom_props.insert((*name).into(), p);
+        custom_props.insert(name.clone(), p);
     }
     json!({
         "id": format!("{base}/meta/schemas/user/{}", org.schema_id),

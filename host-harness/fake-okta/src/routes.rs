@@ -1,58 +1,59 @@
-//! The router and the small pieces the resource handlers share.
+//! The router: the read endpoints answered by [`crate::model`], the OIDC
+//! endpoints, and what HTTP adds around them (the client's `Host` for
+//! `Link` URLs, Okta's error bodies for unknown routes and methods).
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
-use serde_json::Value;
 
 use crate::errors::OktaError;
-use crate::org::Id;
-use crate::{Shared, gate, groups, oidc, paging, render, users};
+use crate::model::{self, Answer};
+use crate::{Shared, gate, oidc};
 
-/// Per-request facts the handlers need.
-pub(crate) struct Ctx {
-    /// `http://host:port` as the client addressed us.
-    pub base: String,
+/// Where the client reached us, so `Link` URLs work through any alias.
+pub(crate) fn base_url(headers: &HeaderMap, fallback: &str) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| fallback.to_owned(), |h| format!("http://{h}"))
 }
 
-impl Ctx {
-    pub(crate) fn new(st: &Shared, headers: &HeaderMap) -> Self {
-        Ctx {
-            base: paging::base_url(headers, &st.url),
+impl IntoResponse for OktaError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body())).into_response()
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
+        let mut resp = (status, Json(self.body)).into_response();
+        for (k, v) in self.headers {
+            // `Json` has set the content type already.
+            if k.eq_ignore_ascii_case("content-type") {
+                continue;
+            }
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(&v),
+            ) {
+                resp.headers_mut().append(k, v);
+            }
         }
+        resp
     }
 }
 
-/// A JSON array with Okta's `Link` headers.
-pub(crate) fn page_response(
-    ctx: &Ctx,
-    path: &str,
-    raw_query: Option<&str>,
-    next: Option<&Id>,
-    body: Vec<Value>,
-) -> Response {
-    let mut resp = Json(body).into_response();
-    for link in paging::links(&ctx.base, path, raw_query, next) {
-        resp.headers_mut().append(header::LINK, link);
-    }
-    resp
-}
-
-async fn user_schema(
-    State(st): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Path(schema): Path<String>,
-) -> Result<Response, OktaError> {
-    let ctx = Ctx::new(&st, &headers);
-    let org = st.org();
-    if schema != "default" && schema != org.schema_id {
-        return Err(OktaError::not_found(&schema, "UserSchema"));
-    }
-    Ok(Json(render::user_schema(&ctx.base, &org)).into_response())
+/// Every read endpoint: the model's answer for the org as it is now.
+async fn api(State(st): State<Arc<Shared>>, req: Request) -> Answer {
+    let base = base_url(req.headers(), &st.url);
+    let uri = req.uri();
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    model::answer(&st.org(), &base, req.method().as_str(), path_and_query)
 }
 
 async fn no_route() -> OktaError {
@@ -65,13 +66,13 @@ async fn wrong_method() -> OktaError {
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/api/v1/users", get(users::list))
-        .route("/api/v1/users/{id}", get(users::get))
-        .route("/api/v1/users/{id}/groups", get(users::groups))
-        .route("/api/v1/groups", get(groups::list))
-        .route("/api/v1/groups/{id}", get(groups::get))
-        .route("/api/v1/groups/{id}/users", get(groups::members))
-        .route("/api/v1/meta/schemas/user/{schema}", get(user_schema))
+        .route("/api/v1/users", get(api))
+        .route("/api/v1/users/{id}", get(api))
+        .route("/api/v1/users/{id}/groups", get(api))
+        .route("/api/v1/groups", get(api))
+        .route("/api/v1/groups/{id}", get(api))
+        .route("/api/v1/groups/{id}/users", get(api))
+        .route("/api/v1/meta/schemas/user/{schema}", get(api))
         .merge(oidc::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)

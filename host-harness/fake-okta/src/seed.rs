@@ -233,6 +233,7 @@ pub(crate) fn build(spec: &OrgSpec) -> Org {
         type_id,
         schema_id,
         created: START - 30 * DAY,
+        custom_attributes: crate::render::default_custom_attributes(),
     }
 }
 

@@ -1,20 +1,14 @@
-//! `/api/v1/users` and `/api/v1/users/{idOrLogin}[/groups]`.
+//! `/api/v1/users` and `/api/v1/users/{idOrLogin}[/groups]`: the users
+//! listing's `filter`, `search` and `q` dialects and its paging.
 
-use std::collections::HashMap;
 use std::ops::Bound::{Excluded, Unbounded};
-use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use crate::Shared;
 use crate::errors::OktaError;
 use crate::filter::{self, Dialect, Expr, Op, Val};
+use crate::model::{Answer, Request};
 use crate::org::{Id, Org, UserRec, UserStatus, id_str};
-use crate::routes::{Ctx, page_response};
 use crate::{paging, render};
 
 /// Okta's documented `listUsers` default and maximum page size.
@@ -112,13 +106,8 @@ fn quick_match(u: &UserRec, q: &str) -> bool {
     })
 }
 
-pub(crate) async fn list(
-    State(st): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, OktaError> {
-    let ctx = Ctx::new(&st, &headers);
+pub(crate) fn list(org: &Org, req: &Request) -> Result<Answer, OktaError> {
+    let q = &req.params;
     let quick = q
         .get("q")
         .filter(|_| !q.contains_key("search") && !q.contains_key("filter"));
@@ -140,13 +129,12 @@ pub(crate) async fn list(
         .get("after")
         .map(|a| paging::decode_cursor(a))
         .transpose()?;
-    let org = st.org();
     let range = match (&after, quick) {
         (Some(a), None) => org.users.range((Excluded(*a), Unbounded)),
         _ => org.users.range::<Id, _>(..),
     };
     let hits = range.filter(|(id, u)| match (&expr, quick) {
-        (Some((e, ci)), _) => matches(e, *ci, &org, id, u),
+        (Some((e, ci)), _) => matches(e, *ci, org, id, u),
         (None, Some(text)) => u.status != UserStatus::Deprovisioned && quick_match(u, text),
         (None, None) => u.status != UserStatus::Deprovisioned,
     });
@@ -154,44 +142,26 @@ pub(crate) async fn list(
     let next = next.filter(|_| quick.is_none());
     let body: Vec<Value> = items
         .iter()
-        .map(|(id, u)| render::user(&ctx.base, &org, id, u, false))
+        .map(|(id, u)| render::user(&req.base, org, id, u, false))
         .collect();
-    Ok(page_response(
-        &ctx,
-        "/api/v1/users",
-        raw.as_deref(),
-        next.as_ref(),
-        body,
-    ))
+    Ok(Answer::page(req, next.as_ref(), body))
 }
 
-pub(crate) async fn get(
-    State(st): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, OktaError> {
-    let ctx = Ctx::new(&st, &headers);
-    let org = st.org();
+pub(crate) fn get(org: &Org, req: &Request, id: &str) -> Result<Answer, OktaError> {
     let (key, u) = org
-        .find_user(&id)
-        .ok_or_else(|| OktaError::not_found(&id, "User"))?;
-    Ok(Json(render::user(&ctx.base, &org, key, u, true)).into_response())
+        .find_user(id)
+        .ok_or_else(|| OktaError::not_found(id, "User"))?;
+    Ok(Answer::json(render::user(&req.base, org, key, u, true)))
 }
 
 /// Okta returns all of a user's groups in one answer (no paging).
-pub(crate) async fn groups(
-    State(st): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, OktaError> {
-    let ctx = Ctx::new(&st, &headers);
-    let org = st.org();
+pub(crate) fn groups(org: &Org, req: &Request, id: &str) -> Result<Answer, OktaError> {
     let (key, _) = org
-        .find_user(&id)
-        .ok_or_else(|| OktaError::not_found(&id, "User"))?;
+        .find_user(id)
+        .ok_or_else(|| OktaError::not_found(id, "User"))?;
     let body: Vec<Value> = org
         .groups_of(key)
-        .map(|(gid, g)| render::group(&ctx.base, gid, g, false))
+        .map(|(gid, g)| render::group(&req.base, gid, g, false))
         .collect();
-    Ok(Json(body).into_response())
+    Ok(Answer::json(Value::Array(body)))
 }

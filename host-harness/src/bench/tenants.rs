@@ -16,7 +16,7 @@ use super::measure::{median_of, peak_rss_mib, process_cpu_ms, reset_peak_rss, rs
 use super::own_okta::OwnOkta;
 use crate::bindings::exports::infraon::okta::sync::{RunOutcome, SyncMode, Trigger};
 use crate::policy::Limits;
-use crate::{Infraon, Runtime};
+use crate::{Infraon, Runtime, RuntimeOptions};
 
 /// The many-tenants mode's result.
 #[derive(Debug, Clone, Serialize)]
@@ -122,11 +122,17 @@ pub async fn run(
     }
     let state = work_dir.join(format!("bench-tenants-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
-    let rt = Arc::new(Runtime::new(
+    // A slot for every tenant, so all of them run at once, as measured.
+    let slots = u32::try_from(tenants + 1)?.max(64);
+    let rt = Arc::new(Runtime::with_options(
         Path::new(crate::OKTA_PLUGIN_WASM),
         Some(&work_dir.join("bench-cache")),
         Arc::new(Infraon::open(&state)?),
-        Limits::default(),
+        RuntimeOptions {
+            pool_slots: slots,
+            max_concurrent: slots as usize,
+            ..RuntimeOptions::with_limits(Limits::default())
+        },
     )?);
     for (i, okta) in orgs.iter().enumerate() {
         crate::reliability::world::install_against(&rt, okta, &name(i)).await?;

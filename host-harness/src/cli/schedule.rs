@@ -1,6 +1,7 @@
 //! `harness schedule`: set, show or clear a config's scheduled sync.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Subcommand;
 use host_harness::Infraon;
@@ -83,7 +84,8 @@ pub fn parse_schedule(
 
 pub fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Result<ExitCode> {
     use host_harness::interfaces::scheduler as store;
-    let infraon = Infraon::open(&cli.state_dir)?;
+    let infraon = Arc::new(Infraon::open(&cli.state_dir)?);
+    let backends = host_harness::backends(&infraon);
     let known = |name: &str| {
         infraon
             .installation_get(host_harness::PLUGIN_ID, name)
@@ -107,7 +109,7 @@ pub fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Resul
             tz,
         } => {
             let schedule = parse_schedule(daily, weekly, *every_hours, tz)?;
-            if let Err(e) = store::store(&infraon, name, schedule) {
+            if let Err(e) = store::store(&backends, name, schedule) {
                 eprintln!("schedule refused: {e:?}");
                 return Ok(ExitCode::from(1));
             }
@@ -119,7 +121,7 @@ pub fn schedule(cli: &Cli, action: &ScheduleAction, json: bool) -> anyhow::Resul
         }
         ScheduleAction::Show { .. } => {}
     }
-    match store::load(&infraon, name).map_err(|e| anyhow::anyhow!("{e:?}"))? {
+    match store::load(&backends, name).map_err(|e| anyhow::anyhow!("{e:?}"))? {
         None => outln!("{name:?} has no schedule"),
         Some(entry) => {
             let next = entry.next_fire().map_err(|e| anyhow::anyhow!(e))?;

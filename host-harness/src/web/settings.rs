@@ -329,7 +329,7 @@ fn describe(schedule: &Schedule) -> String {
 
 fn schedule_section(console: &Console, config: &str) -> String {
     let c = urlencode(config);
-    let current = match schedules::load(console.runtime.infraon(), config) {
+    let current = match schedules::load(console.runtime.backends(), config) {
         Ok(Some(entry)) => {
             let next = entry
                 .next_fire()
@@ -697,7 +697,7 @@ pub async fn schedule(
             .map_err(|e| e.to_string())
     } else {
         parse_schedule(&form).and_then(|s| {
-            schedules::store(infraon, &config, s).map_err(|e| match e {
+            schedules::store(console.runtime.backends(), &config, s).map_err(|e| match e {
                 crate::bindings::infraon::okta::scheduler::SchedulerError::Invalid(m)
                 | crate::bindings::infraon::okta::scheduler::SchedulerError::Other(m) => m,
             })

@@ -331,18 +331,19 @@ fn sources_are_checked_against_a_discovered_schema() {
         w.okta.log.last().unwrap().url,
         format!("{}/api/v1/meta/schemas/user/default", common::okta::ORIGIN)
     );
-    // Unknown attributes, in sources, templates and defaults, each named.
+    // Unknown attributes, in sources, templates and defaults, each named
+    // (`division` is one of Okta's base attributes; `deskFloor` is not).
     let e = errors(
         &with(FieldMapping::new(
             "department",
-            "{dept} {officeLocation}",
-            vec![DefaultValue("{division}".into())],
+            "{dept} {officeLocation} {division}",
+            vec![DefaultValue("{deskFloor}".into())],
         )),
         Some(&schema),
     );
     assert_eq!(e.len(), 2, "{e:?}");
     assert!(e[0].1.contains("no attribute `dept`"), "{e:?}");
-    assert!(e[1].1.contains("no attribute `division`"), "{e:?}");
+    assert!(e[1].1.contains("no attribute `deskFloor`"), "{e:?}");
     // Without a schema the same mapping is accepted.
     let m = with(FieldMapping::new("department", "dept", vec![]));
     assert_eq!(

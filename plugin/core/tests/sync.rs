@@ -5,8 +5,8 @@
 mod common;
 
 use common::TOKEN;
-use common::okta::OGroup;
 use common::world::{CONFIG, World, gid, profile, uid};
+use fake_okta::model::{GroupType, GroupView, UserStatus};
 use plugin_core::sync::{self, ReasonCode};
 use plugin_core::{PersonStatus, RunOutcome, StepStatus, SyncError, SyncMode, SyncRun, SyncTarget};
 use serde_json::json;
@@ -149,21 +149,21 @@ fn requesters_get_requester_roles() {
 /// whose membership can grant a role (`walked`: every `OKTA_GROUP`, and the
 /// `BUILT_IN` and `APP_GROUP` groups a rule grants from), and the users and
 /// `DEPROVISIONED` users pages. An empty listing is still one page.
-fn paging_minimum(w: &World, walked: impl Fn(&OGroup) -> bool) -> u32 {
+fn paging_minimum(w: &World, walked: impl Fn(&GroupView) -> bool) -> u32 {
     let pages = |n: usize, size: usize| n.div_ceil(size).max(1) as u32;
     let visible = w
         .okta
-        .users
-        .values()
-        .filter(|u| u.status != "DEPROVISIONED")
+        .org
+        .users()
+        .filter(|(_, status)| *status != UserStatus::Deprovisioned)
         .count();
-    let deprovisioned = w.okta.users.len() - visible;
-    pages(w.okta.groups.len(), 10_000)
+    let deprovisioned = w.okta.org.users().count() - visible;
+    pages(w.okta.org.groups().count(), 10_000)
         + w.okta
-            .groups
-            .values()
-            .filter(|g| g.kind == "OKTA_GROUP" || walked(g))
-            .map(|g| pages(g.members.len(), 1_000))
+            .org
+            .groups()
+            .filter(|g| g.kind == GroupType::Okta || walked(g))
+            .map(|g| pages(g.members, 1_000))
             .sum::<u32>()
         + pages(visible, 200)
         + pages(deprovisioned, 200)
@@ -238,7 +238,7 @@ fn everyone_and_app_groups_are_listed_member_by_member_only_when_a_rule_grants_f
         mapping::set(&mut w.host(), CONFIG, m).unwrap();
         let r = w.run(SyncMode::Full);
         assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
-        let want = paging_minimum(&w, |g| g.kind == "BUILT_IN");
+        let want = paging_minimum(&w, |g| g.kind == GroupType::BuiltIn);
         assert_eq!(r.requests, want, "{matcher:?}");
         // Two pages of Everyone's 1,200 members, none of the app group's.
         let everyone = w

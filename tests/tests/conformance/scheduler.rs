@@ -125,7 +125,7 @@ async fn a_schedule_set_through_the_import_is_shown_and_fires() {
         .unwrap()
         .unwrap();
     let mut plugin_side = PluginState::new(
-        w.infraon().clone(),
+        host_harness::backends(w.infraon()),
         Scope::default(),
         16 << 20,
         Duration::from_secs(2),
@@ -138,9 +138,10 @@ async fn a_schedule_set_through_the_import_is_shown_and_fires() {
     ));
 
     // What the console and `schedule show` read.
-    let entry = host_harness::interfaces::scheduler::load(w.infraon(), "acme")
-        .unwrap()
-        .expect("the schedule is kept under the installed name");
+    let entry =
+        host_harness::interfaces::scheduler::load(&host_harness::backends(w.infraon()), "acme")
+            .unwrap()
+            .expect("the schedule is kept under the installed name");
     assert_eq!(entry.schedule, Schedule::EveryHours(1));
     let next = entry.next_fire().unwrap();
 
@@ -164,7 +165,7 @@ async fn a_schedule_set_through_the_import_is_shown_and_fires() {
 
     plugin_side.clear("Acme".into()).unwrap();
     assert!(
-        host_harness::interfaces::scheduler::load(w.infraon(), "acme")
+        host_harness::interfaces::scheduler::load(&host_harness::backends(w.infraon()), "acme")
             .unwrap()
             .is_none()
     );

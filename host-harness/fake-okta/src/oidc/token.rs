@@ -228,7 +228,7 @@ async fn token(
     {
         let token_url = format!(
             "{}/oauth2/v1/token",
-            crate::paging::base_url(headers, &st.url)
+            crate::routes::base_url(headers, &st.url)
         );
         let issued = st.oidc().service.grant(headers, &form, &token_url);
         return Ok(match issued {

@@ -1,35 +1,27 @@
-//! A scripted Okta org behind the `Http` port: users, groups and members
-//! with `Link` paging, the exact filters the sync sends, a per-minute rate
-//! limit, injected faults, and a request log on a shared virtual clock.
+//! The plugin's `Http` port in front of the one fake Okta org model
+//! (`fake_okta::model`): users, groups, members, paging, filters and error
+//! bodies are the model's, answered in memory, and so is the rate limiter,
+//! run on the tests' virtual clock with windows on the minute and one
+//! budget for every endpoint (Okta keeps one per endpoint family; these
+//! tests count one). What is about the port stays here: when a request
+//! spends the budget, injected faults, a request log, the accounting of
+//! `prefetch` and of requests sent after Okta said none remain, and a
+//! lagging search index.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
-use plugin_core::time::rfc3339_millis_from_unix_ms;
+use fake_okta::model::{self, Answer, GroupType, OrgModel, RateHeaders, RateLimiter, UserStatus};
 use plugin_core::{Http, HttpRequest, HttpResponse, TransportError};
-use serde_json::{Value, json};
+use serde_json::Value;
+
+/// The one budget every request spends (a family name of the limiter).
+const BUDGET: &str = "all";
 
 pub const ORIGIN: &str = "https://acme.okta.com";
 /// Another org's origin the fake answers too (an org switch).
 pub const ORIGIN_2: &str = "https://acme-eu.okta.com";
-
-#[derive(Debug, Clone)]
-pub struct OUser {
-    pub status: String,
-    pub profile: Value,
-    pub last_updated: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct OGroup {
-    pub name: String,
-    /// `OKTA_GROUP`, `APP_GROUP` or `BUILT_IN`.
-    pub kind: String,
-    pub members: BTreeSet<String>,
-    pub last_updated: u64,
-    pub last_membership_updated: u64,
-}
 
 #[derive(Debug, Clone)]
 pub struct Logged {
@@ -52,14 +44,13 @@ pub enum Fault {
 
 pub struct FakeOkta {
     pub now: Rc<Cell<u64>>,
-    pub users: BTreeMap<String, OUser>,
-    pub groups: BTreeMap<String, OGroup>,
+    /// The org: its data, and the answers to reads.
+    pub org: OrgModel,
     pub log: Vec<Logged>,
     /// Requests allowed per minute window.
     pub limit: u32,
-    used: u32,
-    window: u64,
-    /// The window in which an answer said Remaining 0.
+    rate: RateLimiter,
+    /// The window (by its reset) in which an answer said Remaining 0.
     told_zero: Option<u64>,
     /// Requests sent after an answer said Remaining 0, before the reset.
     pub violations: u32,
@@ -72,6 +63,8 @@ pub struct FakeOkta {
     /// Users whose status `search` still reports as it was (Okta's search
     /// index is eventually consistent; `filter` is not).
     pub stale_search: BTreeMap<String, String>,
+    /// Users whose answers carry a status Okta does not have.
+    unknown_status: BTreeMap<String, String>,
     /// The requests announced by `prefetch`, until sent.
     pub prefetched: Vec<HttpRequest>,
     /// Sends of a request prefetched before.
@@ -92,13 +85,11 @@ pub struct FakeOkta {
 impl FakeOkta {
     pub fn new(now: Rc<Cell<u64>>) -> FakeOkta {
         FakeOkta {
+            org: OrgModel::empty(now.get() as i64),
             now,
-            users: BTreeMap::new(),
-            groups: BTreeMap::new(),
             log: Vec::new(),
             limit: 600,
-            used: 0,
-            window: 0,
+            rate: RateLimiter::on_the_minute(600),
             told_zero: None,
             violations: 0,
             faults: VecDeque::new(),
@@ -108,6 +99,7 @@ impl FakeOkta {
                 ("badgeNumber".into(), "integer".into()),
             ],
             stale_search: BTreeMap::new(),
+            unknown_status: BTreeMap::new(),
             prefetched: Vec::new(),
             prefetch_used: 0,
             prefetch_dropped: 0,
@@ -121,23 +113,22 @@ impl FakeOkta {
         self.now.get()
     }
 
-    // ---- org mutations, keeping lastUpdated / lastMembershipUpdated true ----
+    // ---- org mutations, stamped with the virtual clock ----
+
+    /// The org, its mutations stamped now.
+    fn org_now(&mut self) -> &mut OrgModel {
+        let t = self.t() as i64;
+        self.org.stamp_at(t);
+        &mut self.org
+    }
 
     /// A user; like Okta, every user is in the `BUILT_IN` groups.
     pub fn add_user(&mut self, id: &str, status: &str, profile: Value) {
-        let t = self.t();
-        self.users.insert(
-            id.into(),
-            OUser {
-                status: status.into(),
-                profile,
-                last_updated: t,
-            },
-        );
-        for g in self.groups.values_mut().filter(|g| g.kind == "BUILT_IN") {
-            g.members.insert(id.into());
-            g.last_membership_updated = t;
-        }
+        let status = UserStatus::parse(status).unwrap();
+        let Value::Object(profile) = profile else {
+            panic!("a profile is an object");
+        };
+        self.org_now().insert_user(id, status, profile).unwrap();
     }
 
     pub fn add_group(&mut self, id: &str, name: &str) {
@@ -146,69 +137,52 @@ impl FakeOkta {
 
     /// A group of type `kind`; a `BUILT_IN` one has every user.
     pub fn add_typed_group(&mut self, id: &str, name: &str, kind: &str) {
-        let t = self.t();
-        let members = match kind {
-            "BUILT_IN" => self.users.keys().cloned().collect(),
-            _ => BTreeSet::new(),
-        };
-        self.groups.insert(
-            id.into(),
-            OGroup {
-                name: name.into(),
-                kind: kind.into(),
-                members,
-                last_updated: t,
-                last_membership_updated: t,
-            },
-        );
+        let kind = GroupType::parse(kind).unwrap();
+        self.org_now().insert_group(id, name, kind).unwrap();
     }
 
     pub fn delete_group(&mut self, group: &str) {
-        self.groups.remove(group);
+        self.org_now().delete_group(group).unwrap();
     }
 
     pub fn add_member(&mut self, group: &str, user: &str) {
-        let t = self.t();
-        let g = self.groups.get_mut(group).unwrap();
-        g.members.insert(user.into());
-        g.last_membership_updated = t;
+        self.org_now().set_membership(group, user, true).unwrap();
     }
 
     pub fn remove_member(&mut self, group: &str, user: &str) {
-        let t = self.t();
-        let g = self.groups.get_mut(group).unwrap();
-        g.members.remove(user);
-        g.last_membership_updated = t;
+        self.org_now().set_membership(group, user, false).unwrap();
     }
 
+    /// A status Okta does not have (one it may add later) is not the
+    /// model's: the user keeps its status there, stamped as changed, and
+    /// this port puts the new word on the wire in its place.
     pub fn set_status(&mut self, user: &str, status: &str) {
-        let t = self.t();
-        let u = self.users.get_mut(user).unwrap();
-        u.status = status.into();
-        u.last_updated = t;
-    }
-
-    pub fn set_profile(&mut self, user: &str, attr: &str, value: Value) {
-        let t = self.t();
-        let u = self.users.get_mut(user).unwrap();
-        u.profile[attr] = value;
-        u.last_updated = t;
-    }
-
-    pub fn delete_user(&mut self, user: &str) {
-        let t = self.t();
-        self.users.remove(user);
-        for g in self.groups.values_mut() {
-            if g.members.remove(user) {
-                g.last_membership_updated = t;
+        match UserStatus::parse(status) {
+            Some(status) => {
+                self.unknown_status.remove(user);
+                self.org_now().set_status(user, status).unwrap();
+            }
+            None => {
+                self.unknown_status.insert(user.into(), status.into());
+                self.org_now()
+                    .update_profile(user, Default::default())
+                    .unwrap();
             }
         }
     }
 
+    pub fn set_profile(&mut self, user: &str, attr: &str, value: Value) {
+        let changes = [(attr.to_owned(), value)].into_iter().collect();
+        self.org_now().update_profile(user, changes).unwrap();
+    }
+
+    pub fn delete_user(&mut self, user: &str) {
+        self.org_now().delete_user(user).unwrap();
+    }
+
     /// Other apps used the whole budget of the current window.
     pub fn exhaust(&mut self) {
-        self.roll();
-        self.used = self.limit;
+        while self.spend().is_ok() {}
     }
 
     /// Successful answers (pages) so far.
@@ -218,45 +192,35 @@ impl FakeOkta {
 
     // ---- serving ----
 
-    fn roll(&mut self) {
-        let w = self.t() / 60_000;
-        if w != self.window {
-            self.window = w;
-            self.used = 0;
-        }
+    /// The budget's state now, without spending (`limit` may have been
+    /// changed by the test since).
+    fn budget(&mut self) -> RateHeaders {
+        self.rate.set_limit(self.limit);
+        self.rate.peek(BUDGET, self.t() / 1000)
     }
 
-    fn reset_secs(&self) -> u64 {
-        (self.window + 1) * 60
+    fn spend(&mut self) -> Result<RateHeaders, RateHeaders> {
+        self.rate.set_limit(self.limit);
+        self.rate.acquire(BUDGET, self.t() / 1000)
     }
 
-    fn answer(&mut self, status: u16, body: Value, link: Option<String>) -> HttpResponse {
-        let remaining = self.limit.saturating_sub(self.used);
-        if remaining == 0 {
-            self.told_zero = Some(self.window);
+    /// The model's answer with this port's `X-Rate-Limit-*` headers.
+    fn answer(&mut self, a: Answer) -> HttpResponse {
+        let rate = self.budget();
+        if rate.remaining == 0 {
+            self.told_zero = Some(rate.reset);
         }
-        let mut headers = vec![
-            ("Content-Type".to_string(), "application/json".to_string()),
-            ("X-Rate-Limit-Limit".into(), self.limit.to_string()),
-            ("X-Rate-Limit-Remaining".into(), remaining.to_string()),
-            ("X-Rate-Limit-Reset".into(), self.reset_secs().to_string()),
-        ];
-        if let Some(l) = link {
-            headers.push(("Link".into(), l));
-        }
+        let mut headers = a.headers.clone();
+        headers.extend([
+            ("X-Rate-Limit-Limit".into(), rate.limit.to_string()),
+            ("X-Rate-Limit-Remaining".into(), rate.remaining.to_string()),
+            ("X-Rate-Limit-Reset".into(), rate.reset.to_string()),
+        ]);
         HttpResponse {
-            status,
+            status: a.status,
             headers,
-            body: serde_json::to_vec(&body).unwrap(),
+            body: a.body_bytes(),
         }
-    }
-
-    fn error(&mut self, status: u16, code: &str) -> HttpResponse {
-        self.answer(
-            status,
-            json!({"errorCode": code, "errorSummary": "fake", "errorId": "x"}),
-            None,
-        )
     }
 
     fn route(&mut self, url: &str) -> HttpResponse {
@@ -264,287 +228,46 @@ impl FakeOkta {
             .into_iter()
             .find_map(|o| url.strip_prefix(o).map(|rest| (o, rest)))
         else {
-            return self.error(404, "E0000022");
+            let a = model::answer(&self.org, ORIGIN, "GET", "/no-such-origin");
+            return self.answer(a);
         };
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let q: BTreeMap<String, String> = query
-            .split('&')
-            .filter(|s| !s.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (decode(k), decode(v))
-            })
-            .collect();
-        let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(0);
-        let after = q.get("after").cloned();
-        let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        match segs.as_slice() {
-            ["api", "v1", "meta", "schemas", "user", "default"] => {
-                let body = self.schema_json();
-                return self.answer(200, body, None);
-            }
-            ["api", "v1", "users", who] => {
-                let who = decode(who);
-                let found = self.users.iter().find(|(id, u)| {
-                    **id == who
-                        || u.profile["login"]
-                            .as_str()
-                            .is_some_and(|l| l.eq_ignore_ascii_case(&who))
-                });
-                return match found.map(|(id, u)| user_json(id, u)) {
-                    Some(body) => self.answer(200, body, None),
-                    None => self.error(404, "E0000007"),
-                };
-            }
-            _ => {}
-        }
-        let (items, max): (Vec<(String, Value)>, usize) = match segs.as_slice() {
-            ["api", "v1", "groups"] => {
-                let since = match q.get("filter") {
-                    None => None,
-                    Some(f) => match parse_group_filter(f) {
-                        Some(t) => Some(t),
-                        None => return self.error(400, "E0000031"),
-                    },
-                };
-                let items = self
-                    .groups
-                    .iter()
-                    .filter(|(_, g)| {
-                        since.as_ref().is_none_or(|t| {
-                            stamp(g.last_updated) > *t || stamp(g.last_membership_updated) > *t
-                        })
-                    })
-                    .map(|(id, g)| (id.clone(), group_json(id, g)))
-                    .collect();
-                (items, 10_000)
-            }
-            ["api", "v1", "groups", gid, "users"] => {
-                let Some(g) = self.groups.get(*gid) else {
-                    return self.error(404, "E0000007");
-                };
-                let items = g
-                    .members
-                    .iter()
-                    .filter_map(|u| self.users.get(u).map(|o| (u.clone(), user_json(u, o))))
-                    .collect();
-                (items, 1_000)
-            }
-            ["api", "v1", "users", uid, "groups"] => {
-                let items = self
-                    .groups
-                    .iter()
-                    .filter(|(_, g)| g.members.contains(*uid))
-                    .map(|(id, g)| (id.clone(), group_json(id, g)))
-                    .collect();
-                (items, 200)
-            }
-            ["api", "v1", "users"] => {
-                let filter = match (q.get("filter"), q.get("search")) {
-                    (None, None) => UserFilter::Default,
-                    (Some(f), None) if f == r#"status eq "DEPROVISIONED""# => {
-                        UserFilter::Deprovisioned
-                    }
-                    (Some(f), None) => match parse_user_filter(f) {
-                        Some(t) => UserFilter::Since(t),
-                        None => return self.error(400, "E0000031"),
-                    },
-                    (None, Some(s)) if s == r#"status eq "DEPROVISIONED""# => {
-                        UserFilter::SearchDeprovisioned
-                    }
-                    (None, Some(s)) => match parse_search(s) {
-                        Some(search) => UserFilter::Search(search),
-                        None => return self.error(400, "E0000031"),
-                    },
-                    _ => return self.error(400, "E0000031"),
-                };
-                let stale = &self.stale_search;
-                let items = self
-                    .users
-                    .iter()
-                    .filter(|(id, u)| match &filter {
-                        UserFilter::Default => u.status != "DEPROVISIONED",
-                        UserFilter::Deprovisioned => u.status == "DEPROVISIONED",
-                        UserFilter::SearchDeprovisioned => {
-                            stale.get(*id).unwrap_or(&u.status) == "DEPROVISIONED"
-                        }
-                        UserFilter::Since(t) => stamp(u.last_updated) > *t,
-                        UserFilter::Search(q) => q.matches(id, u),
-                    })
-                    .map(|(id, u)| (id.clone(), user_json(id, u)))
-                    .collect();
-                (items, 200)
-            }
-            _ => return self.error(404, "E0000022"),
-        };
-        let limit = if limit == 0 { max } else { limit.min(max) };
-        let start = items
-            .iter()
-            .position(|(id, _)| after.as_ref().is_none_or(|a| id > a))
-            .unwrap_or(items.len());
-        let page: Vec<Value> = items[start..]
-            .iter()
-            .take(limit)
-            .map(|(_, v)| v.clone())
-            .collect();
-        let more = items.len() > start + limit;
-        let link = more.then(|| {
-            let last = &items[start + limit - 1].0;
-            let kept: Vec<String> = query
-                .split('&')
-                .filter(|kv| !kv.starts_with("after="))
-                .map(str::to_owned)
+        if rest.starts_with("/api/v1/meta/schemas/user/") {
+            let attrs: Vec<(&str, &str)> = self
+                .custom_schema
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_str()))
                 .collect();
-            format!(
-                r#"<{origin}{path}?{}>; rel="self", <{origin}{path}?{}&after={last}>; rel="next""#,
-                query,
-                kept.join("&")
-            )
-        });
-        self.answer(200, Value::Array(page), link)
-    }
-}
-
-impl FakeOkta {
-    fn schema_json(&self) -> Value {
-        let base: serde_json::Map<String, Value> = [
-            "login",
-            "email",
-            "firstName",
-            "lastName",
-            "displayName",
-            "mobilePhone",
-            "department",
-            "title",
-            "employeeNumber",
-            "manager",
-            "costCenter",
-            "city",
-        ]
-        .iter()
-        .map(|n| {
-            (
-                n.to_string(),
-                json!({"title": format!("Title of {n}"), "type": "string"}),
-            )
-        })
-        .collect();
-        let custom: serde_json::Map<String, Value> = self
-            .custom_schema
-            .iter()
-            .map(|(n, t)| (n.clone(), json!({"title": n, "type": t})))
-            .collect();
-        json!({"id": "#default", "name": "user", "definitions": {
-            "base": {"id": "#base", "type": "object", "properties": base},
-            "custom": {"id": "#custom", "type": "object", "properties": custom}
-        }})
-    }
-}
-
-enum UserFilter {
-    Default,
-    Deprovisioned,
-    SearchDeprovisioned,
-    Since(String),
-    Search(Search),
-}
-
-/// The `search` expressions a scope sends: `profile.K eq "V"` clauses
-/// joined by `and`, alone, or in parentheses followed by
-/// `and lastUpdated gt "T"` or `and id eq "X"`; every status included.
-#[derive(Debug)]
-pub struct Search {
-    clauses: Vec<(String, String)>,
-    since: Option<String>,
-    id: Option<String>,
-}
-
-impl Search {
-    fn matches(&self, id: &str, u: &OUser) -> bool {
-        self.clauses.iter().all(|(k, v)| {
-            u.profile
-                .get(k)
-                .and_then(Value::as_str)
-                .is_some_and(|have| have.eq_ignore_ascii_case(v))
-        }) && self
-            .since
-            .as_ref()
-            .is_none_or(|t| stamp(u.last_updated) > *t)
-            && self.id.as_ref().is_none_or(|want| want == id)
-    }
-}
-
-fn parse_search(s: &str) -> Option<Search> {
-    let (expr, since, id) = match s.strip_prefix('(') {
-        Some(rest) => {
-            let (expr, tail) = rest.split_once(") and ")?;
-            if let Some(t) = tail.strip_prefix("lastUpdated gt \"") {
-                (expr, Some(t.strip_suffix('"')?.to_owned()), None)
-            } else {
-                let i = tail.strip_prefix("id eq \"")?.strip_suffix('"')?;
-                (expr, None, Some(i.to_owned()))
+            self.org.set_custom_attributes(&attrs);
+        }
+        // Okta's search index lags: a search sees the stale statuses.
+        let search = rest.contains("search=");
+        let mut restore = Vec::new();
+        if search {
+            for (id, stale) in &self.stale_search {
+                let st = UserStatus::parse(stale).unwrap();
+                if let Some(was) = self.org.set_status_unstamped(id, st) {
+                    restore.push((id.clone(), was));
+                }
             }
         }
-        None => (s, None, None),
-    };
-    let clauses = expr
-        .split(" and ")
-        .map(|c| {
-            let (k, v) = c.split_once(" eq ")?;
-            let k = k.trim().strip_prefix("profile.")?;
-            let v = v.trim().strip_prefix('"')?.strip_suffix('"')?;
-            (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
-                .then(|| (k.to_owned(), v.to_owned()))
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(Search { clauses, since, id })
-}
-
-fn stamp(ms: u64) -> String {
-    rfc3339_millis_from_unix_ms(ms)
-}
-
-/// `lastUpdated gt "T"` → T.
-fn parse_user_filter(f: &str) -> Option<String> {
-    let t = f.strip_prefix("lastUpdated gt \"")?.strip_suffix('"')?;
-    Some(t.to_owned())
-}
-
-/// `lastUpdated gt "T" or lastMembershipUpdated gt "T"` → T.
-fn parse_group_filter(f: &str) -> Option<String> {
-    let (a, b) = f.split_once(" or ")?;
-    let t = parse_user_filter(a)?;
-    let u = b
-        .strip_prefix("lastMembershipUpdated gt \"")?
-        .strip_suffix('"')?;
-    (t == u).then_some(t)
-}
-
-fn user_json(id: &str, u: &OUser) -> Value {
-    json!({"id": id, "status": u.status, "lastUpdated": stamp(u.last_updated), "profile": u.profile})
-}
-
-fn group_json(id: &str, g: &OGroup) -> Value {
-    json!({"id": id, "type": g.kind, "lastUpdated": stamp(g.last_updated),
-        "lastMembershipUpdated": stamp(g.last_membership_updated),
-        "profile": {"name": g.name, "description": null}})
-}
-
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(h, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(if b[i] == b'+' { b' ' } else { b[i] });
-            i += 1;
+        let mut a = model::answer(&self.org, origin, "GET", rest);
+        for (id, was) in restore {
+            self.org.set_status_unstamped(&id, was);
         }
+        if !self.unknown_status.is_empty() {
+            let users = match &mut a.body {
+                Value::Array(list) => list.iter_mut().collect(),
+                one => vec![one],
+            };
+            for u in users {
+                let id = u["id"].as_str().unwrap_or_default();
+                if let Some(st) = self.unknown_status.get(id) {
+                    u["status"] = st.as_str().into();
+                }
+            }
+        }
+        self.answer(a)
     }
-    String::from_utf8(out).unwrap()
 }
 
 impl Http for FakeOkta {
@@ -553,8 +276,9 @@ impl Http for FakeOkta {
             self.prefetch_repeated += 1;
             return;
         }
-        self.roll();
-        if self.used as usize + self.prefetched.len() >= self.limit as usize {
+        let rate = self.budget();
+        let used = rate.limit - rate.remaining;
+        if used as usize + self.prefetched.len() >= rate.limit as usize {
             self.overcommitted += 1;
         }
         self.prefetched.push(req.clone());
@@ -570,9 +294,9 @@ impl Http for FakeOkta {
             self.prefetched.remove(i);
             self.prefetch_used += 1;
         }
-        self.roll();
         let at_ms = self.t();
-        if self.told_zero == Some(self.window) {
+        let window = self.budget().reset;
+        if self.told_zero == Some(window) {
             self.violations += 1;
         }
         let fault = match self.faults.iter().position(|(m, _)| req.url.contains(m)) {
@@ -593,11 +317,11 @@ impl Http for FakeOkta {
                 return Err(e);
             }
             Some(Fault::Status(s)) => {
-                self.used += 1;
-                self.error(s, "E0000009")
+                let _ = self.spend();
+                self.answer(Answer::server_error(s))
             }
             Some(Fault::RateLimited { secs }) => {
-                let mut r = self.error(429, "E0000047");
+                let mut r = self.answer(Answer::rate_limited());
                 let reset = at_ms / 1000 + secs;
                 for (k, v) in r.headers.iter_mut() {
                     match k.as_str() {
@@ -609,19 +333,17 @@ impl Http for FakeOkta {
                 r
             }
             Some(Fault::RateLimitedBare) => {
-                let mut r = self.error(429, "E0000047");
+                let mut r = self.answer(Answer::rate_limited());
                 r.headers.retain(|(k, _)| !k.starts_with("X-Rate-Limit"));
                 r
             }
-            None if self.used >= self.limit => {
-                let r = self.error(429, "E0000047");
-                self.told_zero = Some(self.window);
-                r
-            }
-            None => {
-                self.used += 1;
-                self.route(&req.url)
-            }
+            None => match self.spend() {
+                Ok(_) => self.route(&req.url),
+                Err(rate) => {
+                    self.told_zero = Some(rate.reset);
+                    self.answer(Answer::rate_limited())
+                }
+            },
         };
         self.log.push(Logged {
             url: req.url.clone(),

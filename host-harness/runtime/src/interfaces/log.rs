@@ -1,5 +1,6 @@
 //! `infraon:okta/log`: plugin log lines, tagged by the host with the plugin
-//! and the config being served, kept in the fake Infraon and sent to tracing.
+//! and the config being served, kept by the [`Log`](crate::backend::Log)
+//! backend and sent to tracing.
 
 use crate::bindings::infraon::okta::log::{Host, Level};
 use crate::state::PluginState;
@@ -34,7 +35,7 @@ impl Host for PluginState {
                 tracing::error!(plugin = crate::PLUGIN_ID, config, fields = %fields_json, "{message}")
             }
         }
-        if let Err(e) = self.infraon.log_append(
+        if let Err(e) = self.backends.log.append(
             crate::PLUGIN_ID,
             self.scope.config.as_deref(),
             level_name,

@@ -1,30 +1,28 @@
 //! Okta Event Hooks on the host side: the per-config hook secret, checking a
 //! delivery's `Authorization` header against it, reading Okta's delivery
 //! body, handing the events to the plugin's `events.deliver`, and the last
-//! deliveries kept for the Settings page. The HTTP endpoint is in
-//! [`crate::web::hooks`].
+//! deliveries kept for a settings page. The platform serves the HTTP
+//! endpoint (the harness's is `web::hooks`).
 //!
-//! The secret is the host's, not the plugin's: it lives in the fake
-//! Infraon's encrypted secret store under [`HOOKS_NAMESPACE`], which the
+//! The secret is the host's, not the plugin's: it lives in the
+//! [`Secrets`](crate::backend::Secrets) backend under [`HOOKS_NAMESPACE`], which the
 //! plugin's `secrets` import (scoped to [`crate::PLUGIN_ID`]) cannot read,
 //! and it never reaches a log line, an error, the delivery log or a page
 //! other than the one that shows it once after it was generated.
 
-use std::sync::Arc;
-
-use fake_infraon::Infraon;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
+use crate::backend::HostRecords;
 use crate::bindings::exports::infraon::okta::events::{
     DeliveryReport, EventOutcome, EventTarget, EventsError, OktaEvent,
 };
 use crate::ops::Outcome;
 use crate::runtime::Runtime;
 
-/// The fake Infraon namespace of the host's hook secrets and delivery log.
+/// The backends' owner of the host's hook secrets and delivery log.
 pub const HOOKS_NAMESPACE: &str = "okta-event-hooks";
 /// Deliveries kept per config for the Settings page.
 pub const KEEP_DELIVERIES: usize = 20;
@@ -36,41 +34,41 @@ pub const MAX_EVENTS: usize = 200;
 
 /// The config's installed name: names compare ignoring case, so the secret
 /// and the log are kept under the name as installed.
-fn installed_name(infraon: &Infraon, config: &str) -> String {
+fn installed_name(infraon: &dyn HostRecords, config: &str) -> String {
     infraon
-        .installation_get(crate::PLUGIN_ID, config.trim())
+        .get_installation(crate::PLUGIN_ID, config.trim())
         .ok()
         .flatten()
         .map_or_else(|| config.trim().to_owned(), |i| i.config)
 }
 
-fn secret_name(infraon: &Infraon, config: &str) -> String {
+fn secret_name(infraon: &dyn HostRecords, config: &str) -> String {
     format!("hook-secret/{}", installed_name(infraon, config))
 }
 
-fn log_key(infraon: &Infraon, config: &str) -> String {
+fn log_key(infraon: &dyn HostRecords, config: &str) -> String {
     format!("deliveries/{}", installed_name(infraon, config))
 }
 
 /// The config's hook secret, if one was generated.
-pub fn secret(infraon: &Infraon, config: &str) -> anyhow::Result<Option<String>> {
-    Ok(infraon.secret_get(HOOKS_NAMESPACE, &secret_name(infraon, config))?)
+pub fn secret(infraon: &dyn HostRecords, config: &str) -> anyhow::Result<Option<String>> {
+    Ok(infraon.get_secret(HOOKS_NAMESPACE, &secret_name(infraon, config))?)
 }
 
 /// Generate (or replace) the config's hook secret: 32 random bytes, hex.
 /// The previous secret stops working at once, so rotate in Okta right after.
-pub fn rotate_secret(infraon: &Infraon, config: &str) -> anyhow::Result<String> {
+pub fn rotate_secret(infraon: &dyn HostRecords, config: &str) -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let value: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    infraon.secret_put(HOOKS_NAMESPACE, &secret_name(infraon, config), &value)?;
+    infraon.put_secret(HOOKS_NAMESPACE, &secret_name(infraon, config), &value)?;
     Ok(value)
 }
 
 /// Forget a config's secret and deliveries (uninstall).
-pub fn forget(infraon: &Infraon, config: &str) -> anyhow::Result<()> {
-    infraon.secret_delete(HOOKS_NAMESPACE, &secret_name(infraon, config))?;
-    infraon.storage_delete(HOOKS_NAMESPACE, &log_key(infraon, config))?;
+pub fn forget(infraon: &dyn HostRecords, config: &str) -> anyhow::Result<()> {
+    infraon.delete_secret(HOOKS_NAMESPACE, &secret_name(infraon, config))?;
+    infraon.delete_value(HOOKS_NAMESPACE, &log_key(infraon, config))?;
     Ok(())
 }
 
@@ -146,9 +144,9 @@ pub struct DeliveryRecord {
 }
 
 /// The config's last deliveries, newest first.
-pub fn deliveries(infraon: &Infraon, config: &str) -> Vec<DeliveryRecord> {
+pub fn deliveries(infraon: &dyn HostRecords, config: &str) -> Vec<DeliveryRecord> {
     infraon
-        .storage_get(HOOKS_NAMESPACE, &log_key(infraon, config))
+        .get_value(HOOKS_NAMESPACE, &log_key(infraon, config))
         .ok()
         .flatten()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -157,12 +155,12 @@ pub fn deliveries(infraon: &Infraon, config: &str) -> Vec<DeliveryRecord> {
 
 /// Keep a delivery in the config's log, dropping the oldest beyond
 /// [`KEEP_DELIVERIES`].
-pub fn record(infraon: &Infraon, config: &str, record: DeliveryRecord) {
+pub fn record(infraon: &dyn HostRecords, config: &str, record: DeliveryRecord) {
     let mut all = deliveries(infraon, config);
     all.insert(0, record);
     all.truncate(KEEP_DELIVERIES);
     let bytes = serde_json::to_vec(&all).unwrap_or_default();
-    if let Err(e) = infraon.storage_set(HOOKS_NAMESPACE, &log_key(infraon, config), &bytes) {
+    if let Err(e) = infraon.set_value(HOOKS_NAMESPACE, &log_key(infraon, config), &bytes) {
         tracing::warn!(config, "cannot keep the event hook delivery log: {e}");
     }
 }
@@ -230,9 +228,9 @@ impl Runtime {
 }
 
 /// Whether `config` is installed (its grant is recorded).
-pub fn installed(infraon: &Arc<Infraon>, config: &str) -> bool {
+pub fn installed(infraon: &dyn HostRecords, config: &str) -> bool {
     infraon
-        .installation_get(crate::PLUGIN_ID, config.trim())
+        .get_installation(crate::PLUGIN_ID, config.trim())
         .ok()
         .flatten()
         .is_some()

@@ -36,7 +36,7 @@ impl Host for PluginState {
     ) -> Result<PublicKey, SigningError> {
         let config = self.signing_scope(&config)?;
         let dpop = matches!(purpose, KeyPurpose::Dpop);
-        let (kid, jwk) = KeyRing::current(&self.infraon, &config, dpop)?;
+        let (kid, jwk) = KeyRing::current(&*self.backends.secrets, &config, dpop)?;
         Ok(PublicKey {
             kid,
             jwk: jwk.to_string(),
@@ -50,6 +50,11 @@ impl Host for PluginState {
         signing_input: Vec<u8>,
     ) -> Result<Vec<u8>, SigningError> {
         let config = self.signing_scope(&config)?;
-        Ok(KeyRing::sign(&self.infraon, &config, &kid, &signing_input)?)
+        Ok(KeyRing::sign(
+            &*self.backends.secrets,
+            &config,
+            &kid,
+            &signing_input,
+        )?)
     }
 }

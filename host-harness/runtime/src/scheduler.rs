@@ -75,6 +75,16 @@ impl Entry {
         }
     }
 
+    /// An entry as a backend kept it in JSON ([`Entry`]'s serde shape); a
+    /// bare [`Schedule`] (as an earlier build kept it) reads as one set now.
+    pub fn from_json(json: &str) -> Result<Entry, String> {
+        serde_json::from_str::<Entry>(json).or_else(|e| {
+            serde_json::from_str::<Schedule>(json)
+                .map(|s| Entry::new(s, Utc::now()))
+                .map_err(|_| format!("a kept schedule cannot be read: {e}"))
+        })
+    }
+
     /// The first fire strictly after the last handled one (or after `set_at`).
     pub fn next_fire(&self) -> Result<DateTime<Utc>, String> {
         next_fire(

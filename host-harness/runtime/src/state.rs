@@ -1,15 +1,14 @@
 //! The data of one plugin instance's store: WASI contexts, the egress guard,
-//! the memory cap, and the fake Infraon the imports write to.
+//! the memory cap, and the backends the imports write to.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use fake_infraon::Infraon;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::backend::Backends;
 use crate::policy::Origin;
 
 /// Who an operation runs for: tags log lines and scopes egress.
@@ -28,7 +27,7 @@ pub struct PluginState {
     pub(crate) table: ResourceTable,
     pub(crate) egress: crate::interfaces::http::EgressGuard,
     pub(crate) memory: MemoryCap,
-    pub(crate) infraon: Arc<Infraon>,
+    pub(crate) backends: Backends,
     pub(crate) scope: Scope,
     /// Table reps of the directory batches started and not yet finished
     /// or dropped (see `interfaces::directory`).
@@ -39,7 +38,7 @@ impl PluginState {
     /// A state with no filesystem, no environment, no sockets: the plugin
     /// reaches the world only through the imports of its contract.
     pub fn new(
-        infraon: Arc<Infraon>,
+        backends: Backends,
         scope: Scope,
         memory_bytes: usize,
         request_timeout: Duration,
@@ -53,7 +52,7 @@ impl PluginState {
             scope.allowed_origin.clone(),
             scope.config.clone(),
             request_timeout,
-            infraon.clone(),
+            backends.log.clone(),
         );
         PluginState {
             wasi,
@@ -64,10 +63,15 @@ impl PluginState {
                 max_bytes: memory_bytes,
                 hit: false,
             },
-            infraon,
+            backends,
             scope,
             pending_batches: Vec::new(),
         }
+    }
+
+    /// Directory batches started and not yet finished or dropped.
+    pub fn unfinished_batches(&self) -> usize {
+        self.pending_batches.len()
     }
 
     /// Whether the instance was refused memory beyond its cap.
@@ -120,6 +124,6 @@ impl ResourceLimiter for MemoryCap {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
+        Ok(desired <= crate::policy::MAX_TABLE_ELEMENTS)
     }
 }

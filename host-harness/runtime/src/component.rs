@@ -1,18 +1,59 @@
-//! Loading the plugin: one engine configuration, a compiled-component cache
-//! on disk (a second start does not recompile), and the contract check.
+//! Loading the plugin: one engine configuration (with its instance pool),
+//! a compiled-component cache on disk (a second start does not recompile),
+//! and the contract check.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine, OptLevel, ProfilingStrategy};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+    ProfilingStrategy,
+};
 
 use crate::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION, SUPPORTED_VERSIONS};
+use crate::options::{Allocation, RuntimeOptions};
+use crate::policy::MAX_TABLE_ELEMENTS;
 use crate::runtime::HostError;
 
+/// What one pool slot holds for one plugin instance. The plugin and the
+/// probe guest each take 3 core instances, 1 memory and 2 tables (read
+/// from the pool's metrics); the margins leave room for a larger guest of
+/// the same world, at the price of address space only.
+const CORE_INSTANCES_PER_SLOT: u32 = 16;
+const MEMORIES_PER_SLOT: u32 = 2;
+const TABLES_PER_SLOT: u32 = 8;
+
 /// The engine every plugin instance runs on: epoch interruption for
-/// deadlines, optimised code, a bounded wasm stack.
-pub fn engine() -> Result<Engine, HostError> {
+/// deadlines, optimised code, a bounded wasm stack; instances from a pool
+/// of `options.pool_slots` slots, each capped at the policy's memory, or
+/// on demand when there is no pool (asked for, or refused by the host).
+pub fn engine(options: &RuntimeOptions) -> Result<(Engine, Allocation), HostError> {
+    let config = base_config();
+    let mut pool_refused = None;
+    if options.pool_slots > 0 {
+        let mut pooled = config.clone();
+        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(options)));
+        match Engine::new(&pooled) {
+            Ok(engine) => {
+                let slots = options.pool_slots;
+                return Ok((engine, Allocation::Pooling { slots }));
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cannot reserve the instance pool ({} slots): {e:#}; allocating each instance on demand instead",
+                    options.pool_slots
+                );
+                pool_refused = Some(format!("{e:#}"));
+            }
+        }
+    }
+    let engine = Engine::new(&config)
+        .map_err(|e| HostError::Load(format!("cannot configure wasmtime: {e:#}")))?;
+    Ok((engine, Allocation::OnDemand { pool_refused }))
+}
+
+fn base_config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
@@ -22,7 +63,26 @@ pub fn engine() -> Result<Engine, HostError> {
     if std::env::var_os("HARNESS_PERF_MAP").is_some() {
         config.profiler(ProfilingStrategy::PerfMap);
     }
-    Engine::new(&config).map_err(|e| HostError::Load(format!("cannot configure wasmtime: {e:#}")))
+    config
+}
+
+/// One slot per concurrent operation, each memory no larger than the
+/// policy's cap (the store's limiter refuses first, so a guest over it is
+/// reported as [`HostError::MemoryCap`]).
+fn pool(options: &RuntimeOptions) -> PoolingAllocationConfig {
+    let slots = options.pool_slots;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_SLOT))
+        .max_core_instances_per_component(CORE_INSTANCES_PER_SLOT)
+        .total_memories(slots.saturating_mul(MEMORIES_PER_SLOT))
+        .max_memories_per_component(MEMORIES_PER_SLOT)
+        .total_tables(slots.saturating_mul(TABLES_PER_SLOT))
+        .max_tables_per_component(TABLES_PER_SLOT)
+        .total_stacks(slots)
+        .max_memory_size(options.limits.memory_bytes)
+        .table_elements(MAX_TABLE_ELEMENTS);
+    pool
 }
 
 /// A compiled component and how it was obtained.

@@ -1,5 +1,5 @@
 //! The run lease around a sync run: one host process at a time drives a
-//! config's run (see `fake_infraon` `leases`). Taken before the run's first
+//! config's run (see [`crate::backend::Leases`]). Taken before the run's first
 //! step, renewed after each step and while waiting, released when the run
 //! stops in any way; a crashed process stops renewing, and once its lease
 //! has expired another process takes it and resumes the run from the
@@ -52,8 +52,9 @@ impl RunLease<'_> {
         let now = now_ms();
         let held = self
             .runtime
-            .infraon()
-            .lease_acquire(
+            .backends()
+            .leases
+            .acquire(
                 &self.name,
                 self.runtime.lease_holder(),
                 now,
@@ -89,8 +90,9 @@ impl Drop for RunLease<'_> {
     fn drop(&mut self) {
         if let Err(e) = self
             .runtime
-            .infraon()
-            .lease_release(&self.name, self.runtime.lease_holder())
+            .backends()
+            .leases
+            .release(&self.name, self.runtime.lease_holder())
         {
             tracing::warn!(config = self.config, "cannot release the run lease: {e}");
         }

@@ -1,5 +1,5 @@
 //! The key pairs of OAuth 2.0 service apps: generated here, kept encrypted
-//! in the fake Infraon's secrets under the host's own owner (never the
+//! in the [`Secrets`] backend under the host's own owner (never the
 //! plugin's, whose `secrets` import cannot name them), shown only as public
 //! JWKs, and used only by [`KeyRing::sign`] for the `signing` import.
 //!
@@ -13,13 +13,14 @@ use std::convert::Infallible;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use fake_infraon::Infraon;
 use rand::RngCore;
 use rsa::BoxedUint;
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use crate::backend::Secrets;
 
 /// The owner of the key secrets in Infraon: the host, not the plugin.
 const OWNER: &str = "host/service-app-keys";
@@ -155,9 +156,9 @@ fn secret_name(config: &str) -> String {
 
 impl KeyRing {
     /// The keys of `config` (none yet: an empty ring).
-    pub fn load(infraon: &Infraon, config: &str) -> Result<KeyRing, KeyError> {
-        let raw = infraon
-            .secret_get(OWNER, &secret_name(config))
+    pub fn load(secrets: &dyn Secrets, config: &str) -> Result<KeyRing, KeyError> {
+        let raw = secrets
+            .get(OWNER, &secret_name(config))
             .map_err(|e| KeyError::Store(e.to_string()))?;
         match raw {
             None => Ok(KeyRing::default()),
@@ -166,35 +167,35 @@ impl KeyRing {
         }
     }
 
-    fn save(&self, infraon: &Infraon, config: &str) -> Result<(), KeyError> {
+    fn save(&self, secrets: &dyn Secrets, config: &str) -> Result<(), KeyError> {
         let json = serde_json::to_string(self).map_err(|e| KeyError::Store(e.to_string()))?;
-        infraon
-            .secret_put(OWNER, &secret_name(config), &json)
+        secrets
+            .put(OWNER, &secret_name(config), &json)
             .map_err(|e| KeyError::Store(e.to_string()))
     }
 
     /// Forget every key of `config` (on uninstall).
-    pub fn delete(infraon: &Infraon, config: &str) -> Result<(), KeyError> {
-        infraon
-            .secret_delete(OWNER, &secret_name(config))
+    pub fn delete(secrets: &dyn Secrets, config: &str) -> Result<(), KeyError> {
+        secrets
+            .delete(OWNER, &secret_name(config))
             .map_err(|e| KeyError::Store(e.to_string()))
     }
 
     /// A new client-assertion key for `config`: the first one signs at
     /// once; a further one waits until the older ones are retired.
-    pub fn add(infraon: &Infraon, config: &str) -> Result<ShownKey, KeyError> {
-        let mut ring = KeyRing::load(infraon, config)?;
+    pub fn add(secrets: &dyn Secrets, config: &str) -> Result<ShownKey, KeyError> {
+        let mut ring = KeyRing::load(secrets, config)?;
         let key = StoredKey::generate()?;
         ring.assertion.push(key);
-        ring.save(infraon, config)?;
+        ring.save(secrets, config)?;
         ring.shown()?
             .pop()
             .ok_or_else(|| KeyError::Store("the new key vanished".into()))
     }
 
     /// Retire the client-assertion key `kid`; the last one cannot be.
-    pub fn retire(infraon: &Infraon, config: &str, kid: &str) -> Result<(), KeyError> {
-        let mut ring = KeyRing::load(infraon, config)?;
+    pub fn retire(secrets: &dyn Secrets, config: &str, kid: &str) -> Result<(), KeyError> {
+        let mut ring = KeyRing::load(secrets, config)?;
         let Some(i) = ring.assertion.iter().position(|k| k.kid == kid) else {
             return Err(KeyError::NoKey(format!(
                 "config `{config}` has no key with kid `{kid}`"
@@ -206,13 +207,13 @@ impl KeyRing {
             )));
         }
         ring.assertion.remove(i);
-        ring.save(infraon, config)
+        ring.save(secrets, config)
     }
 
     /// Every private part of `config`'s keys, as stored (base64url primes),
     /// for secret searches that must never find them.
-    pub fn private_material(infraon: &Infraon, config: &str) -> Result<Vec<String>, KeyError> {
-        let ring = KeyRing::load(infraon, config)?;
+    pub fn private_material(secrets: &dyn Secrets, config: &str) -> Result<Vec<String>, KeyError> {
+        let ring = KeyRing::load(secrets, config)?;
         Ok(ring
             .assertion
             .iter()
@@ -240,15 +241,15 @@ impl KeyRing {
     /// The key that signs for `dpop` or client assertions now; a DPoP key
     /// is made (and kept) on first use.
     pub fn current(
-        infraon: &Infraon,
+        secrets: &dyn Secrets,
         config: &str,
         dpop: bool,
     ) -> Result<(String, Value), KeyError> {
-        let mut ring = KeyRing::load(infraon, config)?;
+        let mut ring = KeyRing::load(secrets, config)?;
         let key = if dpop {
             if ring.dpop.is_none() {
                 ring.dpop = Some(StoredKey::generate()?);
-                ring.save(infraon, config)?;
+                ring.save(secrets, config)?;
             }
             ring.dpop.as_ref()
         } else {
@@ -266,12 +267,12 @@ impl KeyRing {
     /// header is RS256 and names that key: `kid` for a client assertion,
     /// the public `jwk` for a DPoP proof (`typ` `dpop+jwt`).
     pub fn sign(
-        infraon: &Infraon,
+        secrets: &dyn Secrets,
         config: &str,
         kid: &str,
         input: &[u8],
     ) -> Result<Vec<u8>, KeyError> {
-        let ring = KeyRing::load(infraon, config)?;
+        let ring = KeyRing::load(secrets, config)?;
         let header = jws_header(input)
             .ok_or_else(|| KeyError::Refused("the input is not a JWS signing input".into()))?;
         if header.get("alg").and_then(Value::as_str) != Some("RS256") {

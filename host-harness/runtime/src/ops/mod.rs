@@ -1,4 +1,4 @@
-//! The typed operations the CLI and the tests drive: each one grants the
+//! The typed operations a platform drives: each one grants the
 //! right egress, runs the plugin in a fresh instance, and keeps the host's
 //! own records (which origin each installed config may reach).
 
@@ -43,8 +43,9 @@ impl Runtime {
     /// silently "no egress".
     pub(crate) fn installed_scope(&self, name: &str) -> Result<Scope, HostError> {
         let granted = self
-            .infraon()
-            .installation_get(crate::PLUGIN_ID, name.trim())
+            .backends()
+            .installations
+            .get(crate::PLUGIN_ID, name.trim())
             .map_err(|e| HostError::Backend(format!("cannot read the installed configs: {e}")))?;
         Ok(Scope {
             config: Some(
@@ -58,15 +59,16 @@ impl Runtime {
     }
 
     fn record_grant(&self, summary: &ConfigSummary) -> Result<(), HostError> {
-        let installation = fake_infraon::Installation {
+        let installation = crate::backend::Installation {
             plugin: crate::PLUGIN_ID.into(),
             config: summary.name.clone(),
             okta_origin: summary.okta_origin.clone(),
             development_mode: summary.development_mode,
             installed_at: summary.installed_at.clone(),
         };
-        self.infraon()
-            .installation_put(&installation)
+        self.backends()
+            .installations
+            .put(&installation)
             .map_err(|e| HostError::Backend(format!("cannot record the installation: {e}")))
     }
 
@@ -153,16 +155,17 @@ impl Runtime {
             })
             .await?;
         if result.is_ok() {
-            let infraon = self.infraon();
-            let forget = infraon
-                .installation_delete(crate::PLUGIN_ID, &installed)
-                .and_then(|()| infraon.schedule_clear(crate::PLUGIN_ID, &installed));
+            let backends = self.backends();
+            let forget = backends
+                .installations
+                .delete(crate::PLUGIN_ID, &installed)
+                .and_then(|()| backends.schedules.clear(crate::PLUGIN_ID, &installed));
             forget
                 .map_err(|e| HostError::Backend(format!("cannot forget the installation: {e}")))?;
             // A service app's keys go with the config; Okta should forget them too.
-            crate::keys::KeyRing::delete(infraon, &installed)
+            crate::keys::KeyRing::delete(&*backends.secrets, &installed)
                 .map_err(|e| HostError::Backend(format!("cannot forget the keys: {e}")))?;
-            crate::hooks::forget(infraon, &installed)
+            crate::hooks::forget(backends, &installed)
                 .map_err(|e| HostError::Backend(format!("cannot forget the event hook: {e}")))?;
         }
         Ok(result)

@@ -1,8 +1,10 @@
-//! `infraon:okta/scheduler`: schedules persisted by the fake Infraon, in the
-//! host's own format ([`crate::scheduler::Entry`]) whoever sets them — the
-//! plugin through this import, the CLI or the console — so `serve` fires
-//! what the plugin set. The WIT types convert here and go no further.
+//! `infraon:okta/scheduler`: schedules kept by the
+//! [`Schedules`](crate::backend::Schedules) backend in the host's own type
+//! ([`crate::scheduler::Entry`]) whoever sets them — the plugin through this
+//! import, a CLI or a console — so the platform's timer fires what the
+//! plugin set. The WIT types convert here and go no further.
 
+use crate::backend::Backends;
 use crate::bindings::infraon::okta::scheduler::{self as wit, Host, SchedulerError};
 use crate::scheduler::{Entry, LocalTime, Schedule, WeeklyTime};
 use crate::state::PluginState;
@@ -67,48 +69,45 @@ impl From<Schedule> for wit::Schedule {
 
 /// The installed name of `config` (names compare ignoring case, as the
 /// plugin compares them), or `config` trimmed when none is installed.
-fn canonical(infraon: &fake_infraon::Infraon, config: &str) -> Result<String, SchedulerError> {
-    let found = infraon
-        .installation_get(crate::PLUGIN_ID, config.trim())
-        .map_err(other)?;
-    Ok(found.map_or_else(|| config.trim().to_string(), |i| i.config))
+fn canonical(backends: &Backends, config: &str) -> Result<String, SchedulerError> {
+    backends
+        .installed_name(crate::PLUGIN_ID, config)
+        .map_err(other)
 }
 
 /// Keep a schedule for a config (validated), as the host's scheduler reads it.
-pub fn store(
-    infraon: &fake_infraon::Infraon,
-    config: &str,
-    schedule: Schedule,
-) -> Result<(), SchedulerError> {
+pub fn store(backends: &Backends, config: &str, schedule: Schedule) -> Result<(), SchedulerError> {
     validate(&schedule)?;
-    let config = canonical(infraon, config)?;
+    let config = canonical(backends, config)?;
     let entry = Entry::new(schedule, chrono::Utc::now());
-    let json = serde_json::to_string(&entry).map_err(other)?;
-    infraon
-        .schedule_set(crate::PLUGIN_ID, &config, &json)
+    backends
+        .schedules
+        .set(crate::PLUGIN_ID, &config, &entry)
         .map_err(other)
 }
 
 /// The kept entry of a config, if any.
-pub fn load(
-    infraon: &fake_infraon::Infraon,
-    config: &str,
-) -> Result<Option<Entry>, SchedulerError> {
-    let config = canonical(infraon, config)?;
-    let json = infraon
-        .schedule_get(crate::PLUGIN_ID, &config)
-        .map_err(other)?;
-    json.map(|j| parse_entry(&j)).transpose()
+pub fn load(backends: &Backends, config: &str) -> Result<Option<Entry>, SchedulerError> {
+    let config = canonical(backends, config)?;
+    backends
+        .schedules
+        .get(crate::PLUGIN_ID, &config)
+        .map_err(other)
+}
+
+/// Forget a config's schedule.
+pub fn clear(backends: &Backends, config: &str) -> Result<(), SchedulerError> {
+    let config = canonical(backends, config)?;
+    backends
+        .schedules
+        .clear(crate::PLUGIN_ID, &config)
+        .map_err(other)
 }
 
 /// An entry as kept; a bare schedule (as an earlier build's import kept
 /// it, which `serve` then ignored) reads as one set when it is read.
 pub fn parse_entry(json: &str) -> Result<Entry, SchedulerError> {
-    serde_json::from_str::<Entry>(json).or_else(|e| {
-        serde_json::from_str::<Schedule>(json)
-            .map(|s| Entry::new(s, chrono::Utc::now()))
-            .map_err(|_| other(format!("a kept schedule cannot be read: {e}")))
-    })
+    Entry::from_json(json).map_err(other)
 }
 
 /// Check a schedule before it is kept.
@@ -138,17 +137,14 @@ pub fn validate(schedule: &Schedule) -> Result<(), SchedulerError> {
 
 impl Host for PluginState {
     fn set(&mut self, config: String, schedule: wit::Schedule) -> Result<(), SchedulerError> {
-        store(&self.infraon, &config, schedule.into())
+        store(&self.backends, &config, schedule.into())
     }
 
     fn get(&mut self, config: String) -> Result<Option<wit::Schedule>, SchedulerError> {
-        Ok(load(&self.infraon, &config)?.map(|e| e.schedule.into()))
+        Ok(load(&self.backends, &config)?.map(|e| e.schedule.into()))
     }
 
     fn clear(&mut self, config: String) -> Result<(), SchedulerError> {
-        let config = canonical(&self.infraon, &config)?;
-        self.infraon
-            .schedule_clear(crate::PLUGIN_ID, &config)
-            .map_err(other)
+        clear(&self.backends, &config)
     }
 }

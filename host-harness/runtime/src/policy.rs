@@ -48,6 +48,10 @@ impl Default for Limits {
     }
 }
 
+/// Elements a guest's table may grow to (a Rust guest's function table is
+/// a few thousand).
+pub const MAX_TABLE_ELEMENTS: usize = 100_000;
+
 /// How often the epoch advances; deadlines are rounded up to ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 

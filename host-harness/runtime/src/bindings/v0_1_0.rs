@@ -16,7 +16,7 @@ use crate::bindings::infraon::okta as latest;
 use crate::state::PluginState;
 
 wasmtime::component::bindgen!({
-    path: "../wit/v0.1.0",
+    path: "../../wit/v0.1.0",
     world: "infraon:okta/okta-plugin",
     exports: { default: async },
     require_store_data_send: true,

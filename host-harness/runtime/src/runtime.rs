@@ -1,18 +1,27 @@
-//! Running plugin operations: a fresh instance per operation from an
-//! `InstancePre`, a memory cap, an epoch deadline inside wasm plus a
-//! wall-clock timeout around everything (epochs do not fire in host calls),
-//! and traps turned into errors so the harness carries on.
+//! Running plugin operations: admission (a place among the tenant's and
+//! the runtime's, see [`crate::options`]), then a fresh instance per
+//! operation from an `InstancePre` (from the pool when there is one), a
+//! memory cap, an epoch deadline inside wasm plus a wall-clock timeout
+//! around everything (epochs do not fire in host calls), and traps turned
+//! into errors so the host carries on.
+//!
+//! Many tenants run at once on the async executor: a guest yields every
+//! epoch tick, a host import that waits (an HTTP request, a 429 wait
+//! between sync steps) is an await, so a few threads serve every tenant.
+//! Time spent waiting for admission does not count against a deadline.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use fake_infraon::Infraon;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
+use crate::admission::Admission;
+use crate::backend::Backends;
 use crate::bindings::{ContractGap, Plugin, PluginPre};
+use crate::options::{Allocation, RuntimeOptions};
 use crate::policy::{EPOCH_TICK, Limits};
 use crate::state::{PluginState, Scope};
 
@@ -48,6 +57,12 @@ pub enum HostError {
     /// Another host process is running this config's sync (its run lease).
     #[error("{0}")]
     Busy(String),
+    /// The instance pool had no free slot. The runtime admits no more
+    /// operations than it has slots, so this means a component needs more
+    /// of a slot than the pool reserves (more memories, tables or core
+    /// instances): run it with `pool_slots: 0`.
+    #[error("the instance pool has no free slot: {0}")]
+    PoolExhausted(String),
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
@@ -100,24 +115,44 @@ fn arm_deadline(store: &mut Store<PluginState>, deadline: Duration) {
 /// A loaded plugin, ready to run operations.
 pub struct Runtime {
     pre: PluginPre,
-    infraon: Arc<Infraon>,
+    backends: Backends,
     limits: Limits,
     from_cache: bool,
     contract_version: String,
     lease_holder: String,
+    allocation: Allocation,
+    admission: Admission,
     _ticker: EpochTicker,
 }
 
 impl Runtime {
     /// Load `wasm` (compiled-component cache in `cache_dir`), check its
-    /// contract, link the imports, and pre-instantiate.
+    /// contract, link the imports, and pre-instantiate. Every operation's
+    /// imports are served by `backends`. The default sharing between
+    /// tenants ([`RuntimeOptions::with_limits`]).
     pub fn new(
         wasm: &Path,
         cache_dir: Option<&Path>,
-        infraon: Arc<Infraon>,
+        backends: Backends,
         limits: Limits,
     ) -> Result<Self, HostError> {
-        let engine = crate::component::engine()?;
+        Self::with_options(
+            wasm,
+            cache_dir,
+            backends,
+            RuntimeOptions::with_limits(limits),
+        )
+    }
+
+    /// [`Runtime::new`] with the embedder's choice of instance pool and
+    /// concurrency caps.
+    pub fn with_options(
+        wasm: &Path,
+        cache_dir: Option<&Path>,
+        backends: Backends,
+        options: RuntimeOptions,
+    ) -> Result<Self, HostError> {
+        let (engine, allocation) = crate::component::engine(&options)?;
         let loaded = crate::component::load(&engine, wasm, cache_dir)?;
         let mut linker = Linker::new(&engine);
         crate::interfaces::add_to_linker(&mut linker)
@@ -130,8 +165,13 @@ impl Runtime {
             })?;
         Ok(Runtime {
             pre,
-            infraon,
-            limits,
+            backends,
+            admission: Admission::new(
+                options.effective_max_concurrent(),
+                options.effective_per_tenant(),
+            ),
+            allocation,
+            limits: options.limits,
             from_cache: loaded.from_cache,
             contract_version: loaded.contract_version,
             lease_holder: format!("pid{}-{:016x}", std::process::id(), rand::random::<u64>()),
@@ -139,9 +179,9 @@ impl Runtime {
         })
     }
 
-    /// The fake Infraon behind the imports.
-    pub fn infraon(&self) -> &Arc<Infraon> {
-        &self.infraon
+    /// The backends behind the imports.
+    pub fn backends(&self) -> &Backends {
+        &self.backends
     }
 
     /// This runtime's id as a run-lease holder: unique per process and
@@ -155,6 +195,17 @@ impl Runtime {
         &self.limits
     }
 
+    /// How instances are allocated: from the pool, or on demand (and why).
+    pub fn allocation(&self) -> &Allocation {
+        &self.allocation
+    }
+
+    /// Operations that could start now over all tenants (a gauge for the
+    /// platform's metrics).
+    pub fn free_places(&self) -> usize {
+        self.admission.free()
+    }
+
     /// Whether the compiled component came from the on-disk cache.
     pub fn loaded_from_cache(&self) -> bool {
         self.from_cache
@@ -165,8 +216,9 @@ impl Runtime {
         &self.contract_version
     }
 
-    /// Run one operation in a fresh instance. `f` gets the store and the
-    /// instance; the instance is dropped afterwards whatever happened.
+    /// Run one operation in a fresh instance, once its tenant (the scope's
+    /// config) and the runtime have a place for it. `f` gets the store and
+    /// the instance; the instance is dropped afterwards whatever happened.
     pub async fn call<R>(
         &self,
         scope: Scope,
@@ -184,8 +236,9 @@ impl Runtime {
         overall: Duration,
         f: impl AsyncFnOnce(&mut Store<PluginState>, &Plugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
+        let _admitted = self.admission.admit(scope.config.as_deref()).await;
         let state = PluginState::new(
-            self.infraon.clone(),
+            self.backends.clone(),
             scope,
             self.limits.memory_bytes,
             self.limits.request_timeout,
@@ -233,6 +286,11 @@ impl Runtime {
             Ok(host) => return host,
             Err(e) => e,
         };
+        if e.chain()
+            .any(|c| c.is::<wasmtime::PoolConcurrencyLimitError>())
+        {
+            return HostError::PoolExhausted(format!("{e:#}"));
+        }
         if let Some(gap) = e.downcast_ref::<ContractGap>() {
             return HostError::ContractMismatch {
                 found: self.contract_version.clone(),

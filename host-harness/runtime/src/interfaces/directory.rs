@@ -1,11 +1,12 @@
-//! `infraon:okta/directory`: Infraon's Users and Requesters in the fake
-//! Infraon. Conversions between the WIT records and the store's types.
+//! `infraon:okta/directory`: Infraon's Users and Requesters over the
+//! [`Directory`](crate::backend::Directory) backend. Conversions between
+//! the WIT records and the backend's domain types.
 
 use std::thread::JoinHandle;
 
-use fake_infraon as fi;
 use wasmtime::component::Resource;
 
+use crate::backend as fi;
 use crate::bindings::infraon::okta::directory::{
     self as wit, DirectoryError, FieldSpec, Host, HostPendingUpserts, Person, PersonStatus, Role,
     UpsertOutcome,
@@ -119,8 +120,8 @@ pub const MAX_PENDING_BATCHES: usize = 8;
 type BatchResults = Vec<Result<fi::UpsertOutcome, fi::DirectoryError>>;
 
 /// A batch applied on its own thread (WIT `pending-upserts`, whose table
-/// entries these are), so that the plugin parses its next page while SQLite
-/// writes this one.
+/// entries these are), so that the plugin parses its next page while the
+/// directory writes this one.
 pub enum PendingUpserts {
     /// The writer thread is still at it.
     Writing {
@@ -208,10 +209,10 @@ impl Host for PluginState {
         }
         let people: Vec<fi::Person> = people.into_iter().map(Into::into).collect();
         let size = people.len();
-        let infraon = self.infraon.clone();
+        let directory = self.backends.directory.clone();
         let writer = std::thread::Builder::new()
             .name("directory-writer".into())
-            .spawn(move || infraon.upsert_batch(&people))
+            .spawn(move || directory.upsert_batch(&people))
             .map_err(|e| DirectoryError::Unavailable(format!("cannot start the writer: {e}")))?;
         let batch = self
             .table
@@ -222,12 +223,12 @@ impl Host for PluginState {
     }
 
     fn upsert(&mut self, person: Person) -> Result<UpsertOutcome, DirectoryError> {
-        Ok(self.infraon.upsert(&person.into())?.into())
+        Ok(self.backends.directory.upsert(&person.into())?.into())
     }
 
     fn upsert_batch(&mut self, people: Vec<Person>) -> Vec<Result<UpsertOutcome, DirectoryError>> {
         let people: Vec<fi::Person> = people.into_iter().map(Into::into).collect();
-        batch_results(self.infraon.upsert_batch(&people))
+        batch_results(self.backends.directory.upsert_batch(&people))
     }
 
     fn set_status(
@@ -237,7 +238,8 @@ impl Host for PluginState {
         status: PersonStatus,
     ) -> Result<(), DirectoryError> {
         Ok(self
-            .infraon
+            .backends
+            .directory
             .set_status(kind.into(), &external_id, status.into())?)
     }
 
@@ -247,7 +249,8 @@ impl Host for PluginState {
         external_id: String,
     ) -> Result<Option<Person>, DirectoryError> {
         Ok(self
-            .infraon
+            .backends
+            .directory
             .find_by_external_id(kind.into(), &external_id)?
             .map(Into::into))
     }
@@ -258,7 +261,8 @@ impl Host for PluginState {
         email: String,
     ) -> Result<Option<Person>, DirectoryError> {
         Ok(self
-            .infraon
+            .backends
+            .directory
             .find_by_email(kind.into(), &email)?
             .map(Into::into))
     }
@@ -269,13 +273,14 @@ impl Host for PluginState {
         login: String,
     ) -> Result<Option<Person>, DirectoryError> {
         Ok(self
-            .infraon
+            .backends
+            .directory
             .find_by_login(kind.into(), &login)?
             .map(Into::into))
     }
 
     fn relink(&mut self, kind: SyncTarget, from: String, to: String) -> Result<(), DirectoryError> {
-        Ok(self.infraon.relink(kind.into(), &from, &to)?)
+        Ok(self.backends.directory.relink(kind.into(), &from, &to)?)
     }
 
     fn release_identity(
@@ -283,7 +288,10 @@ impl Host for PluginState {
         kind: SyncTarget,
         external_id: String,
     ) -> Result<(), DirectoryError> {
-        Ok(self.infraon.release_identity(kind.into(), &external_id)?)
+        Ok(self
+            .backends
+            .directory
+            .release_identity(kind.into(), &external_id)?)
     }
 
     fn move_population(
@@ -293,7 +301,8 @@ impl Host for PluginState {
         to: SyncTarget,
     ) -> Result<u32, DirectoryError> {
         Ok(self
-            .infraon
+            .backends
+            .directory
             .move_population(&config, from.into(), to.into())?)
     }
 
@@ -305,7 +314,8 @@ impl Host for PluginState {
         external_ids: Vec<String>,
     ) -> Result<u32, DirectoryError> {
         Ok(self
-            .infraon
+            .backends
+            .directory
             .move_people(&config, from.into(), to.into(), &external_ids)?)
     }
 
@@ -314,7 +324,7 @@ impl Host for PluginState {
         config: String,
         kind: SyncTarget,
     ) -> Result<Vec<String>, DirectoryError> {
-        Ok(self.infraon.list_linked(&config, kind.into())?)
+        Ok(self.backends.directory.list_linked(&config, kind.into())?)
     }
 
     fn list_linked_page(
@@ -330,7 +340,7 @@ impl Host for PluginState {
     }
 
     fn list_roles(&mut self) -> Result<Vec<Role>, DirectoryError> {
-        let roles = self.infraon.list_roles()?;
+        let roles = self.backends.directory.list_roles()?;
         Ok(roles
             .into_iter()
             .map(|r| Role {
@@ -342,7 +352,7 @@ impl Host for PluginState {
     }
 
     fn list_fields(&mut self, kind: SyncTarget) -> Result<Vec<FieldSpec>, DirectoryError> {
-        let fields = self.infraon.list_fields(kind.into())?;
+        let fields = self.backends.directory.list_fields(kind.into())?;
         Ok(fields
             .into_iter()
             .map(|f| FieldSpec {
@@ -350,114 +360,5 @@ impl Host for PluginState {
                 required: f.required,
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    use super::*;
-    use crate::state::Scope;
-
-    fn state(dir: &std::path::Path) -> PluginState {
-        let infraon = Arc::new(fi::Infraon::open(dir).unwrap());
-        let scope = Scope {
-            config: Some("acme".into()),
-            allowed_origin: None,
-        };
-        PluginState::new(infraon, scope, 64 << 20, Duration::from_secs(5))
-    }
-
-    fn person(n: u32, email: &str) -> Person {
-        Person {
-            external_id: format!("00u{n}"),
-            config: "acme".into(),
-            kind: SyncTarget::Users,
-            login: email.into(),
-            email: email.into(),
-            first_name: format!("P{n}"),
-            last_name: "Q".into(),
-            display_name: String::new(),
-            fields: vec![("title".into(), "Engineer".into())],
-            roles: vec!["Technician".into()],
-            status: PersonStatus::Active,
-        }
-    }
-
-    fn outcomes(results: &[Result<UpsertOutcome, DirectoryError>]) -> Vec<String> {
-        results
-            .iter()
-            .map(|r| match r {
-                Ok(UpsertOutcome::Created) => "Created".into(),
-                Ok(UpsertOutcome::Updated) => "Updated".into(),
-                Ok(UpsertOutcome::Unchanged) => "Unchanged".into(),
-                Err(DirectoryError::Conflict(_)) => "conflict".into(),
-                Err(e) => format!("{e:?}"),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_started_batch_answers_what_upsert_batch_answers_and_lands_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = state(dir.path());
-        let first = s
-            .start_upsert_batch(vec![person(1, "a@x.io"), person(2, "b@x.io")])
-            .unwrap();
-        // Started before the first is finished: applied after it, so the
-        // email the first batch gave 00u1 conflicts.
-        let second = s
-            .start_upsert_batch(vec![person(3, "a@x.io"), person(1, "a@x.io")])
-            .unwrap();
-        assert_eq!(
-            outcomes(&HostPendingUpserts::finish(&mut s, second)),
-            ["conflict", "Unchanged"]
-        );
-        assert_eq!(
-            outcomes(&HostPendingUpserts::finish(&mut s, first)),
-            ["Created", "Created"]
-        );
-        let synchronous = s.upsert_batch(vec![person(2, "b@x.io"), person(4, "a@x.io")]);
-        assert_eq!(outcomes(&synchronous), ["Unchanged", "conflict"]);
-        assert!(s.pending_batches.is_empty());
-    }
-
-    #[test]
-    fn unfinished_batches_are_capped_and_a_dropped_one_still_lands() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = state(dir.path());
-        let mut held = Vec::new();
-        for n in 0..MAX_PENDING_BATCHES as u32 {
-            held.push(
-                s.start_upsert_batch(vec![person(n, &format!("p{n}@x.io"))])
-                    .unwrap(),
-            );
-        }
-        match s.start_upsert_batch(vec![person(99, "late@x.io")]) {
-            Err(DirectoryError::Unavailable(m)) => assert!(m.contains("unfinished"), "{m}"),
-            Err(e) => panic!("expected unavailable, got {e:?}"),
-            Ok(_) => panic!("a ninth unfinished batch was accepted"),
-        }
-        let dropped = held.pop().unwrap();
-        HostPendingUpserts::drop(&mut s, dropped).unwrap();
-        let late = s.start_upsert_batch(vec![person(99, "late@x.io")]).unwrap();
-        assert_eq!(
-            outcomes(&HostPendingUpserts::finish(&mut s, late)),
-            ["Created"]
-        );
-        let last = MAX_PENDING_BATCHES as u32 - 1;
-        let found = s
-            .find_by_external_id(SyncTarget::Users, format!("00u{last}"))
-            .unwrap();
-        assert!(found.is_some(), "the dropped batch did not land");
-        for batch in held {
-            assert_eq!(
-                outcomes(&HostPendingUpserts::finish(&mut s, batch)),
-                ["Created"]
-            );
-        }
-        assert!(s.pending_batches.is_empty());
     }
 }

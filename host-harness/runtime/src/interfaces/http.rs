@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fake_infraon::Infraon;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::backend::Log;
 use crate::policy::{Origin, egress_allowed};
 
 type ResponseFuture = Box<
@@ -27,7 +27,7 @@ pub struct EgressGuard {
     allowed: Option<Origin>,
     config: Option<String>,
     request_timeout: Duration,
-    infraon: Arc<Infraon>,
+    log: Arc<dyn Log>,
 }
 
 impl EgressGuard {
@@ -36,13 +36,13 @@ impl EgressGuard {
         allowed: Option<Origin>,
         config: Option<String>,
         request_timeout: Duration,
-        infraon: Arc<Infraon>,
+        log: Arc<dyn Log>,
     ) -> Self {
         EgressGuard {
             allowed,
             config,
             request_timeout,
-            infraon,
+            log,
         }
     }
 
@@ -53,7 +53,7 @@ impl EgressGuard {
             .map_or("nothing".to_string(), Origin::to_string);
         tracing::warn!(target_host = %target, allowed = %allowed, "egress denied");
         let fields = serde_json::json!({ "host": target, "allowed": allowed }).to_string();
-        let _ = self.infraon.log_append(
+        let _ = self.log.append(
             crate::PLUGIN_ID,
             self.config.as_deref(),
             "warn",

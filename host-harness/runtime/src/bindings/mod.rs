@@ -19,7 +19,7 @@
 //! HTTP capability is the standard one and only our interfaces are ours.
 
 wasmtime::component::bindgen!({
-    path: "../wit/v0.2.0",
+    path: "../../wit/v0.2.0",
     world: "infraon:okta/okta-plugin",
     exports: { default: async },
     require_store_data_send: true,
