@@ -334,9 +334,12 @@ impl Host for PluginState {
         after: Option<String>,
         limit: u32,
     ) -> Result<Vec<String>, DirectoryError> {
-        Ok(self
-            .infraon
-            .list_linked_page(&config, kind.into(), after.as_deref(), limit)?)
+        Ok(self.backends.directory.list_linked_page(
+            &config,
+            kind.into(),
+            after.as_deref(),
+            limit,
+        )?)
     }
 
     fn list_roles(&mut self) -> Result<Vec<Role>, DirectoryError> {
