@@ -54,6 +54,29 @@ impl plugin_core::Http for WasiHttp {
         WasiHttp::post(url, headers, body)
     }
 
+    fn arrived(&mut self, urls: &[&str], wait: bool) -> Option<usize> {
+        PREFETCHED.with_borrow(|early| {
+            // Each URL's pending answer, if it was started early.
+            let pending: Vec<(usize, wasi::io::poll::Pollable)> = urls
+                .iter()
+                .enumerate()
+                .filter_map(|(i, url)| {
+                    let (_, p) = early.iter().find(|(r, _)| r.url == *url)?;
+                    Some((i, p.subscribe()))
+                })
+                .collect();
+            if let Some((i, _)) = pending.iter().find(|(_, p)| p.ready()) {
+                return Some(*i);
+            }
+            if !wait || pending.is_empty() {
+                return None;
+            }
+            let polls: Vec<&wasi::io::poll::Pollable> = pending.iter().map(|(_, p)| p).collect();
+            let ready = wasi::io::poll::poll(&polls);
+            ready.first().map(|&j| pending[j as usize].0)
+        })
+    }
+
     fn prefetch(&mut self, req: &HttpRequest) {
         if PREFETCHED.with_borrow(|early| early.iter().any(|(r, _)| r == req)) {
             return;

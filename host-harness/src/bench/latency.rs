@@ -103,7 +103,12 @@ pub async fn run(
     okta.clear_request_log();
     let measuring = Measuring::start(&okta);
     let full = rt
-        .sync("bench", SyncMode::Full, Trigger::Manual, |_, _| {})
+        .sync(
+            "bench",
+            SyncMode::Full,
+            Trigger::Manual,
+            super::phase_trace("b"),
+        )
         .await?
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let b = measuring.end("b", "full sync through the wasm plugin", users);

@@ -52,6 +52,35 @@ pub struct Target {
     pub met: bool,
 }
 
+/// With `HARNESS_BENCH_PHASES=1`, a progress callback that prints to
+/// stderr when a run enters each phase and how long after the start, and
+/// the steps each phase took: where a run's time goes. Silent otherwise.
+pub fn phase_trace(
+    label: &'static str,
+) -> impl FnMut(&crate::bindings::exports::infraon::okta::sync::RunRecord, &str) + Send {
+    let on = std::env::var_os("HARNESS_BENCH_PHASES").is_some_and(|v| v == "1");
+    let start = std::time::Instant::now();
+    let mut last: (String, u64) = (String::new(), 0);
+    move |_record, phase| {
+        if !on {
+            return;
+        }
+        let phase = phase.split(':').next().unwrap_or(phase);
+        if phase == last.0 {
+            last.1 += 1;
+            return;
+        }
+        if !last.0.is_empty() {
+            eprintln!("  [{label}] {} steps in {}", last.1, last.0);
+        }
+        eprintln!(
+            "  [{label}] {:>8.0} ms: {phase}",
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+        last = (phase.to_owned(), 1);
+    }
+}
+
 impl Target {
     /// The same target, missed for this reason (shown in `measured`).
     fn because(mut self, why: &str) -> Target {
@@ -238,7 +267,12 @@ pub async fn run(
     }
     let measuring = Measuring::start(&okta);
     let incremental = rt
-        .sync("bench", SyncMode::Incremental, Trigger::Manual, |_, _| {})
+        .sync(
+            "bench",
+            SyncMode::Incremental,
+            Trigger::Manual,
+            phase_trace("c"),
+        )
         .await?
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     phases.push(measuring.end(
@@ -343,7 +377,7 @@ pub(crate) async fn full_sync(
 
     let measuring = Measuring::start(okta);
     let full = rt
-        .sync("bench", SyncMode::Full, Trigger::Manual, |_, _| {})
+        .sync("bench", SyncMode::Full, Trigger::Manual, phase_trace("b"))
         .await?
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let phase = measuring.end("b", "full sync through the wasm plugin", users);

@@ -109,6 +109,20 @@ impl<'a> OktaClient<'a> {
         }
     }
 
+    /// Of the GETs of `gets` (paths, or `next` links), started early, the
+    /// index of one whose answer has arrived (see [`Http::arrived`]).
+    pub fn arrived(&mut self, gets: &[&str], wait: bool) -> Option<usize> {
+        let urls: Vec<String> = gets
+            .iter()
+            .map(|g| match g.starts_with('/') {
+                true => self.origin.url(g),
+                false => (*g).to_owned(),
+            })
+            .collect();
+        let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+        self.http.arrived(&urls, wait)
+    }
+
     /// Requests sent so far, failed ones included.
     pub fn requests(&self) -> u32 {
         self.requests

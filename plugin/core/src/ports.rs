@@ -85,6 +85,17 @@ pub trait Http {
         let _ = req;
     }
 
+    /// Of the GETs of `urls`, each started by [`Http::prefetch`], the index
+    /// of one whose answer has arrived (so that [`Http::send`] takes it at
+    /// once), the first of them to arrive when `wait` and none has yet;
+    /// `None` when none has arrived and `wait` is false, or none is on its
+    /// way. How a run reading two listings at once applies their pages in
+    /// the order Okta answered them. The default, for hosts that send
+    /// nothing early: the first URL when waiting, none otherwise.
+    fn arrived(&mut self, urls: &[&str], wait: bool) -> Option<usize> {
+        (wait && !urls.is_empty()).then_some(0)
+    }
+
     /// POST an `application/x-www-form-urlencoded` `body` to `url` with
     /// `headers` and read the whole answer, without following redirects:
     /// how a service app asks Okta's token endpoint for an access token.
@@ -108,9 +119,10 @@ pub trait Http {
 pub const MEMBERS_IN_FLIGHT: usize = 16;
 
 /// How many early requests ([`Http::prefetch`]) may be on their way at
-/// once: the members lists of [`MEMBERS_IN_FLIGHT`] groups and the next page
-/// of the group being read.
-pub const MAX_EARLY_REQUESTS: usize = MEMBERS_IN_FLIGHT + 1;
+/// once: the members lists of [`MEMBERS_IN_FLIGHT`] groups, the next page
+/// of the group being read, and the next two pages of each of the two
+/// users listings read beside them.
+pub const MAX_EARLY_REQUESTS: usize = MEMBERS_IN_FLIGHT + 1 + 4;
 
 /// Mirrors WIT `storage-error`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -449,6 +449,101 @@ fn a_run_killed_after_k_steps_and_resumed_ends_like_an_uninterrupted_one() {
     }
 }
 
+/// An org whose users and `DEPROVISIONED` listings are both several pages,
+/// its answers arriving interleaved when `interleave`.
+fn two_listings_world(interleave: bool) -> World {
+    let mut w = resumable_world();
+    for i in 0..150 {
+        w.okta
+            .add_user(&uid(1_000 + i), "DEPROVISIONED", profile(1_000 + i));
+    }
+    w.okta.interleave = interleave;
+    w
+}
+
+#[test]
+fn the_deprovisioned_listing_is_read_beside_the_users_listing_at_the_paging_minimum() {
+    let mut reference = two_listings_world(false);
+    let want = reference.run(SyncMode::Full);
+    let mut w = two_listings_world(true);
+    let sent_before = w.okta.log.len();
+    let got = w.run(SyncMode::Full);
+    assert_eq!(got.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(w.people(), reference.people());
+    assert_eq!(got.counts, want.counts);
+    let minimum = paging_minimum(&w, |_| false);
+    let urls: Vec<&str> = w.okta.log[sent_before..]
+        .iter()
+        .map(|l| l.url.as_str())
+        .collect();
+    assert_eq!(got.requests, minimum, "{urls:#?}");
+    assert_eq!(
+        (w.okta.log.len() - sent_before) as u32,
+        minimum,
+        "{urls:#?}"
+    );
+    // The two listings interleaved: a DEPROVISIONED page was read before
+    // the users listing's last page, and every request was answered 200.
+    let run_log = &w.okta.log[sent_before..];
+    let last_users = run_log
+        .iter()
+        .rposition(|l| l.url.contains("/users?") && !l.url.contains("filter="))
+        .unwrap();
+    let first_deprovisioned = run_log
+        .iter()
+        .position(|l| l.url.contains("DEPROVISIONED"))
+        .unwrap();
+    assert!(first_deprovisioned < last_users, "{run_log:?}");
+    // Both listings began while the members were still listed.
+    let last_members = run_log
+        .iter()
+        .rposition(|l| l.url.contains("/groups/"))
+        .unwrap();
+    let first_users = run_log
+        .iter()
+        .position(|l| l.url.contains("/users?limit"))
+        .unwrap();
+    assert!(first_users < last_members, "{run_log:?}");
+    assert!(first_deprovisioned < last_members, "{run_log:?}");
+    assert!(run_log.iter().all(|l| l.status == 200));
+    assert!(
+        w.okta.prefetched.is_empty(),
+        "every early request was used: {:?}",
+        w.okta.prefetched.iter().map(|r| &r.url).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_run_killed_between_interleaved_pages_resumes_to_the_same_result() {
+    let mut reference = two_listings_world(true);
+    let want = reference.run(SyncMode::Full);
+    let want_people = reference.people();
+    // Every step of the run but its last, which finishes it.
+    let steps = {
+        let mut w = two_listings_world(true);
+        let mut run = w.start(SyncMode::Full).unwrap();
+        let mut steps = 0;
+        while matches!(w.step(&mut run).unwrap(), StepStatus::Working(..)) {
+            steps += 1;
+        }
+        steps
+    };
+    assert!(steps >= 10, "{steps}");
+    for k in 1..=steps {
+        let mut w = two_listings_world(true);
+        let mut run = w.start(SyncMode::Full).unwrap();
+        for _ in 0..k {
+            assert!(matches!(w.step(&mut run).unwrap(), StepStatus::Working(..)));
+        }
+        drop(run);
+        let mut resumed = SyncRun::resume(&mut w.host(), CONFIG).unwrap().unwrap();
+        let got = w.finish(&mut resumed).unwrap();
+        assert_eq!(w.people(), want_people, "k = {k}");
+        assert_eq!(got.counts, want.counts, "k = {k}");
+        assert_eq!(got.requests, want.requests, "k = {k}");
+    }
+}
+
 #[test]
 fn dry_run_reports_the_diff_and_writes_nothing() {
     let mut w = World::new(SyncTarget::Users);

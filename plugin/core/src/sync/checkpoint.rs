@@ -73,6 +73,27 @@ impl Phase {
     }
 }
 
+/// The `DEPROVISIONED` listing of a full run, read alongside the users
+/// listing (issue 19): both are chains of cursors, so reading them one
+/// after the other costs the second one's whole chain of latencies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Alongside {
+    /// Not under way: read after the users listing (checkpoints of older
+    /// builds, and runs without such a listing).
+    #[default]
+    No,
+    /// Under way beside the users listing.
+    Reading {
+        /// Its next page (`None`: its first).
+        next: Option<String>,
+        /// The `next` links it followed (its own paging guard).
+        links_followed: crate::paging_guard::LinksFollowed,
+    },
+    /// Read to its end.
+    Done,
+}
+
 /// Page counters: the next page number of each kind of stored page. Pages
 /// at or above them were written by a step that was never checkpointed and
 /// are ignored (and overwritten) on resume.
@@ -133,6 +154,10 @@ pub struct Checkpoint {
     /// older checkpoints.
     #[serde(default)]
     pub audience: Audience,
+    /// The `DEPROVISIONED` listing read beside the users one, and where it
+    /// is; its pages count in [`Seqs::users`] like the users pages.
+    #[serde(default)]
+    pub deprovisioned: Alongside,
 }
 
 impl Checkpoint {

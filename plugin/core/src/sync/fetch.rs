@@ -310,6 +310,14 @@ impl<'a> Fetcher<'a> {
         }
     }
 
+    /// Of the GETs `gets` (`path`, `next` as for [`Fetcher::get`]), started
+    /// by [`Fetcher::prefetch`], the index of one whose answer has arrived
+    /// (see [`crate::ports::Http::arrived`]).
+    pub fn arrived(&mut self, gets: &[(&str, Option<&str>)], wait: bool) -> Option<usize> {
+        let gets: Vec<&str> = gets.iter().map(|(p, n)| n.unwrap_or(p)).collect();
+        self.client.arrived(&gets, wait)
+    }
+
     /// How many GETs of `family` may still be sent before its window's
     /// reserve, as its last answer told (the whole budget but the reserve
     /// once that window is over); `None` before any answer of it.

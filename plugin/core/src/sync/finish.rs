@@ -102,7 +102,14 @@ pub fn finish(
     let mut linked = [0usize; 2];
     // Who the other population has, to deactivate each person where they are.
     let mut in_other = Interner::default();
-    for (n, kind) in [cp.kind, other].into_iter().enumerate() {
+    // Everyone linked is read only when someone may be deactivated: an
+    // incremental run with nobody to deactivate (most of them) skips
+    // listing them all (issue 19).
+    let kinds = match full || !pending.is_empty() {
+        true => vec![cp.kind, other],
+        false => Vec::new(),
+    };
+    for (n, kind) in kinds.into_iter().enumerate() {
         each_linked(host, &config, kind, |host, ids| {
             linked[n] += ids.len();
             if n == 1 {

@@ -32,13 +32,17 @@ pub enum Listing<T> {
     NotAList,
 }
 
-/// An Okta user as the sync reads it: `id`, `status` and `profile`.
+/// An Okta user as the sync reads it: `id`, `status`, `lastUpdated` and
+/// `profile`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OktaUser {
     /// `id`, empty when absent or not a string.
     pub id: String,
     /// `status`, empty when absent or not a string.
     pub status: String,
+    /// `lastUpdated` (RFC 3339), empty when absent: which of two records of
+    /// one person read at once is the later (see `sync::run`).
+    pub last_updated: String,
     /// `profile`, empty when absent or not an object.
     pub profile: Map<String, Value>,
 }
@@ -50,6 +54,7 @@ impl OktaUser {
         OktaUser {
             id: text("id"),
             status: text("status"),
+            last_updated: text("lastUpdated"),
             profile: user
                 .get("profile")
                 .and_then(Value::as_object)
@@ -334,6 +339,7 @@ impl Record for OktaUser {
         match key {
             Key::Id => self.id = text(map)?,
             Key::Status => self.status = text(map)?,
+            Key::LastUpdated => self.last_updated = text(map)?,
             Key::Profile => self.profile = map.next_value::<Object>()?.0.unwrap_or_default(),
             _ => skip(map)?,
         }

@@ -1,6 +1,10 @@
 //! [`SyncRun`]: the run the WIT `run` resource wraps. Each step applies at
 //! most one Okta page and checkpoints; while Infraon writes a users page, the
-//! step reads the next one ahead for the step after it.
+//! step reads the next one ahead for the step after it. A full run reads the
+//! `DEPROVISIONED` listing beside the users listing, and applies the pages
+//! of both in the order Okta answered them.
+
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::auth::{Auth, Credential};
 use crate::directory::Role;
@@ -8,11 +12,12 @@ use crate::mapping::{self, Compiled};
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::{JsonBody, OktaFailure};
 use crate::origin::OktaOrigin;
+use crate::paging_guard::LinksFollowed;
 use crate::ports::{Clock, Host, Http, Level, MEMBERS_IN_FLIGHT};
 use crate::store::{credential, find_config};
 use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
 use crate::sync::changes::{self, PersonChange};
-use crate::sync::checkpoint::{Checkpoint, Phase, Seqs, Watermark};
+use crate::sync::checkpoint::{Alongside, Checkpoint, Phase, Seqs, Watermark};
 use crate::sync::fetch::{Attempt, Family, Fetcher, Halt};
 use crate::sync::finish::{complete, finish};
 use crate::sync::ids::People;
@@ -81,9 +86,10 @@ struct Cache {
     /// (population rules, or people of this config there): only then is
     /// the other population looked up.
     look_other: bool,
-    /// The next step's first GET of a users page, sent while Infraon applied
-    /// this step's page (see [`read_ahead`]); only the next step uses it.
-    ahead: Option<Ahead>,
+    /// Users pages read ahead, in the order Okta answered them: the next
+    /// GET of each listing under way, sent while Infraon applied a page (see
+    /// [`read_ahead`]); later steps use them, the first first.
+    ahead: VecDeque<Ahead>,
 }
 
 /// Okta's answer to a GET of a users page.
@@ -99,6 +105,11 @@ struct Ahead {
 }
 
 impl Ahead {
+    /// Whether this answers the GET of `path` / `next`.
+    fn answers(&self, path: &str, next: &Option<String>) -> bool {
+        self.path == path && self.next == *next
+    }
+
     /// Map the users of the answer, if it is a page of them.
     fn map(mut self, ctx: &Ctx<'_>, memberships: &mut Memberships) -> Ahead {
         if let Ok(resp) = &mut self.attempt.result
@@ -202,6 +213,7 @@ impl SyncRun {
             links_followed: Default::default(),
             changes: 0,
             audience,
+            deprovisioned: Alongside::No,
         };
         keys::put_json(host.storage, &keys::checkpoint(&name), &cp)?;
         keys::put_json(host.storage, &keys::run(&name, id), &cp.record)?;
@@ -345,11 +357,13 @@ impl SyncRun {
         let Some(cache) = self.cache.as_mut() else {
             return Ok(());
         };
-        let ahead = cache.ahead.take();
+        let mut queue = std::mem::take(&mut cache.ahead);
         let config = cp.record.config.clone();
         let id = cp.record.id;
         match cp.phase.clone() {
             Phase::Groups { next } => {
+                // Users pages read early wait for the users phase.
+                cache.ahead = std::mem::take(&mut queue);
                 let resp: OktaResponse<Listing<OktaGroup>> =
                     fetch(host, cache, cp, &paths::groups(), next)?;
                 let since_ms = cp.since.as_deref().and_then(unix_ms_from_rfc3339);
@@ -370,12 +384,17 @@ impl SyncRun {
                         after_groups(cp, &cache.memberships, 0)
                     }
                 };
+                begin_alongside(cp);
                 prefetch(host, cache, cp);
+                if matches!(cp.phase, Phase::Members { .. }) {
+                    read_users_early(host, cache, cp);
+                }
                 let key = keys::work_page(&config, id, "groups", cp.seq.groups);
                 keys::put_json(host.storage, &key, &page)?;
                 cp.seq.groups += 1;
             }
             Phase::Members { group, next } => {
+                cache.ahead = std::mem::take(&mut queue);
                 let gid = cache.memberships.listed[group].id.clone();
                 let resp: OktaResponse<Listing<OktaMember>> =
                     fetch(host, cache, cp, &paths::members(&gid), next)?;
@@ -394,20 +413,67 @@ impl SyncRun {
                     },
                     None => after_groups(cp, &cache.memberships, group + 1),
                 };
+                begin_alongside(cp);
                 prefetch(host, cache, cp);
                 let key = keys::work_page(&config, id, "members", cp.seq.members);
                 keys::put_json(host.storage, &key, &page)?;
                 cp.seq.members += 1;
                 cache.memberships.add_members(&page);
+                if matches!(cp.phase, Phase::Members { .. }) {
+                    read_users_early(host, cache, cp);
+                }
             }
             Phase::Users { next } => {
                 let path = users_path(cp);
+                if let Some((side_path, side_next)) = side_get(cp)
+                    && first_to_answer(
+                        host,
+                        cache,
+                        cp,
+                        &queue,
+                        (&path, &next),
+                        (&side_path, side_next),
+                    )
+                {
+                    let side_next = side_next.clone();
+                    let ahead = take_ahead(&mut queue, &side_path, &side_next);
+                    // Kept through a wait or a failure of this GET.
+                    cache.ahead = std::mem::take(&mut queue);
+                    let (resp, mapped) = fetch_side(host, cache, cp, &side_path, side_next, ahead)?;
+                    cp.deprovisioned = match (resp.next_link.clone(), &cp.deprovisioned) {
+                        (Some(n), Alongside::Reading { links_followed, .. }) => {
+                            Alongside::Reading {
+                                next: Some(n),
+                                links_followed: links_followed.clone(),
+                            }
+                        }
+                        _ => Alongside::Done,
+                    };
+                    prefetch(host, cache, cp);
+                    apply_page(host, cache, cp, resp, mapped, false)?;
+                    return Ok(());
+                }
+                let ahead = take_ahead(&mut queue, &path, &next);
+                // Kept through a wait or a failure of this GET.
+                cache.ahead = std::mem::take(&mut queue);
                 let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
                 cp.phase = match (resp.next_link.clone(), cp.is_full()) {
                     (Some(n), _) => Phase::Users { next: Some(n) },
                     // A search lists deprovisioned users too.
                     (None, true) if cp.audience.filter.is_some() => Phase::Finish,
-                    (None, true) => Phase::Deprovisioned { next: None },
+                    (None, true) => match std::mem::replace(&mut cp.deprovisioned, Alongside::Done)
+                    {
+                        Alongside::Done => Phase::Finish,
+                        // The rest of it, on its own.
+                        Alongside::Reading {
+                            next,
+                            links_followed,
+                        } => {
+                            cp.links_followed = links_followed;
+                            Phase::Deprovisioned { next }
+                        }
+                        Alongside::No => Phase::Deprovisioned { next: None },
+                    },
                     (None, false) => Phase::Memberships { done: 0 },
                 };
                 prefetch(host, cache, cp);
@@ -415,6 +481,9 @@ impl SyncRun {
             }
             Phase::ScopeMembers { group, next } => {
                 let path = paths::members(&cp.audience.groups[group].id);
+                let ahead = take_ahead(&mut queue, &path, &next);
+                // Kept through a wait or a failure of this GET.
+                cache.ahead = std::mem::take(&mut queue);
                 let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
                 // Members of every status: no deprovisioned listing after.
                 cp.phase = match resp.next_link.clone() {
@@ -432,8 +501,11 @@ impl SyncRun {
                 apply_page(host, cache, cp, resp, mapped, true)?;
             }
             Phase::Deprovisioned { next } => {
-                let (resp, mapped) =
-                    fetch_after(host, cache, cp, &paths::deprovisioned(), next, ahead)?;
+                let path = paths::deprovisioned();
+                let ahead = take_ahead(&mut queue, &path, &next);
+                // Kept through a wait or a failure of this GET.
+                cache.ahead = std::mem::take(&mut queue);
+                let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
                 cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::Deprovisioned { next: Some(n) },
                     None => Phase::Finish,
@@ -567,8 +639,13 @@ fn apply_page(
 ) -> Result<(), Stop> {
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let mut counts = cp.record.counts;
-    let mut ahead = None;
+    let mut ahead = Vec::new();
     let mut listed = Vec::new();
+    let mut heads = heads(cp, &cache.ahead);
+    // With pages in hand, the next steps have work: only what is there is
+    // taken, so that the step keeps pace with them.
+    let wait = cache.ahead.is_empty();
+    let room = AHEAD_PAGES.saturating_sub(cache.ahead.len());
     let (page, unsynced) = {
         let ctx = ctx(cp, (&cache.roles, &cache.mapping, cache.look_other), &now);
         let mut users = match mapped {
@@ -595,13 +672,22 @@ fn apply_page(
             &mut counts,
             &mut listed,
             &mut || {
-                ahead = read_ahead(&mut **http, *clock, origin, auth, cp)
-                    .map(|a| a.map(&ctx, memberships));
+                ahead = read_ahead(
+                    &mut **http,
+                    *clock,
+                    origin,
+                    auth,
+                    cp,
+                    (std::mem::take(&mut heads), wait, room),
+                )
+                .into_iter()
+                .map(|a| a.map(&ctx, memberships))
+                .collect();
             },
         )?
     };
     cp.record.counts = counts;
-    cache.ahead = ahead;
+    cache.ahead.extend(ahead);
     let key = keys::work_page(&cp.record.config, cp.record.id, "users", cp.seq.users);
     keys::put_json(host.storage, &key, &page)?;
     cp.seq.users += 1;
@@ -644,42 +730,264 @@ fn save_unsynced(
     Ok(())
 }
 
-/// The first GET of the next step, when that step reads a users page: sent
-/// while Infraon applies this step's page, so that Okta's answer is read and
-/// parsed meanwhile; the GET of the page after it is started as soon as its
-/// link is read. `cp.phase` is the next step's phase. Nothing is sent that
-/// the next two steps would not send first.
+/// Read the next pages of the users listings under way, `heads` (see
+/// [`heads`]), at most `room` of them: sent while Infraon applies this
+/// step's page (or while members are listed), so that Okta's answers are
+/// read and parsed meanwhile. Returns them in the order they arrived: when
+/// `wait`, the first to arrive is waited for; the others are taken if they
+/// are there. The GET of the page after each is started as soon as its link
+/// is read. `cp` is the next step's checkpoint. Nothing is sent that the
+/// next steps would not send first.
 fn read_ahead(
     http: &mut dyn Http,
     clock: &dyn Clock,
     origin: &OktaOrigin,
     auth: Auth<'_>,
     cp: &Checkpoint,
-) -> Option<Ahead> {
-    let (path, next) = users_listing_get(cp)?;
-    if !cp.links_followed.allows(next.as_deref()) {
-        return None;
+    (mut gets, wait, room): (Vec<Head>, bool, usize),
+) -> Vec<Ahead> {
+    if gets.is_empty() || room == 0 {
+        return Vec::new();
     }
+    // Each GET was started by the step (see [`prefetch`]) before this.
     let mut fetcher = fetcher(http, clock, origin, auth, cp);
-    let attempt = fetcher.attempt(&path, next.as_deref())?;
-    // The page after it is asked for as soon as its link is known, before
-    // this one is mapped: a users listing is a chain of cursors, and each
-    // link's latency is paid while the previous page is mapped and written.
-    if let Ok(OktaResponse {
-        next_link: Some(after),
-        ..
-    }) = &attempt.result
-        && cp.links_followed.allows(Some(after))
-        && next.as_deref() != Some(after)
-    {
-        fetcher.prefetch(&path, Some(after));
+    let mut read = Vec::new();
+    let mut wait = wait;
+    while !gets.is_empty() && read.len() < room {
+        let which: Vec<(&str, Option<&str>)> = gets
+            .iter()
+            .map(|(p, n, ..)| (p.as_str(), n.as_deref()))
+            .collect();
+        // A host that cannot tell answers the first one when waiting.
+        let i = match fetcher.arrived(&which, wait) {
+            Some(i) => i,
+            None if wait => 0,
+            None => break,
+        };
+        wait = false;
+        let (path, next, links, passed) = gets.remove(i);
+        let Some(attempt) = fetcher.attempt::<Listing<OktaUser>>(&path, next.as_deref()) else {
+            continue;
+        };
+        // The page after it is asked for as soon as its link is known, before
+        // this one is mapped: a users listing is a chain of cursors, and each
+        // link's latency is paid while the previous page is mapped and written.
+        if let Ok(OktaResponse {
+            next_link: Some(after),
+            ..
+        }) = &attempt.result
+            && links.allows(Some(after))
+            && next.as_deref() != Some(after)
+            && !passed.contains(after)
+        {
+            fetcher.prefetch(&path, Some(after));
+        }
+        read.push(Ahead {
+            path,
+            next,
+            attempt,
+            mapped: None,
+        });
     }
-    Some(Ahead {
-        path,
-        next: next.clone(),
-        attempt,
-        mapped: None,
-    })
+    if let [a, b] = &mut read[..] {
+        keep_newer(a, b);
+    }
+    read
+}
+
+/// Pages read ahead, at most: the users listing's chain runs on while
+/// members are listed (and while the step catches up after), up to this
+/// many pages held in memory. Listing the members of 500 groups of a
+/// 100,000-user org takes some 14 s on a busy 2-core machine (each page is
+/// 1,000 whole user records to parse), about 110 links of the users chain
+/// at 100 ms a request; 128 pages (25,600 users) cover that, and bound
+/// what a larger org holds.
+pub const AHEAD_PAGES: usize = 128;
+
+/// The next GET of a users listing beyond its pages read ahead: path,
+/// `next`, the links the listing followed, and the links of its pages read
+/// ahead (`next` of each).
+type Head = (String, Option<String>, LinksFollowed, Vec<String>);
+
+/// The next GET of each users listing the run reads now or next (after the
+/// members: the users listing, and the `DEPROVISIONED` one beside it),
+/// beyond the pages of it read ahead in `queue`.
+fn heads(cp: &Checkpoint, queue: &VecDeque<Ahead>) -> Vec<Head> {
+    let mut gets = Vec::new();
+    let upcoming = matches!(cp.phase, Phase::Groups { .. } | Phase::Members { .. })
+        && !(cp.is_full() && cp.audience.lists_members());
+    if let Some((path, next)) = users_listing_get(cp) {
+        gets.push((path, next.clone(), cp.links_followed.clone()));
+    } else if upcoming {
+        gets.push((users_path(cp), None, LinksFollowed::default()));
+    }
+    if let (Some((path, next)), Alongside::Reading { links_followed, .. }) =
+        (side_get(cp), &cp.deprovisioned)
+    {
+        gets.push((path, next.clone(), links_followed.clone()));
+    } else if upcoming && cp.is_full() && cp.audience.filter.is_none() {
+        gets.push((paths::deprovisioned(), None, LinksFollowed::default()));
+    }
+    gets.into_iter()
+        .filter_map(|(path, next, links)| {
+            let (next, passed) = chain_head(queue, &path, next, &links)?;
+            Some((path, next, links, passed))
+        })
+        .collect()
+}
+
+/// From the GET `path` / `next`, past the pages of that listing read ahead
+/// in `queue`: the GET after them and the links passed; `None` when the
+/// listing ends there, an answer read ahead is not a page (its step
+/// handles it), or a link repeats one (the step that reaches it reports
+/// the loop).
+fn chain_head(
+    queue: &VecDeque<Ahead>,
+    path: &str,
+    mut next: Option<String>,
+    links: &LinksFollowed,
+) -> Option<(Option<String>, Vec<String>)> {
+    let mut passed: Vec<String> = Vec::new();
+    loop {
+        if !links.allows(next.as_deref()) {
+            return None;
+        }
+        let Some(a) = queue.iter().find(|a| a.answers(path, &next)) else {
+            return Some((next, passed));
+        };
+        let Ok(OktaResponse {
+            next_link: Some(link),
+            ..
+        }) = &a.attempt.result
+        else {
+            return None;
+        };
+        if passed.contains(link) || next.as_ref() == Some(link) {
+            return None;
+        }
+        passed.push(link.clone());
+        next = Some(link.clone());
+    }
+}
+
+/// While members are listed: start the first GETs of the users listings
+/// that follow, and read (without waiting) the answers already there, each
+/// one's next page asked for at once, up to [`AHEAD_PAGES`] held. They are
+/// applied once the members are known, in the order they arrived.
+fn read_users_early(host: &mut Host<'_>, cache: &mut Cache, cp: &Checkpoint) {
+    let heads = heads(cp, &cache.ahead);
+    let room = AHEAD_PAGES.saturating_sub(cache.ahead.len());
+    if heads.is_empty() || room == 0 {
+        return;
+    }
+    let auth = cache.cred.auth(host.signer, host.clock);
+    let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
+    for (path, next, ..) in &heads {
+        fetcher.prefetch(path, next.as_deref());
+    }
+    let read = read_ahead(
+        &mut *host.http,
+        host.clock,
+        &cache.origin,
+        cache.cred.auth(host.signer, host.clock),
+        cp,
+        (heads, false, room),
+    );
+    cache.ahead.extend(read);
+}
+
+/// Two users pages that arrived together, from the users listing and the
+/// `DEPROVISIONED` one: a person on both changed status while the two were
+/// read, and which answer is the later one is not known, so the record
+/// Okta updated last is kept and the other dropped (an equal time keeps
+/// both, applied in the order read).
+fn keep_newer(a: &mut Ahead, b: &mut Ahead) {
+    let (Ok(ra), Ok(rb)) = (&mut a.attempt.result, &mut b.attempt.result) else {
+        return;
+    };
+    let (Listing::List(ua), Listing::List(ub)) = (&mut ra.body_json, &mut rb.body_json) else {
+        return;
+    };
+    let at = |u: &OktaUser| unix_ms_from_rfc3339(&u.last_updated).unwrap_or(0);
+    let in_a: HashMap<&str, u64> = ua.iter().map(|u| (u.id.as_str(), at(u))).collect();
+    let mut older_in_a = HashSet::new();
+    let mut older_in_b = HashSet::new();
+    for u in ub.iter() {
+        if let Some(&t) = in_a.get(u.id.as_str()) {
+            match t.cmp(&at(u)) {
+                std::cmp::Ordering::Less => older_in_a.insert(u.id.clone()),
+                std::cmp::Ordering::Greater => older_in_b.insert(u.id.clone()),
+                std::cmp::Ordering::Equal => false,
+            };
+        }
+    }
+    ua.retain(|u| !older_in_a.contains(&u.id));
+    ub.retain(|u| !older_in_b.contains(&u.id));
+}
+
+/// The GET of the `DEPROVISIONED` listing read beside the users one, while
+/// it is under way.
+fn side_get(cp: &Checkpoint) -> Option<(String, &Option<String>)> {
+    match (&cp.phase, &cp.deprovisioned) {
+        (Phase::Users { .. }, Alongside::Reading { next, .. }) => {
+            Some((paths::deprovisioned(), next))
+        }
+        _ => None,
+    }
+}
+
+/// A full run without a filter, entering its users listing, reads the
+/// `DEPROVISIONED` listing beside it (a search, or a group-scoped run's
+/// members, list every status already).
+fn begin_alongside(cp: &mut Checkpoint) {
+    if matches!(cp.phase, Phase::Users { next: None })
+        && cp.is_full()
+        && cp.audience.filter.is_none()
+        && cp.deprovisioned == Alongside::No
+    {
+        cp.deprovisioned = Alongside::Reading {
+            next: None,
+            links_followed: LinksFollowed::default(),
+        };
+    }
+}
+
+/// The page read ahead that answers the GET of `path` / `next`, taken out
+/// of the queue.
+fn take_ahead(queue: &mut VecDeque<Ahead>, path: &str, next: &Option<String>) -> Option<Ahead> {
+    let i = queue.iter().position(|a| a.answers(path, next))?;
+    queue.remove(i)
+}
+
+/// Whether the step reads the `DEPROVISIONED` listing's page rather than
+/// the users listing's: the one read ahead first, or else the first whose
+/// answer arrives.
+fn first_to_answer(
+    host: &mut Host<'_>,
+    cache: &Cache,
+    cp: &Checkpoint,
+    queue: &VecDeque<Ahead>,
+    (path, next): (&str, &Option<String>),
+    (side_path, side_next): (&str, &Option<String>),
+) -> bool {
+    if let Some(a) = queue.front() {
+        return a.answers(side_path, side_next);
+    }
+    let Alongside::Reading { links_followed, .. } = &cp.deprovisioned else {
+        return false;
+    };
+    if !links_followed.allows(side_next.as_deref()) {
+        // Its loop is reported when it is read, after the users listing.
+        return false;
+    }
+    // Both were asked for by the step before (see [`prefetch`]); after a
+    // resume neither is on its way, and the users listing goes first.
+    let auth = cache.cred.auth(host.signer, host.clock);
+    let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
+    fetcher.arrived(
+        &[(path, next.as_deref()), (side_path, side_next.as_deref())],
+        true,
+    ) == Some(1)
 }
 
 /// The path and `next` link of the GET a step in a users listing (`Users`
@@ -733,6 +1041,30 @@ fn fetch_after(
     };
     let resp = fetch_first(host, cache, cp, path, next, first)?;
     Ok((resp, mapped))
+}
+
+/// [`fetch_after`] of a page of the `DEPROVISIONED` listing read beside the
+/// users one, under that listing's own paging guard.
+fn fetch_side(
+    host: &mut Host<'_>,
+    cache: &Cache,
+    cp: &mut Checkpoint,
+    path: &str,
+    next: Option<String>,
+    ahead: Option<Ahead>,
+) -> Result<(UsersAnswer, Option<Vec<Mapped>>), Stop> {
+    let Alongside::Reading { links_followed, .. } = &mut cp.deprovisioned else {
+        return fetch_after(host, cache, cp, path, next, ahead);
+    };
+    // Swapped in for the GET, so that one paging guard serves both.
+    let mut links = std::mem::take(links_followed);
+    std::mem::swap(&mut links, &mut cp.links_followed);
+    let result = fetch_after(host, cache, cp, path, next, ahead);
+    std::mem::swap(&mut links, &mut cp.links_followed);
+    if let Alongside::Reading { links_followed, .. } = &mut cp.deprovisioned {
+        *links_followed = links;
+    }
+    result
 }
 
 /// One GET through the pacing, retrying fetcher; requests are counted in the
@@ -803,12 +1135,21 @@ fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
             None => return,
         },
     };
-    if !cp.links_followed.allows(next.as_deref()) {
-        return;
-    }
+    // A page read ahead already was sent: asking again would send it twice.
+    let queued =
+        |path: &str, next: &Option<String>| cache.ahead.iter().any(|a| a.answers(path, next));
     let auth = cache.cred.auth(host.signer, host.clock);
     let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
-    fetcher.prefetch(&path, next.as_deref());
+    if cp.links_followed.allows(next.as_deref()) && !queued(&path, next) {
+        fetcher.prefetch(&path, next.as_deref());
+    }
+    if let (Some((path, next)), Alongside::Reading { links_followed, .. }) =
+        (side_get(cp), &cp.deprovisioned)
+        && links_followed.allows(next.as_deref())
+        && !queued(&path, next)
+    {
+        fetcher.prefetch(&path, next.as_deref());
+    }
     let Phase::Members { group, .. } = &cp.phase else {
         return;
     };
@@ -882,7 +1223,7 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         mapping,
         memberships,
         people,
-        ahead: None,
+        ahead: VecDeque::new(),
     })
 }
 

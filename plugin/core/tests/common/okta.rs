@@ -76,10 +76,19 @@ pub struct FakeOkta {
     /// Prefetches of a request already prefetched (asked for earlier
     /// still): not started twice.
     pub prefetch_repeated: u32,
+    /// The URLs of those, in order.
+    pub repeated_urls: Vec<String>,
     /// Prefetches started while the window's requests and those already
     /// on their way had spent the whole budget (a real Okta counts a
     /// request when it arrives, so these would have met a 429).
     pub overcommitted: u32,
+    /// Answers of requests started early arrive in turn, not in the order
+    /// asked: with several on their way, the first and the last alternate
+    /// as the first to arrive, and every other is there already (how two
+    /// listings read at once interleave against a real org).
+    pub interleave: bool,
+    /// The turns `interleave` took so far.
+    turns: u32,
 }
 
 impl FakeOkta {
@@ -105,7 +114,10 @@ impl FakeOkta {
             prefetch_dropped: 0,
             most_prefetched: 0,
             prefetch_repeated: 0,
+            repeated_urls: Vec::new(),
             overcommitted: 0,
+            interleave: false,
+            turns: 0,
         }
     }
 
@@ -271,9 +283,28 @@ impl FakeOkta {
 }
 
 impl Http for FakeOkta {
+    fn arrived(&mut self, urls: &[&str], wait: bool) -> Option<usize> {
+        if !self.interleave {
+            return (wait && !urls.is_empty()).then_some(0);
+        }
+        let on_way: Vec<usize> = (0..urls.len())
+            .filter(|&i| self.prefetched.iter().any(|p| p.url == urls[i]))
+            .collect();
+        if !wait {
+            return on_way.first().copied();
+        }
+        self.turns += 1;
+        match self.turns % 2 {
+            0 => on_way.first().copied(),
+            _ => on_way.last().copied(),
+        }
+        .or((!urls.is_empty()).then_some(0))
+    }
+
     fn prefetch(&mut self, req: &HttpRequest) {
         if self.prefetched.contains(req) {
             self.prefetch_repeated += 1;
+            self.repeated_urls.push(req.url.clone());
             return;
         }
         let rate = self.budget();
