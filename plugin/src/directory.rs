@@ -198,6 +198,16 @@ impl plugin_core::directory::Directory for HostDirectory {
         wit::list_linked(config, wit_sync_target(kind)).map_err(error)
     }
 
+    fn list_linked_page(
+        &mut self,
+        config: &str,
+        kind: SyncTarget,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, DirectoryError> {
+        wit::list_linked_page(config, wit_sync_target(kind), after, limit).map_err(error)
+    }
+
     fn list_roles(&mut self) -> Result<Vec<Role>, DirectoryError> {
         let roles = wit::list_roles().map_err(error)?;
         Ok(roles

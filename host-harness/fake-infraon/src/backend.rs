@@ -148,6 +148,15 @@ impl Directory for Infraon {
     ) -> Result<Vec<String>, b::DirectoryError> {
         Ok(Infraon::list_linked(self, config, kind)?)
     }
+    fn list_linked_page(
+        &self,
+        config: &str,
+        kind: SyncTarget,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, b::DirectoryError> {
+        Ok(Infraon::list_linked_page(self, config, kind, after, limit)?)
+    }
     fn list_roles(&self) -> Result<Vec<Role>, b::DirectoryError> {
         Ok(Infraon::list_roles(self)?)
     }

@@ -111,6 +111,9 @@ pub struct Infraon {
     conn: Mutex<Connection>,
     cipher: XChaCha20Poly1305,
     state_dir: Option<PathBuf>,
+    /// The most one plugin may keep in storage; [`MAX_PLUGIN_BYTES`] unless
+    /// set otherwise ([`Infraon::set_plugin_quota`]).
+    plugin_quota: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for Infraon {
@@ -154,6 +157,7 @@ impl Infraon {
             conn: Mutex::new(conn),
             cipher: secrets::cipher(&key),
             state_dir: Some(state_dir.to_path_buf()),
+            plugin_quota: MAX_PLUGIN_BYTES.into(),
         })
     }
 
@@ -165,6 +169,7 @@ impl Infraon {
             conn: Mutex::new(conn),
             cipher: secrets::cipher(&secrets::random_key()),
             state_dir: None,
+            plugin_quota: MAX_PLUGIN_BYTES.into(),
         })
     }
 

@@ -14,6 +14,16 @@ pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
 pub const MAX_PLUGIN_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Infraon {
+    /// Let each plugin keep up to `bytes` in storage (default
+    /// [`MAX_PLUGIN_BYTES`]). An org of a million people needs more than
+    /// the default: its membership snapshot alone is some 70 MB, and a first
+    /// run lists a million people created (about 200 bytes each); the
+    /// growth bench sets it (see README, Benchmarks).
+    pub fn set_plugin_quota(&self, bytes: u64) {
+        self.plugin_quota
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Read a value; `None` when the key is absent.
     pub fn storage_get(&self, plugin: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let conn = self.conn();
@@ -26,7 +36,8 @@ impl Infraon {
 
     /// Write a value, replacing any previous one. A value over
     /// [`MAX_VALUE_BYTES`], or one that would take the plugin past
-    /// [`MAX_PLUGIN_BYTES`], is refused with [`StorageError::QuotaExceeded`].
+    /// its quota ([`MAX_PLUGIN_BYTES`] by default), is refused with
+    /// [`StorageError::QuotaExceeded`].
     pub fn storage_set(&self, plugin: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
         if value.len() > MAX_VALUE_BYTES {
             return Err(StorageError::QuotaExceeded);
@@ -41,7 +52,8 @@ impl Infraon {
                                   WHERE plugin = ?1 AND key = ?2), 0)",
             )?
             .query_row(params![plugin, key], |r| r.get(0))?;
-        if used_by_others + value.len() as u64 > MAX_PLUGIN_BYTES {
+        let quota = self.plugin_quota.load(std::sync::atomic::Ordering::Relaxed);
+        if used_by_others + value.len() as u64 > quota {
             return Err(StorageError::QuotaExceeded);
         }
         tx.prepare_cached(

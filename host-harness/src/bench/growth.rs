@@ -22,6 +22,11 @@ use crate::{Infraon, Runtime};
 /// The default org sizes.
 pub const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 
+/// The plugin's storage quota in the growth mode: a 1M-user full sync
+/// keeps some 0.5 GB (the run's list of a million people created, its
+/// pages, the membership snapshot).
+const GROWTH_STORAGE_QUOTA: u64 = 2 << 30;
+
 /// One org size's full sync.
 #[derive(Debug, Clone, Serialize)]
 pub struct Point {
@@ -100,10 +105,14 @@ async fn point(users: usize, work_dir: &Path) -> anyhow::Result<Point> {
     let okta = tokio::task::spawn_blocking(move || ChildOkta::start(users, groups)).await??;
     let state = work_dir.join(format!("bench-growth-{}-{users}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
+    let infraon = Infraon::open(&state)?;
+    // A million people's snapshot and list of changes pass the fake's
+    // default 64 MiB per plugin (see `set_plugin_quota`).
+    infraon.set_plugin_quota(GROWTH_STORAGE_QUOTA);
     let rt = Runtime::new(
         Path::new(crate::OKTA_PLUGIN_WASM),
         Some(&work_dir.join("bench-cache")),
-        Arc::new(Infraon::open(&state)?),
+        Arc::new(infraon),
         Limits::default(),
     )?;
     let form = ConfigForm {

@@ -254,6 +254,23 @@ pub trait Directory {
         config: &str,
         kind: SyncTarget,
     ) -> Result<Vec<String>, DirectoryError>;
+    /// A page of [`Directory::list_linked`]: at most `limit` external ids,
+    /// sorted, of those after `after` (from the first when `None`); fewer
+    /// than `limit` at the end. A sync of a million people reads them a page
+    /// at a time (issue 19). By default a page of the whole list, for hosts
+    /// without paging.
+    fn list_linked_page(
+        &mut self,
+        config: &str,
+        kind: SyncTarget,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, DirectoryError> {
+        let mut all = self.list_linked(config, kind)?;
+        all.sort_unstable();
+        let from = after.map_or(0, |a| all.partition_point(|id| id.as_str() <= a));
+        Ok(all.into_iter().skip(from).take(limit as usize).collect())
+    }
     /// The roles Infraon has.
     fn list_roles(&mut self) -> Result<Vec<Role>, DirectoryError>;
     /// The fields Infraon keeps for a population.

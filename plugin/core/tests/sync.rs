@@ -833,3 +833,87 @@ fn an_unlinked_former_person_keeps_the_conflict_rule() {
     );
     assert!(w.dir.get(SyncTarget::Users, &uid(50)).is_none());
 }
+
+/// Users gone from Okta on either side of the finish's pages of linked
+/// people (1,000 a page) and of its lookups (1,000 a call).
+const GONE_ACROSS_PAGES: [usize; 8] = [0, 999, 1000, 1001, 1999, 2000, 2001, 2499];
+
+/// 2,500 people synced, then those of [`GONE_ACROSS_PAGES`] deleted in Okta.
+fn org_past_a_page_of_linked() -> World {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(2500, 5);
+    w.advance(5 * MIN);
+    assert_eq!(w.run(SyncMode::Full).counts.created, 2500);
+    w.advance(5 * MIN);
+    for i in GONE_ACROSS_PAGES {
+        w.okta.delete_user(&uid(i));
+    }
+    w
+}
+
+fn assert_exactly_the_gone_are_deactivated(w: &World, r: &plugin_core::RunRecord) {
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(r.counts.deactivated, GONE_ACROSS_PAGES.len() as u32);
+    for i in 0..2500 {
+        let want = match GONE_ACROSS_PAGES.contains(&i) {
+            true => PersonStatus::Deactivated,
+            false => PersonStatus::Active,
+        };
+        assert_eq!(w.person(&uid(i)).status, want, "user {i}");
+    }
+}
+
+#[test]
+fn a_full_run_deactivates_exactly_those_not_seen_reading_linked_people_a_page_at_a_time() {
+    let mut w = org_past_a_page_of_linked();
+    let before = w.dir.calls;
+    let r = w.run(SyncMode::Full);
+    assert_exactly_the_gone_are_deactivated(&w, &r);
+    // The whole linked list is never asked for: its pages are, for the
+    // absent (3 pages of Users, 1 empty of Requesters), for the safeguard's
+    // count of the active (as many again) and to know whether anyone is in
+    // the other population (1).
+    let calls = w.dir.calls;
+    assert_eq!(calls.list_linked, before.list_linked);
+    assert_eq!(calls.linked_pages - before.linked_pages, 4 + 4 + 1);
+}
+
+#[test]
+fn a_full_run_killed_in_its_listing_and_resumed_deactivates_exactly_those_not_seen() {
+    let mut reference = org_past_a_page_of_linked();
+    let want = reference.run(SyncMode::Full);
+    for k in [3, 14] {
+        let mut w = org_past_a_page_of_linked();
+        let mut run = w.start(SyncMode::Full).unwrap();
+        for _ in 0..k {
+            assert!(matches!(w.step(&mut run).unwrap(), StepStatus::Working(..)));
+        }
+        drop(run);
+        let mut resumed = SyncRun::resume(&mut w.host(), CONFIG).unwrap().unwrap();
+        let got = w.finish(&mut resumed).unwrap();
+        assert_exactly_the_gone_are_deactivated(&w, &got);
+        assert_eq!(got.counts, want.counts, "k = {k}");
+    }
+}
+
+#[test]
+fn the_safeguard_counts_the_active_linked_across_pages() {
+    let mut w = World::new(SyncTarget::Users);
+    w.seed(2500, 5);
+    // 1,200 departed: linked and deactivated, not protected by the safeguard.
+    for i in 0..1200 {
+        w.okta.set_status(&uid(i * 2), "DEPROVISIONED");
+    }
+    w.advance(5 * MIN);
+    w.run(SyncMode::Full);
+    w.advance(5 * MIN);
+    // 300 of the 1,300 active gone: 12 % of everyone linked, 23 % of the
+    // active, over the default 20 %.
+    for i in 0..300 {
+        w.okta.delete_user(&uid(i * 2 + 1));
+    }
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Held));
+    assert_eq!(r.counts.deactivated, 0);
+    assert_eq!(w.person(&uid(1)).status, PersonStatus::Active);
+}

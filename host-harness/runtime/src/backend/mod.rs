@@ -118,6 +118,23 @@ pub trait Directory: Send + Sync {
     ) -> Result<u32, DirectoryError>;
     /// External ids linked to `config` in a population.
     fn list_linked(&self, config: &str, kind: SyncTarget) -> Result<Vec<String>, DirectoryError>;
+    /// At most `limit` of [`Directory::list_linked`]'s ids, sorted, of those
+    /// after `after` (from the first when `None`): the WIT
+    /// `list-linked-page`, so a sync of a million people reads them in pages
+    /// (issue 19). By default a page of the whole list, for backends
+    /// without paging.
+    fn list_linked_page(
+        &self,
+        config: &str,
+        kind: SyncTarget,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, DirectoryError> {
+        let mut ids = self.list_linked(config, kind)?;
+        ids.sort_unstable();
+        let from = after.map_or(0, |a| ids.partition_point(|id| id.as_str() <= a));
+        Ok(ids.into_iter().skip(from).take(limit as usize).collect())
+    }
     /// The roles a person can be given.
     fn list_roles(&self) -> Result<Vec<Role>, DirectoryError>;
     /// The fields a population keeps.

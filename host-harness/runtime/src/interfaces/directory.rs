@@ -330,6 +330,21 @@ impl Host for PluginState {
         Ok(self.backends.directory.list_linked(&config, kind.into())?)
     }
 
+    fn list_linked_page(
+        &mut self,
+        config: String,
+        kind: SyncTarget,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<String>, DirectoryError> {
+        Ok(self.backends.directory.list_linked_page(
+            &config,
+            kind.into(),
+            after.as_deref(),
+            limit,
+        )?)
+    }
+
     fn list_roles(&mut self) -> Result<Vec<Role>, DirectoryError> {
         let roles = self.backends.directory.list_roles()?;
         Ok(roles

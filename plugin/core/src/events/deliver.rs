@@ -16,6 +16,7 @@ use crate::ports::{Host, Level};
 use crate::store::{find_config, state_prefix};
 use crate::sync::apply::other_kind;
 use crate::sync::apply::{self, Ctx};
+use crate::sync::ids::People;
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, GroupSnapshot, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths::encode;
@@ -281,7 +282,7 @@ fn apply_users(
         host.directory,
         &ctx,
         mapped,
-        &mut HashMap::new(),
+        &mut People::default(),
         &mut counts,
         &mut Vec::new(),
         &mut || {},

@@ -13,7 +13,7 @@
 //! user nobody is linked to is not created when its identity is taken (the
 //! old account of a rehire, typically): there is nobody to deactivate.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,7 @@ use crate::config::SyncTarget;
 use crate::directory::{Directory, DirectoryError, Person, PersonStatus, Role, UpsertOutcome};
 use crate::mapping::Compiled;
 use crate::sync::changes::{self, PersonChange};
+use crate::sync::ids::People;
 use crate::sync::mapping::{Identity, identity, map_user};
 use crate::sync::memberships::{GroupRef, Memberships};
 use crate::sync::records::OktaUser;
@@ -137,8 +138,8 @@ pub fn map_users(
         .collect()
 }
 
-/// Apply a mapped users page. `emails` maps the lower-cased emails seen so
-/// far in the run to their Okta id. `meanwhile` runs while Infraon applies
+/// Apply a mapped users page. `people` knows the lower-cased emails seen so
+/// far in the run and their Okta ids. `meanwhile` runs while Infraon applies
 /// the batch (see [`Directory::start_upsert_batch`]): the sync reads and
 /// maps its next page there. Unsynced records are returned; what changes
 /// for each person applied (or, in a dry run, what would) joins `changes`.
@@ -146,7 +147,7 @@ pub fn apply_users(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
     users: Vec<Mapped>,
-    emails: &mut HashMap<String, String>,
+    people: &mut People,
     counts: &mut Counts,
     changes: &mut Vec<PersonChange>,
     meanwhile: &mut dyn FnMut(),
@@ -183,9 +184,9 @@ pub fn apply_users(
         // A departed account keeps its email in Okta, which a rehire's new
         // account reuses: not a duplicate, and it claims nothing.
         let departed = person.status == PersonStatus::Deactivated;
-        match emails.get(&email) {
+        match people.email_owner(&email) {
             _ if departed => {}
-            Some(other) if *other != person.external_id => {
+            Some(other) if other != person.external_id => {
                 let text = format!("Okta user `{other}` of this run already has this email");
                 entries.push(Err(ctx.unsynced(
                     &identity(&user),
@@ -194,9 +195,7 @@ pub fn apply_users(
                 )));
                 continue;
             }
-            _ => {
-                emails.insert(email, person.external_id.clone());
-            }
+            _ => people.claim_email(&email, &person.external_id),
         }
         entries.push(Ok((user, person)));
     }

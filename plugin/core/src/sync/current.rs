@@ -33,7 +33,7 @@ pub fn update(
     storage: &mut dyn Storage,
     config: &str,
     full: bool,
-    seen: &HashSet<&str>,
+    seen: &dyn Fn(&str) -> bool,
     records: Vec<UnsyncedRecord>,
 ) -> Result<(), SyncError> {
     let mut now: Vec<UnsyncedRecord> = if full {
@@ -43,7 +43,7 @@ pub fn update(
         load(storage, config)?
             .unwrap_or_default()
             .into_iter()
-            .filter(|r| !seen.contains(r.okta_id.as_str()) && !met.contains(&key_of(r)))
+            .filter(|r| !seen(r.okta_id.as_str()) && !met.contains(&key_of(r)))
             .collect()
     };
     now.extend(records);

@@ -2,7 +2,7 @@
 //! complete full listing), the mass-deactivation safeguard, then the
 //! snapshot, the watermark and the record.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,7 @@ use crate::sync::apply::{UsersPage, other_kind};
 use crate::sync::changes;
 use crate::sync::checkpoint::{Checkpoint, Phase, Watermark};
 use crate::sync::current;
+use crate::sync::ids::{Interner, People};
 use crate::sync::keys;
 use crate::sync::memberships::Memberships;
 use crate::sync::types::{RunOutcome, RunRecord, SyncError, UnsyncedRecord};
@@ -48,70 +49,102 @@ impl Held {
     }
 }
 
+/// Linked people read per directory call at the finish.
+const LINKED_PER_PAGE: u32 = 1_000;
+
+/// The people a config manages in one population, a page at a time
+/// (`list-linked-page`): the finish never holds a million of them.
+fn each_linked(
+    host: &mut Host<'_>,
+    config: &str,
+    kind: SyncTarget,
+    mut each: impl FnMut(&mut Host<'_>, Vec<String>) -> Result<(), SyncError>,
+) -> Result<(), SyncError> {
+    let mut after: Option<String> = None;
+    loop {
+        let ids = host
+            .directory
+            .list_linked_page(config, kind, after.as_deref(), LINKED_PER_PAGE)
+            .map_err(SyncError::host)?;
+        let last = ids.last().cloned();
+        let end = ids.len() < LINKED_PER_PAGE as usize;
+        each(host, ids)?;
+        match last {
+            // A host that pages wrongly (a page not past `after`) must not
+            // loop: ids are sorted, so each page starts beyond the last.
+            Some(last) if !end && after.as_ref().is_none_or(|a| last > *a) => {
+                after = Some(last);
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
 /// Compute and apply (or hold) the run's deactivations, then complete it.
+/// Linked people are read a page at a time and checked against `people`
+/// (who the run listed), so the finish's memory does not grow with the org.
 pub fn finish(
     host: &mut Host<'_>,
     cp: &mut Checkpoint,
     memberships: &Memberships,
+    people: &People,
 ) -> Result<(), SyncError> {
     let config = cp.record.config.clone();
-    let pages: Vec<UsersPage> = keys::pages(
-        host.storage,
-        &keys::work_pages(&config, cp.record.id, "users"),
-        cp.seq.users,
-    )?;
-    let mut pending: BTreeSet<String> = pages
-        .iter()
-        .flat_map(|p| p.deactivate.iter().cloned())
-        .collect();
+    let mut pending: BTreeSet<String> = BTreeSet::new();
+    let prefix = keys::work_pages(&config, cp.record.id, "users");
+    keys::each_page(host.storage, &prefix, cp.seq.users, |p: UsersPage| {
+        pending.extend(p.deactivate);
+        Ok(())
+    })?;
     // Both populations: population rules may have put people in either.
     let other = other_kind(cp.kind);
+    let full = cp.is_full();
+    let mut linked = [0usize; 2];
+    // Who the other population has, to deactivate each person where they are.
+    let mut in_other = Interner::default();
     // Everyone linked is read only when someone may be deactivated: an
     // incremental run with nobody to deactivate (most of them) skips
-    // listing 100,000 people twice (issue 19).
-    let list = |host: &mut Host<'_>, kind| match cp.is_full() || !pending.is_empty() {
-        true => host
-            .directory
-            .list_linked(&config, kind)
-            .map_err(SyncError::host),
-        false => Ok(Vec::new()),
+    // listing them all (issue 19).
+    let kinds = match full || !pending.is_empty() {
+        true => vec![cp.kind, other],
+        false => Vec::new(),
     };
-    let linked = list(host, cp.kind)?;
-    let linked_other = list(host, other)?;
-    if cp.is_full() {
-        let seen: HashSet<&str> = pages
-            .iter()
-            .flat_map(|p| p.seen.iter().map(|(id, _)| id.as_str()))
-            .collect();
-        for (kind, ids) in [(cp.kind, &linked), (other, &linked_other)] {
-            for id in ids.iter().filter(|id| !seen.contains(id.as_str())) {
-                let current = host
-                    .directory
-                    .find_by_external_id(kind, id)
-                    .map_err(SyncError::host)?;
-                if current.is_some_and(|p| p.status != PersonStatus::Deactivated) {
-                    pending.insert(id.clone());
+    for (n, kind) in kinds.into_iter().enumerate() {
+        each_linked(host, &config, kind, |host, ids| {
+            linked[n] += ids.len();
+            if n == 1 {
+                for id in &ids {
+                    in_other.intern(id);
                 }
             }
-        }
+            if !full {
+                return Ok(());
+            }
+            let absent: Vec<String> = ids.into_iter().filter(|id| !people.has_seen(id)).collect();
+            for chunk in absent.chunks(LOOKUPS_PER_CALL) {
+                let found = host
+                    .directory
+                    .find_by_external_ids(kind, chunk)
+                    .map_err(SyncError::host)?;
+                for (id, person) in chunk.iter().zip(found) {
+                    if person.is_some_and(|p| p.status != PersonStatus::Deactivated) {
+                        pending.insert(id.clone());
+                    }
+                }
+            }
+            Ok(())
+        })?;
     }
-    let in_other: HashSet<&str> = linked_other.iter().map(String::as_str).collect();
-    let (pending_other, pending): (Vec<String>, Vec<String>) = pending
-        .into_iter()
-        .partition(|id| in_other.contains(id.as_str()));
+    let (pending_other, pending): (Vec<String>, Vec<String>) =
+        pending.into_iter().partition(|id| in_other.contains(id));
+    drop(in_other);
     let total = pending.len() + pending_other.len();
     let mut outcome = if cp.record.counts.unsynced > 0 {
         RunOutcome::Partial
     } else {
         RunOutcome::Succeeded
     };
-    let hold = !cp.dry_run
-        && holds(
-            host,
-            cp,
-            total,
-            &[(cp.kind, &linked), (other, &linked_other)],
-        )?;
+    let hold = !cp.dry_run && holds(host, cp, total, linked[0] + linked[1])?;
     let own = cp.kind;
     list_deactivations(host, cp, own, &pending, hold)?;
     list_deactivations(host, cp, other, &pending_other, hold)?;
@@ -136,44 +169,49 @@ pub fn finish(
         cp.record.counts.deactivated +=
             deactivate(host, cp.kind, &pending)? + deactivate(host, other, &pending_other)?;
     }
-    complete(host, cp, outcome, None, Some(memberships))
+    complete(host, cp, outcome, None, Some((memberships, people)))
 }
 
 /// Whether the safeguard holds `deactivations`: measured against the people
-/// linked to this config who are not deactivated already (those it
-/// protects), so that departures over the years do not weaken it. They are
-/// counted only when the answer depends on it: under the minimum nothing is
-/// held, and a share of everyone linked is a larger share of fewer.
+/// linked to this config (`linked` in both populations) who are not
+/// deactivated already (those it protects), so that departures over the
+/// years do not weaken it. They are counted, a page at a time, only when
+/// the answer depends on it: under the minimum nothing is held, and a share
+/// of everyone linked is a larger share of fewer.
 fn holds(
     host: &mut Host<'_>,
     cp: &Checkpoint,
     deactivations: usize,
-    linked: &[(SyncTarget, &Vec<String>)],
+    linked: usize,
 ) -> Result<bool, SyncError> {
     let s = &cp.settings;
     if deactivations <= s.deactivation_minimum as usize {
         return Ok(false);
     }
-    if s.holds(deactivations, linked.iter().map(|(_, l)| l.len()).sum()) {
+    if s.holds(deactivations, linked) {
         return Ok(true);
     }
+    let config = &cp.record.config;
     let mut active = 0;
-    for (kind, linked) in linked {
-        for ids in linked.chunks(LOOKUPS_PER_CALL) {
-            active += host
-                .directory
-                .find_by_external_ids(*kind, ids)
-                .map_err(SyncError::host)?
-                .iter()
-                .flatten()
-                .filter(|p| p.config == cp.record.config && p.status != PersonStatus::Deactivated)
-                .count();
-        }
+    for kind in [cp.kind, other_kind(cp.kind)] {
+        each_linked(host, config, kind, |host, ids| {
+            for ids in ids.chunks(LOOKUPS_PER_CALL) {
+                active += host
+                    .directory
+                    .find_by_external_ids(kind, ids)
+                    .map_err(SyncError::host)?
+                    .iter()
+                    .flatten()
+                    .filter(|p| p.config == *config && p.status != PersonStatus::Deactivated)
+                    .count();
+            }
+            Ok(())
+        })?;
     }
     Ok(s.holds(deactivations, active))
 }
 
-/// People looked up per directory call when the safeguard counts.
+/// People looked up per directory call at the finish.
 const LOOKUPS_PER_CALL: usize = 1_000;
 
 /// Add the run's deactivations to its list of changes, as Infraon has
@@ -251,7 +289,7 @@ pub fn complete(
     cp: &mut Checkpoint,
     outcome: RunOutcome,
     error: Option<String>,
-    memberships: Option<&Memberships>,
+    run: Option<(&Memberships, &People)>,
 ) -> Result<(), SyncError> {
     let config = cp.record.config.clone();
     let id = cp.record.id;
@@ -260,10 +298,10 @@ pub fn complete(
         RunOutcome::Succeeded | RunOutcome::Partial | RunOutcome::Held
     );
     if applied && !cp.dry_run {
-        if let Some(m) = memberships {
+        if let Some((m, people)) = run {
             m.save_snapshot(host.storage, &config)?;
+            update_unsynced_now(host, cp, people)?;
         }
-        update_unsynced_now(host, cp)?;
         let wm = Watermark {
             started_ms: cp.started_ms,
             run: id,
@@ -300,17 +338,13 @@ pub fn complete(
 
 /// Fold this run's listing and unsynced records into the people unsynced
 /// now (see [`crate::sync::current`]).
-fn update_unsynced_now(host: &mut Host<'_>, cp: &Checkpoint) -> Result<(), SyncError> {
+fn update_unsynced_now(
+    host: &mut Host<'_>,
+    cp: &Checkpoint,
+    people: &People,
+) -> Result<(), SyncError> {
     let (config, id) = (&cp.record.config, cp.record.id);
-    let pages: Vec<UsersPage> = keys::pages(
-        host.storage,
-        &keys::work_pages(config, id, "users"),
-        cp.seq.users,
-    )?;
-    let seen: HashSet<&str> = pages
-        .iter()
-        .flat_map(|p| p.seen.iter().map(|(id, _)| id.as_str()))
-        .collect();
+    let seen = |id: &str| people.has_seen(id);
     let records: Vec<Vec<UnsyncedRecord>> =
         keys::pages(host.storage, &keys::unsynced(config, id), cp.seq.unsynced)?;
     let records = records.into_iter().flatten().collect();

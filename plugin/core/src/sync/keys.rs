@@ -184,3 +184,22 @@ pub fn pages<T: DeserializeOwned>(
     }
     Ok(out)
 }
+
+/// Each JSON value under a prefix whose page number is below `below`, in
+/// key order, handed to `each` one at a time: a run's pages of a million
+/// people are never all in memory at once.
+pub fn each_page<T: DeserializeOwned>(
+    s: &mut dyn Storage,
+    prefix: &str,
+    below: u32,
+    mut each: impl FnMut(T) -> Result<(), SyncError>,
+) -> Result<(), SyncError> {
+    for key in s.list_keys(prefix).map_err(SyncError::host)? {
+        if trailing_number(&key).is_some_and(|n| n < u64::from(below))
+            && let Some(v) = get_json(s, &key)?
+        {
+            each(v)?;
+        }
+    }
+    Ok(())
+}

@@ -12,6 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::sync::ids::Interner;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ports::Storage;
@@ -66,7 +68,9 @@ pub struct GroupSnapshot {
     pub complete: bool,
 }
 
-/// The membership view of one run.
+/// The membership view of one run. Okta user ids are kept once, in an
+/// [`Interner`], and groups hold their positions: a million people in three
+/// groups each cost some 40 MB, not the half gigabyte of sets of strings.
 #[derive(Debug, Default)]
 pub struct Memberships {
     /// Groups whose members this run lists, in listing order (the members
@@ -75,26 +79,55 @@ pub struct Memberships {
     /// Every group the run's listing has so far.
     seen: BTreeSet<String>,
     names: HashMap<String, String>,
-    members: BTreeMap<String, BTreeSet<String>>,
+    /// Each group's members, as positions in `users`: in the order met, and
+    /// possibly repeated, until [`Memberships::index`] settles them.
+    members: BTreeMap<String, Vec<u32>>,
+    users: Interner,
     /// Groups whose members are known: walked, or complete in the snapshot.
     known: BTreeSet<String>,
-    before: BTreeMap<String, GroupSnapshot>,
+    before: BTreeMap<String, Before>,
     by_user: Option<ByUser>,
 }
 
+/// A group as the last snapshot has it, its members as positions.
+#[derive(Debug)]
+struct Before {
+    name: String,
+    /// Sorted, each once.
+    members: Vec<u32>,
+    complete: bool,
+}
+
+/// Roles answers kept per set of groups at most: when people's sets of
+/// groups are all different (a million people in three random groups of
+/// thousands) a cache of them all would grow with the org for no gain.
+const ROLE_SETS_KEPT: usize = 65_536;
+
 /// Each user's groups, built once from `members` when first asked: groups
 /// are kept once, sorted by name then id, and a user's are their positions
-/// in that order (a user is in a few groups, a group has many users).
+/// in that order (a user is in a few groups, a group has many users), kept
+/// end to end for every user (`starts[u]..starts[u + 1]` of `positions`).
 #[derive(Debug)]
 struct ByUser {
     groups: Vec<GroupRef>,
-    of_user: HashMap<String, Vec<u32>>,
+    starts: Vec<u32>,
+    positions: Vec<u32>,
     /// [`Memberships::roles_of`]'s answers by set of groups: many users
     /// share one, and deriving roles folds every rule and role name.
     roles: HashMap<Vec<u32>, Vec<String>>,
 }
 
 impl ByUser {
+    /// The positions of the groups of the user at `user` (in the interner).
+    fn of_user(&self, user: Option<u32>) -> &[u32] {
+        match user.map(|u| u as usize) {
+            Some(u) if u + 1 < self.starts.len() => {
+                &self.positions[self.starts[u] as usize..self.starts[u + 1] as usize]
+            }
+            _ => &[],
+        }
+    }
+
     /// The groups at `positions` of the sorted group list.
     fn groups_at(&self, positions: &[u32]) -> Vec<&GroupRef> {
         positions
@@ -104,10 +137,41 @@ impl ByUser {
     }
 }
 
+/// `ids` sorted, each once.
+fn settled(mut ids: Vec<u32>) -> Vec<u32> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// What is in exactly one of two sorted lists.
+fn symmetric_difference(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+}
+
 impl Memberships {
     /// Rebuild from storage: the snapshot first when `incremental` (the run
-    /// walks only changed groups), then the run's pages below the counters;
-    /// `groups_done` once the run has read its whole group listing.
+    /// walks only changed groups), then the run's pages below the counters,
+    /// one at a time; `groups_done` once the run has read its whole group
+    /// listing.
     pub fn load(
         s: &mut dyn Storage,
         config: &str,
@@ -126,26 +190,33 @@ impl Memberships {
                     continue;
                 };
                 let id = key.rsplit('/').next().unwrap_or_default().to_owned();
+                let members = settled(snap.members.iter().map(|u| m.users.intern(u)).collect());
                 m.names.insert(id.clone(), snap.name.clone());
-                m.members
-                    .insert(id.clone(), snap.members.iter().cloned().collect());
+                m.members.insert(id.clone(), members.clone());
                 if snap.complete {
                     m.known.insert(id.clone());
                 }
-                m.before.insert(id, snap);
+                let before = Before {
+                    name: snap.name,
+                    members,
+                    complete: snap.complete,
+                };
+                m.before.insert(id, before);
             }
         }
         let prefix = keys::work_pages(config, run, "groups");
-        for page in keys::pages::<Vec<ListedGroup>>(s, &prefix, groups_below)? {
+        keys::each_page(s, &prefix, groups_below, |page: Vec<ListedGroup>| {
             m.add_groups(page);
-        }
+            Ok(())
+        })?;
         if groups_done {
             m.drop_unlisted();
         }
         let prefix = keys::work_pages(config, run, "members");
-        for page in keys::pages::<MembersPage>(s, &prefix, members_below)? {
+        keys::each_page(s, &prefix, members_below, |page: MembersPage| {
             m.add_members(&page);
-        }
+            Ok(())
+        })?;
         Ok(m)
     }
 
@@ -162,7 +233,7 @@ impl Memberships {
             self.names.insert(g.id.clone(), g.name.clone());
             self.seen.insert(g.id.clone());
             if g.walk {
-                self.members.insert(g.id.clone(), BTreeSet::new());
+                self.members.insert(g.id.clone(), Vec::new());
                 self.known.insert(g.id.clone());
                 self.listed.push(GroupRef {
                     id: g.id,
@@ -186,67 +257,89 @@ impl Memberships {
 
     /// Take in a members page.
     pub fn add_members(&mut self, page: &MembersPage) {
+        let users = &mut self.users;
         self.members
             .entry(page.group.clone())
             .or_default()
-            .extend(page.members.iter().cloned());
+            .extend(page.members.iter().map(|u| users.intern(u)));
         self.by_user = None;
     }
 
     /// The roles of `user`: `derive` of the groups they are in (sorted by
-    /// name then id), asked once per distinct set of groups. `derive` must
-    /// depend on nothing but the groups for the whole life of `self`.
+    /// name then id), asked once per distinct set of groups (of the last
+    /// [`ROLE_SETS_KEPT`]). `derive` must depend on nothing but the groups
+    /// for the whole life of `self`.
     pub fn roles_of(
         &mut self,
         user: &str,
         derive: impl FnOnce(&[&GroupRef]) -> Vec<String>,
     ) -> Vec<String> {
+        let at = self.users.get(user);
         let index = self.index();
-        let positions = index.of_user.get(user).map_or(&[][..], Vec::as_slice);
+        let positions = index.of_user(at);
         if let Some(roles) = index.roles.get(positions) {
             return roles.clone();
         }
         let roles = derive(&index.groups_at(positions));
-        index.roles.insert(positions.to_vec(), roles.clone());
+        let positions = positions.to_vec();
+        if index.roles.len() >= ROLE_SETS_KEPT {
+            index.roles.clear();
+        }
+        index.roles.insert(positions, roles.clone());
         roles
     }
 
     /// The groups `user` is in, sorted by name then id.
     pub fn groups_of(&mut self, user: &str) -> Vec<GroupRef> {
+        let at = self.users.get(user);
         let index = self.index();
-        index.of_user.get(user).map_or_else(Vec::new, |positions| {
-            index.groups_at(positions).into_iter().cloned().collect()
-        })
+        index
+            .groups_at(index.of_user(at))
+            .into_iter()
+            .cloned()
+            .collect()
     }
 
     fn index(&mut self) -> &mut ByUser {
-        let (members, names) = (&self.members, &self.names);
+        let (members, names, users) = (&mut self.members, &self.names, &self.users);
         self.by_user.get_or_insert_with(|| {
-            let mut groups: Vec<(&String, &BTreeSet<String>, GroupRef)> = members
+            for m in members.values_mut() {
+                *m = settled(std::mem::take(m));
+            }
+            let mut groups: Vec<(&Vec<u32>, GroupRef)> = members
                 .iter()
                 .map(|(g, users)| {
                     let group = GroupRef {
                         id: g.clone(),
                         name: names.get(g).cloned().unwrap_or_default(),
                     };
-                    (g, users, group)
+                    (users, group)
                 })
                 .collect();
-            groups.sort_by(|(_, _, a), (_, _, b)| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-            let mut of_user: HashMap<String, Vec<u32>> = HashMap::new();
-            for (position, (_, users, _)) in groups.iter().enumerate() {
-                for u in *users {
-                    match of_user.get_mut(u.as_str()) {
-                        Some(v) => v.push(position as u32),
-                        None => {
-                            of_user.insert(u.clone(), vec![position as u32]);
-                        }
-                    }
+            groups.sort_by(|(_, a), (_, b)| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+            // Count each user's groups, then lay them out end to end.
+            let n = users.len();
+            let mut starts = vec![0u32; n + 1];
+            for (members, _) in &groups {
+                for &u in *members {
+                    starts[u as usize + 1] += 1;
+                }
+            }
+            for u in 0..n {
+                starts[u + 1] += starts[u];
+            }
+            let mut fill = starts.clone();
+            let mut positions = vec![0u32; starts[n] as usize];
+            for (position, (members, _)) in groups.iter().enumerate() {
+                for &u in *members {
+                    positions[fill[u as usize] as usize] = position as u32;
+                    fill[u as usize] += 1;
                 }
             }
             ByUser {
-                groups: groups.into_iter().map(|(_, _, g)| g).collect(),
-                of_user,
+                groups: groups.into_iter().map(|(_, g)| g).collect(),
+                starts,
+                positions,
                 roles: HashMap::new(),
             }
         })
@@ -261,29 +354,30 @@ impl Memberships {
     /// group, are in one that is new or renamed, or were in one deleted in
     /// Okta. Sorted.
     pub fn changed_users(&self) -> Vec<String> {
-        let mut out = BTreeSet::new();
-        let empty = BTreeSet::new();
+        let mut out = Vec::new();
         for (id, b) in &self.before {
             let renamed = self.names.get(id).is_some_and(|n| *n != b.name);
             if !self.seen.contains(id) || renamed {
-                out.extend(b.members.iter().cloned());
+                out.extend_from_slice(&b.members);
             }
         }
         for g in &self.listed {
-            let now = self.members.get(&g.id).unwrap_or(&empty);
+            let now = settled(self.members.get(&g.id).cloned().unwrap_or_default());
             match self.before.get(&g.id) {
-                Some(b) if b.name == g.name => {
-                    let then: BTreeSet<String> = b.members.iter().cloned().collect();
-                    out.extend(now.symmetric_difference(&then).cloned());
-                }
+                Some(b) if b.name == g.name => symmetric_difference(&now, &b.members, &mut out),
                 Some(b) => {
-                    out.extend(now.iter().cloned());
-                    out.extend(b.members.iter().cloned());
+                    out.extend_from_slice(&now);
+                    out.extend_from_slice(&b.members);
                 }
-                None => out.extend(now.iter().cloned()),
+                None => out.extend_from_slice(&now),
             }
         }
-        out.into_iter().collect()
+        let mut users: Vec<&str> = settled(out)
+            .into_iter()
+            .map(|u| self.users.resolve(u))
+            .collect();
+        users.sort_unstable();
+        users.into_iter().map(str::to_owned).collect()
     }
 
     /// Save the snapshot a successful run leaves: groups no longer listed
@@ -312,13 +406,16 @@ impl Memberships {
             if !walked.contains(id.as_str()) && !stale {
                 continue;
             }
+            let mut members: Vec<&str> = self
+                .members
+                .get(id)
+                .map(|m| m.iter().map(|&u| self.users.resolve(u)).collect())
+                .unwrap_or_default();
+            members.sort_unstable();
+            members.dedup();
             let snap = GroupSnapshot {
                 name,
-                members: self
-                    .members
-                    .get(id)
-                    .map(|m| m.iter().cloned().collect())
-                    .unwrap_or_default(),
+                members: members.into_iter().map(str::to_owned).collect(),
                 complete,
             };
             keys::put_json(s, &keys::snapshot(config, id), &snap)?;

@@ -46,6 +46,7 @@ pub mod current;
 pub mod fetch;
 pub mod finish;
 pub mod history;
+pub mod ids;
 pub mod keys;
 pub mod lifecycle;
 pub mod mapping;

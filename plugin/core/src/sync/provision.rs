@@ -13,8 +13,6 @@
 //! below any safeguard, as for an Okta event. A user Okta does not have is
 //! an error; the next full sync decides about people gone from Okta.
 
-use std::collections::HashMap;
-
 use crate::mapping::{self, Compiled};
 use crate::okta_client::OktaClient;
 use crate::okta_error::OktaFailure;
@@ -24,6 +22,7 @@ use crate::sync::apply::other_kind;
 use crate::sync::apply::{self, Ctx};
 use crate::sync::changes::{self, PersonChange};
 use crate::sync::finish::deactivate_either;
+use crate::sync::ids::People;
 use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths::encode;
 use crate::sync::records::{Listing, OktaGroup, OktaUser};
@@ -149,7 +148,7 @@ pub fn provision(
         host.directory,
         &ctx,
         mapped,
-        &mut HashMap::new(),
+        &mut People::default(),
         &mut Counts::default(),
         &mut listed,
         &mut || {},

@@ -20,6 +20,7 @@ use crate::sync::changes::{self, PersonChange};
 use crate::sync::checkpoint::{Alongside, Checkpoint, Phase, Seqs, Watermark};
 use crate::sync::fetch::{Attempt, Family, Fetcher, Halt};
 use crate::sync::finish::{complete, finish};
+use crate::sync::ids::People;
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths;
@@ -79,8 +80,8 @@ struct Cache {
     roles: Vec<Role>,
     mapping: Compiled,
     memberships: Memberships,
-    emails: HashMap<String, String>,
-    seen: HashSet<String>,
+    /// Who the run has listed so far, and their emails.
+    people: People,
     /// Whether a person missing from their population may be in the other
     /// (population rules, or people of this config there): only then is
     /// the other population looked up.
@@ -517,7 +518,7 @@ impl SyncRun {
                     .memberships
                     .changed_users()
                     .into_iter()
-                    .filter(|u| !cache.seen.contains(u))
+                    .filter(|u| !cache.people.has_seen(u))
                     .collect();
                 let end = (done + ROLE_CHANGES_PER_STEP).min(todo.len());
                 let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
@@ -551,7 +552,7 @@ impl SyncRun {
                     Phase::Memberships { done: end }
                 };
             }
-            Phase::Finish => finish(host, cp, &cache.memberships)?,
+            Phase::Finish => finish(host, cp, &cache.memberships, &cache.people)?,
             Phase::Done => {}
         }
         Ok(())
@@ -652,7 +653,7 @@ fn apply_page(
             None => apply::map_users(list(resp.body_json, "users")?, &ctx, &mut cache.memberships),
         };
         if once {
-            users.retain(|m| !cache.seen.contains(m.id()));
+            users.retain(|m| !cache.people.has_seen(m.id()));
         }
         let Host {
             http,
@@ -667,7 +668,7 @@ fn apply_page(
             *directory,
             &ctx,
             users,
-            &mut cache.emails,
+            &mut cache.people,
             &mut counts,
             &mut listed,
             &mut || {
@@ -690,7 +691,9 @@ fn apply_page(
     let key = keys::work_page(&cp.record.config, cp.record.id, "users", cp.seq.users);
     keys::put_json(host.storage, &key, &page)?;
     cp.seq.users += 1;
-    cache.seen.extend(page.seen.into_iter().map(|(id, _)| id));
+    for (id, _) in &page.seen {
+        cache.people.see(id);
+    }
     save_changes(host, cp, listed, &unsynced)?;
     save_unsynced(host, cp, &unsynced)?;
     Ok(())
@@ -1195,23 +1198,21 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         !cp.is_full(),
         !matches!(cp.phase, Phase::Groups { .. }),
     )?;
-    let pages: Vec<UsersPage> = keys::pages(
-        host.storage,
-        &keys::work_pages(config, cp.record.id, "users"),
-        cp.seq.users,
-    )?;
-    let mut emails = HashMap::new();
-    let mut seen = HashSet::new();
-    for (id, email) in pages.into_iter().flat_map(|p| p.seen) {
-        if !email.is_empty() {
-            emails.entry(email).or_insert_with(|| id.clone());
+    let mut people = People::default();
+    let prefix = keys::work_pages(config, cp.record.id, "users");
+    keys::each_page(host.storage, &prefix, cp.seq.users, |page: UsersPage| {
+        for (id, email) in page.seen {
+            if !email.is_empty() {
+                people.remember_email(&email, &id);
+            }
+            people.see(&id);
         }
-        seen.insert(id);
-    }
+        Ok(())
+    })?;
     let look_other = !cp.audience.populations.is_empty()
         || !host
             .directory
-            .list_linked(config, apply::other_kind(cp.kind))
+            .list_linked_page(config, apply::other_kind(cp.kind), None, 1)
             .map_err(SyncError::host)?
             .is_empty();
     Ok(Cache {
@@ -1221,8 +1222,7 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         roles,
         mapping,
         memberships,
-        emails,
-        seen,
+        people,
         ahead: VecDeque::new(),
     })
 }

@@ -21,6 +21,10 @@ pub struct Calls {
     pub find_batch: u32,
     /// Calls of `move_people`.
     pub moves: u32,
+    /// Calls of `list_linked` (the whole list at once).
+    pub list_linked: u32,
+    /// Calls of `list_linked_page`.
+    pub linked_pages: u32,
 }
 
 pub struct MemDirectory {
@@ -354,11 +358,32 @@ impl Directory for MemDirectory {
         kind: SyncTarget,
     ) -> Result<Vec<String>, DirectoryError> {
         self.check()?;
+        self.calls.list_linked += 1;
         Ok(self
             .people
             .values()
             .filter(|p| p.config == config && p.kind == kind)
             .map(|p| p.external_id.clone())
+            .collect())
+    }
+
+    fn list_linked_page(
+        &mut self,
+        config: &str,
+        kind: SyncTarget,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, DirectoryError> {
+        self.check()?;
+        self.calls.linked_pages += 1;
+        let from = (kind.as_str().to_owned(), after.unwrap_or("").to_owned());
+        Ok(self
+            .people
+            .range(from..)
+            .filter(|((k, id), _)| *k == kind.as_str() && Some(id.as_str()) != after)
+            .filter(|(_, p)| p.config == config)
+            .take(limit as usize)
+            .map(|(_, p)| p.external_id.clone())
             .collect())
     }
 
