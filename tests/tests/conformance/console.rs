@@ -12,7 +12,7 @@
 //! `--ignored`, and a missing browser then fails it, saying how to
 //! install one. With `CONSOLE_SCREENSHOTS=DIR` it also
 //! writes a PNG of each screen there (the README's come from
-//! `CONSOLE_SCREENSHOTS=$PWD/docs/console cargo test -p conformance --test console -- --ignored`).
+//! `CONSOLE_SCREENSHOTS=$PWD/docs/console cargo test -p conformance --test conformance console:: -- --ignored`).
 
 mod forms;
 mod keys;
@@ -35,6 +35,8 @@ use headless_chrome::{Browser, LaunchOptions, Tab};
 /// The local admin password of this test's console.
 const PASSWORD: &str = "browser-test-password";
 
+/// Debian's chromium on `PATH` (the browser tests of this module and its
+/// children share it and [`Driver`]).
 fn chromium() -> PathBuf {
     let found = ["chromium", "chromium-browser"].into_iter().find(|b| {
         std::process::Command::new(b)

@@ -14,100 +14,19 @@ use crate::common;
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fake_infraon::{PersonStatus, SyncTarget};
 use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec, UserStatus};
-use headless_chrome::{Browser, LaunchOptions, Tab};
+use headless_chrome::{Browser, LaunchOptions};
+
+use super::{Driver, chromium};
 
 const PASSWORD: &str = "browser-preview-password";
 
-fn chromium() -> PathBuf {
-    let found = ["chromium", "chromium-browser"].into_iter().find(|b| {
-        std::process::Command::new(b)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    let name = found.expect(
-        "this browser test needs Debian's chromium: `apt-get install -y chromium` (scripts/test installs it)",
-    );
-    let path = std::env::var_os("PATH").expect("PATH");
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .expect("chromium on PATH")
-}
-
-struct Driver {
-    tab: Arc<Tab>,
-    base: String,
-}
-
+/// What this walk-through adds to the console test's [`Driver`].
 impl Driver {
-    fn open(&self, path: &str) {
-        self.tab
-            .navigate_to(&format!("{}{path}", self.base))
-            .unwrap()
-            .wait_until_navigated()
-            .unwrap();
-    }
-
-    /// The text of `selector`, tried again across the progress page's reloads.
-    fn text(&self, selector: &str) -> String {
-        let mut last = String::new();
-        for _ in 0..20 {
-            match self
-                .tab
-                .wait_for_element(selector)
-                .and_then(|e| e.get_inner_text())
-            {
-                Ok(text) => return text,
-                Err(e) => last = e.to_string(),
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        panic!("no {selector} on {}: {last}", self.tab.get_url())
-    }
-
-    fn eval(&self, script: &str) -> serde_json::Value {
-        self.tab
-            .evaluate(script, true)
-            .unwrap()
-            .value
-            .unwrap_or_default()
-    }
-
-    fn fill(&self, selector: &str, value: &str) {
-        let el = self.tab.wait_for_element(selector).unwrap();
-        self.eval(&format!(
-            "document.querySelector({}).value = ''",
-            serde_json::to_string(selector).unwrap()
-        ));
-        el.click().unwrap();
-        el.type_into(value).unwrap();
-    }
-
-    fn click_to(&self, selector: &str, next: &str) {
-        self.tab
-            .wait_for_element(selector)
-            .unwrap()
-            .click()
-            .unwrap();
-        self.tab.wait_until_navigated().unwrap();
-        self.tab
-            .wait_for_element_with_custom_timeout(next, Duration::from_secs(30))
-            .unwrap_or_else(|e| {
-                panic!(
-                    "after clicking {selector}, no {next} on {}: {e}\n{}",
-                    self.tab.get_url(),
-                    self.tab.get_content().unwrap_or_default()
-                )
-            });
-    }
-
     /// Sync Now in `mode` on the config's Settings, until the run ends;
     /// the run's id and how it ended.
     fn sync_now(&self, config: &str, mode: &str) -> (u64, String) {
@@ -241,7 +160,11 @@ async fn an_admin_reads_who_a_dry_run_and_a_held_run_change_before_approving() {
         .unwrap();
         let tab = browser.new_tab().unwrap();
         tab.set_default_timeout(Duration::from_secs(30));
-        let d = Driver { tab, base };
+        let d = Driver {
+            tab,
+            base,
+            shots: None,
+        };
 
         d.open("/signin");
         d.fill("#password", PASSWORD);
