@@ -21,7 +21,7 @@ use crate::store::{credential, find_config};
 use crate::sync::apply::other_kind;
 use crate::sync::apply::{self, Ctx};
 use crate::sync::changes::{self, PersonChange};
-use crate::sync::finish::deactivate_either;
+use crate::sync::finish::deactivate;
 use crate::sync::ids::People;
 use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths::encode;
@@ -155,20 +155,18 @@ pub fn provision(
     )?;
     listed.extend(unsynced.iter().map(changes::of_unsynced));
     for id in &page.deactivate {
-        let mut before = None;
+        // In whichever population they are (population rules), found once.
         for kind in [cfg.sync_target, other_kind(cfg.sync_target)] {
-            before = host
+            let found = host
                 .directory
                 .find_by_external_id(kind, id)
                 .map_err(SyncError::host)?;
-            if before.is_some() {
+            if let Some(p) = found {
+                if deactivate(host, kind, std::slice::from_ref(id))? > 0 {
+                    listed.push(changes::of_deactivation(&p, false));
+                }
                 break;
             }
-        }
-        if deactivate_either(host, cfg.sync_target, std::slice::from_ref(id))? > 0
-            && let Some(p) = before
-        {
-            listed.push(changes::of_deactivation(&p, false));
         }
     }
     if !in_scope && listed.is_empty() {
