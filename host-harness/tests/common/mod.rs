@@ -41,7 +41,19 @@ pub fn now_ms() -> u64 {
 /// subprocesses, and the directory an uninterrupted `harness sync` of it
 /// into a fresh state gives: what the kill and takeover tests compare with.
 pub async fn org_with_clean_directory() -> (FakeOkta, tempfile::TempDir, BTreeMap<String, String>) {
-    let okta = FakeOkta::start(fake_okta::FakeOktaOptions {
+    let okta = start_org().await;
+    let cache = tempfile::tempdir().unwrap();
+    host_harness::reliability::warm(cache.path()).unwrap();
+    let clean = installed(&okta, cache.path());
+    sync_until_not_busy(clean.path());
+    let expected = directory(clean.path());
+    (okta, cache, expected)
+}
+
+/// A fake Okta serving the org of [`org_with_clean_directory`]: the same
+/// seed, so the same people, on a port of its own.
+pub async fn start_org() -> FakeOkta {
+    FakeOkta::start(fake_okta::FakeOktaOptions {
         org: fake_okta::OrgSpec {
             users: 1_000,
             groups: 12,
@@ -50,13 +62,7 @@ pub async fn org_with_clean_directory() -> (FakeOkta, tempfile::TempDir, BTreeMa
         ..Default::default()
     })
     .await
-    .unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    host_harness::reliability::warm(cache.path()).unwrap();
-    let clean = installed(&okta, cache.path());
-    sync_until_not_busy(clean.path());
-    let expected = directory(clean.path());
-    (okta, cache, expected)
+    .unwrap()
 }
 
 /// Exit status 3: another process holds the run lease.
