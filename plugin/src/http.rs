@@ -1,8 +1,6 @@
 //! `plugin_core::Http` over the `wasi:http/outgoing-handler` import.
 
-use std::cell::RefCell;
-
-use plugin_core::{HttpRequest, HttpResponse, TransportError};
+use plugin_core::{HttpRequest, HttpResponse, Started, TransportError};
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
@@ -18,31 +16,69 @@ const CONNECT_TIMEOUT_NS: u64 = 10_000_000_000;
 const FIRST_BYTE_TIMEOUT_NS: u64 = 30_000_000_000;
 const BETWEEN_BYTES_TIMEOUT_NS: u64 = 30_000_000_000;
 
-/// The host's outgoing HTTP.
+/// The host's outgoing HTTP. It keeps nothing between calls: a request
+/// started early is the caller's ([`Started`], its answer a
+/// [`FutureIncomingResponse`]), kept by the sync run that started it.
 pub struct WasiHttp;
-
-/// Early requests on their way at once, at most; starting one more drops
-/// (and so cancels) the oldest.
-const MAX_EARLY: usize = plugin_core::ports::MAX_EARLY_REQUESTS;
-
-thread_local! {
-    /// The requests started by `prefetch`, their answers on the way, until
-    /// sent: kept across the calls of one instance (the steps of a sync
-    /// run), dropped with it.
-    static PREFETCHED: RefCell<Vec<(HttpRequest, FutureIncomingResponse)>> =
-        const { RefCell::new(Vec::new()) };
-}
 
 impl plugin_core::Http for WasiHttp {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let early = PREFETCHED.with_borrow_mut(|early| {
-            let i = early.iter().position(|(r, _)| r == req)?;
-            Some(early.remove(i).1)
-        });
-        match early {
-            Some(pending) => receive(pending),
-            None => send(req, None),
+        send(req, None)
+    }
+
+    fn start(&mut self, req: HttpRequest) -> Started {
+        match start(&req, false) {
+            Ok((pending, _)) => Started {
+                request: req,
+                answer: Box::new(pending),
+            },
+            // A request that cannot even start fails when it is read.
+            Err(e) => Started::answered(req, Err(e)),
         }
+    }
+
+    fn receive(&mut self, started: Started) -> Result<HttpResponse, TransportError> {
+        let request = started.request;
+        match started.answer.downcast::<FutureIncomingResponse>() {
+            Ok(pending) => receive(*pending),
+            Err(answer) => Started { request, answer }
+                .into_answer()
+                .unwrap_or_else(|| {
+                    Err(TransportError::Other(
+                        "not a request this host started".into(),
+                    ))
+                }),
+        }
+    }
+
+    fn has_arrived(&mut self, started: &Started) -> bool {
+        match started.answer.downcast_ref::<FutureIncomingResponse>() {
+            Some(pending) => pending.subscribe().ready(),
+            None => true,
+        }
+    }
+
+    fn first_arrived(&mut self, started: &[&Started]) -> usize {
+        // Answered already (or failed to start): nothing to wait for.
+        let pending: Vec<(usize, wasi::io::poll::Pollable)> = started
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let p = s.answer.downcast_ref::<FutureIncomingResponse>()?;
+                Some((i, p.subscribe()))
+            })
+            .collect();
+        if pending.len() < started.len() {
+            return (0..started.len())
+                .find(|i| !pending.iter().any(|(j, _)| j == i))
+                .unwrap_or(0);
+        }
+        if let Some((i, _)) = pending.iter().find(|(_, p)| p.ready()) {
+            return *i;
+        }
+        let polls: Vec<&wasi::io::poll::Pollable> = pending.iter().map(|(_, p)| p).collect();
+        let ready = wasi::io::poll::poll(&polls);
+        ready.first().map_or(0, |&j| pending[j as usize].0)
     }
 
     fn post_form(
@@ -52,45 +88,6 @@ impl plugin_core::Http for WasiHttp {
         body: &[u8],
     ) -> Result<HttpResponse, TransportError> {
         WasiHttp::post(url, headers, body)
-    }
-
-    fn arrived(&mut self, urls: &[&str], wait: bool) -> Option<usize> {
-        PREFETCHED.with_borrow(|early| {
-            // Each URL's pending answer, if it was started early.
-            let pending: Vec<(usize, wasi::io::poll::Pollable)> = urls
-                .iter()
-                .enumerate()
-                .filter_map(|(i, url)| {
-                    let (_, p) = early.iter().find(|(r, _)| r.url == *url)?;
-                    Some((i, p.subscribe()))
-                })
-                .collect();
-            if let Some((i, _)) = pending.iter().find(|(_, p)| p.ready()) {
-                return Some(*i);
-            }
-            if !wait || pending.is_empty() {
-                return None;
-            }
-            let polls: Vec<&wasi::io::poll::Pollable> = pending.iter().map(|(_, p)| p).collect();
-            let ready = wasi::io::poll::poll(&polls);
-            ready.first().map(|&j| pending[j as usize].0)
-        })
-    }
-
-    fn prefetch(&mut self, req: &HttpRequest) {
-        if PREFETCHED.with_borrow(|early| early.iter().any(|(r, _)| r == req)) {
-            return;
-        }
-        // A request that cannot even start is simply sent, and fails, later.
-        let Ok((pending, _)) = start(req, false) else {
-            return;
-        };
-        PREFETCHED.with_borrow_mut(|early| {
-            early.push((req.clone(), pending));
-            if early.len() > MAX_EARLY {
-                early.remove(0);
-            }
-        });
     }
 }
 

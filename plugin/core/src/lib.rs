@@ -42,8 +42,8 @@ pub use okta_client::{OktaClient, OktaResponse};
 pub use okta_error::{OktaError, OktaFailure, RateLimit};
 pub use origin::{OktaOrigin, Scheme, parse_okta_domain};
 pub use ports::{
-    Clock, Host, Http, HttpRequest, HttpResponse, Level, Log, Secrets, SecretsError, Storage,
-    StorageError, TransportError,
+    Clock, Host, Http, HttpRequest, HttpResponse, Level, Log, Secrets, SecretsError, Started,
+    Storage, StorageError, TransportError,
 };
 pub use sync::{
     Counts, RunOutcome, RunRecord, StepStatus, SyncError, SyncMode, SyncRun, Trigger,

@@ -7,7 +7,7 @@ use crate::auth::Auth;
 use crate::link::next_link;
 use crate::okta_error::{JsonBody, OktaFailure, RateLimit, classify_json_as};
 use crate::origin::OktaOrigin;
-use crate::ports::{Http, HttpRequest};
+use crate::ports::{Http, HttpRequest, HttpResponse, Started, TransportError};
 
 /// One successful (2xx, JSON) Okta answer, its body parsed as `B` (a whole
 /// [`Value`] unless the caller asks for less).
@@ -24,7 +24,7 @@ pub struct OktaResponse<B = Value> {
     /// `X-Okta-Request-Id` of this answer.
     pub request_id: Option<String>,
     /// The `rel="next"` page, if any, as sent; follow it with
-    /// [`OktaClient::get_url`], which checks its origin.
+    /// [`OktaClient::get`], which checks its origin.
     pub next_link: Option<String>,
 }
 
@@ -52,75 +52,53 @@ impl<'a> OktaClient<'a> {
         }
     }
 
-    /// GET a path (starting with `/`, query included) on the org.
-    pub fn get(&mut self, path_and_query: &str) -> Result<OktaResponse, OktaFailure> {
-        self.get_as(path_and_query)
+    /// GET `at` and read Okta's answer, its body parsed as `B` (a whole
+    /// [`Value`] when the caller asks for that): `at` is a path on the org
+    /// (starting with `/`, query included) or an absolute URL, typically a
+    /// `next` link, which is refused unless it is on the config's origin,
+    /// since the credential must never be sent anywhere else.
+    pub fn get<B: JsonBody>(&mut self, at: &str) -> Result<OktaResponse<B>, OktaFailure> {
+        let url = self.url(at)?;
+        let req = self
+            .request(url)
+            .map_err(|f| f.redact(&self.auth.secret()))?;
+        self.requests += 1;
+        let resp = self.http.send(&req);
+        self.answer(req, resp)
     }
 
-    /// [`OktaClient::get`], the body parsed as `B`.
-    pub fn get_as<B: JsonBody>(
+    /// Start the GET of `at` (as for [`OktaClient::get`]) and return at
+    /// once, its answer on the way; [`OktaClient::receive`] reads it. `None`
+    /// when it cannot even be sent (a foreign link, no access token): the
+    /// later [`OktaClient::get`] of it then says why.
+    pub fn start(&mut self, at: &str) -> Option<Started> {
+        let url = self.url(at).ok()?;
+        let req = self.request(url).ok()?;
+        Some(self.http.start(req))
+    }
+
+    /// Read the answer of a GET [`OktaClient::start`]ed, as
+    /// [`OktaClient::get`] would have: counted as sent now.
+    pub fn receive<B: JsonBody>(
         &mut self,
-        path_and_query: &str,
+        started: Started,
     ) -> Result<OktaResponse<B>, OktaFailure> {
-        if !path_and_query.starts_with('/') {
-            return Err(OktaFailure::Other(format!(
-                "internal error: `{path_and_query}` is not an absolute path"
-            )));
-        }
-        let url = self.origin.url(path_and_query);
-        self.send(url)
+        self.requests += 1;
+        let req = started.request.clone();
+        let resp = self.http.receive(started);
+        self.answer(req, resp)
     }
 
-    /// GET an absolute URL, typically a `next` link. Refused unless it is on
-    /// the config's origin: the token must never be sent anywhere else.
-    pub fn get_url(&mut self, url: &str) -> Result<OktaResponse, OktaFailure> {
-        self.get_url_as(url)
+    /// Of several GETs started, the index of the first whose answer
+    /// arrives (see [`Http::first_arrived`]); `started` is not empty.
+    pub fn first_arrived(&mut self, started: &[&Started]) -> usize {
+        self.http.first_arrived(started)
     }
 
-    /// [`OktaClient::get_url`], the body parsed as `B`.
-    pub fn get_url_as<B: JsonBody>(&mut self, url: &str) -> Result<OktaResponse<B>, OktaFailure> {
-        if !self.origin.is_same_origin(url) {
-            return Err(OktaFailure::Other(format!(
-                "refusing to follow a link outside {} ({}); credentials are only ever sent to the configured Okta origin",
-                self.origin,
-                origin_hint(url)
-            )));
-        }
-        self.send(url.to_owned())
-    }
-
-    /// Start the GET of a path early (see [`Http::prefetch`]): a later
-    /// [`OktaClient::get_as`] of the same path takes its answer.
-    pub fn prefetch(&mut self, path_and_query: &str) {
-        if path_and_query.starts_with('/')
-            && let Ok(req) = self.request(self.origin.url(path_and_query), true)
-        {
-            self.http.prefetch(&req);
-        }
-    }
-
-    /// Start the GET of a `next` link early, if it is on the config's origin
-    /// (see [`OktaClient::prefetch`]).
-    pub fn prefetch_url(&mut self, url: &str) {
-        if self.origin.is_same_origin(url)
-            && let Ok(req) = self.request(url.to_owned(), true)
-        {
-            self.http.prefetch(&req);
-        }
-    }
-
-    /// Of the GETs of `gets` (paths, or `next` links), started early, the
-    /// index of one whose answer has arrived (see [`Http::arrived`]).
-    pub fn arrived(&mut self, gets: &[&str], wait: bool) -> Option<usize> {
-        let urls: Vec<String> = gets
-            .iter()
-            .map(|g| match g.starts_with('/') {
-                true => self.origin.url(g),
-                false => (*g).to_owned(),
-            })
-            .collect();
-        let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
-        self.http.arrived(&urls, wait)
+    /// Whether the answer of a GET started has arrived (see
+    /// [`Http::has_arrived`]).
+    pub fn has_arrived(&mut self, started: &Started) -> bool {
+        self.http.has_arrived(started)
     }
 
     /// Requests sent so far, failed ones included.
@@ -143,9 +121,24 @@ impl<'a> OktaClient<'a> {
         &self.origin
     }
 
-    /// The authenticated GET of `url`; `early` when it is started ahead.
-    fn request(&mut self, url: String, early: bool) -> Result<HttpRequest, OktaFailure> {
-        let mut headers = self.auth.headers(&mut *self.http, "GET", &url, early)?;
+    /// The URL of `at`: a path on the org, or a link on its origin.
+    fn url(&self, at: &str) -> Result<String, OktaFailure> {
+        if at.starts_with('/') {
+            return Ok(self.origin.url(at));
+        }
+        if !self.origin.is_same_origin(at) {
+            return Err(OktaFailure::Other(format!(
+                "refusing to follow a link outside {} ({}); credentials are only ever sent to the configured Okta origin",
+                self.origin,
+                origin_hint(at)
+            )));
+        }
+        Ok(at.to_owned())
+    }
+
+    /// The authenticated GET of `url`.
+    fn request(&mut self, url: String) -> Result<HttpRequest, OktaFailure> {
+        let mut headers = self.auth.headers(&mut *self.http, "GET", &url)?;
         headers.push(("Accept".into(), "application/json".into()));
         headers.push((
             "User-Agent".into(),
@@ -158,30 +151,31 @@ impl<'a> OktaClient<'a> {
         })
     }
 
-    fn send<B: JsonBody>(&mut self, url: String) -> Result<OktaResponse<B>, OktaFailure> {
-        let mut retried = false;
-        let resp = loop {
-            let req = self
-                .request(url.clone(), false)
-                .map_err(|f| f.redact(&self.auth.secret()))?;
+    /// Okta's answer `resp` to `req`, checked and parsed; a service app's
+    /// expired token or a DPoP nonce Okta asks for is cured by sending the
+    /// GET once more.
+    fn answer<B: JsonBody>(
+        &mut self,
+        req: HttpRequest,
+        resp: Result<HttpResponse, TransportError>,
+    ) -> Result<OktaResponse<B>, OktaFailure> {
+        let secret = self.auth.secret();
+        let mut resp = resp.map_err(|e| OktaFailure::from_transport(e).redact(&secret))?;
+        if self.auth.retry_after(&resp, &req) {
+            let again = self
+                .request(req.url.clone())
+                .map_err(|f| f.redact(&secret))?;
             self.requests += 1;
-            let resp = self
+            resp = self
                 .http
-                .send(&req)
-                .map_err(|e| OktaFailure::from_transport(e).redact(&self.auth.secret()))?;
-            // A service app's token expired or a DPoP nonce is due: once more.
-            if !retried && self.auth.retry_after(&resp, &req) {
-                retried = true;
-                continue;
-            }
-            break resp;
-        };
+                .send(&again)
+                .map_err(|e| OktaFailure::from_transport(e).redact(&secret))?;
+        }
         // Kept even for failures: a 429's headers are exactly what matters.
         self.last_rate_limit = RateLimit::from_headers(&resp);
         self.last_request_id = resp.header("X-Okta-Request-Id").map(str::to_owned);
-        let secret = self.auth.secret();
         let body_json = classify_json_as(&resp)
-            .map_err(|f| self.auth.explain(f, &resp, &url).redact(&secret))?;
+            .map_err(|f| self.auth.explain(f, &resp, &req.url).redact(&secret))?;
         let next_link = next_link(&resp.headers_all("Link"));
         Ok(OktaResponse {
             status: resp.status,

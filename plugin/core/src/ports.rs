@@ -69,31 +69,89 @@ pub enum TransportError {
     Other(String),
 }
 
+/// A request handed to the host by [`Http::start`], its answer on the way:
+/// the request as sent and the host's own handle on the answer, which only
+/// that host reads ([`Http::receive`]). Dropping it unread cancels it.
+pub struct Started {
+    /// The request, exactly as handed to the host.
+    pub request: HttpRequest,
+    /// The host's handle on the answer (its own type; see [`Http::start`]).
+    pub answer: Box<dyn std::any::Any>,
+}
+
+impl std::fmt::Debug for Started {
+    // By hand: the request carries the credential.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started")
+            .field("url", &self.request.url)
+            .finish()
+    }
+}
+
+impl Started {
+    /// A request already answered (or failed): how a host that sends
+    /// nothing early starts one.
+    pub fn answered(request: HttpRequest, answer: Result<HttpResponse, TransportError>) -> Self {
+        Started {
+            request,
+            answer: Box::new(answer),
+        }
+    }
+
+    /// The answer of [`Started::answered`]; `None` for another host's handle.
+    pub fn into_answer(self) -> Option<Result<HttpResponse, TransportError>> {
+        self.answer
+            .downcast::<Result<HttpResponse, TransportError>>()
+            .ok()
+            .map(|a| *a)
+    }
+}
+
 /// Sends HTTP requests (`wasi:http/outgoing-handler` in the component).
+///
+/// Two ways: [`Http::send`] waits for the answer; [`Http::start`] hands the
+/// request over and returns at once, so that several are on their way
+/// while the caller works, and [`Http::receive`] reads one later. The
+/// caller owns what it started (the sync keeps it in its run's read-ahead);
+/// the host keeps nothing between calls.
 pub trait Http {
     /// Send one request and read the whole answer.
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError>;
 
-    /// Start sending a request the caller will [`Http::send`] later, without
-    /// waiting for it, so that the answer is on its way while the caller
-    /// works. A `send` of an identical request then takes that answer (or
-    /// that failure) instead of sending again. An identical request already
-    /// on its way is not started twice; at most [`MAX_EARLY_REQUESTS`] are
-    /// on their way, starting one more drops the oldest. A hint: the
-    /// default sends nothing early.
-    fn prefetch(&mut self, req: &HttpRequest) {
-        let _ = req;
+    /// Hand a request to the host, which starts sending it at once, and
+    /// return without waiting for the answer. The default sends it now and
+    /// keeps the answer ([`Started::answered`]), for hosts that cannot
+    /// have several requests on their way.
+    fn start(&mut self, req: HttpRequest) -> Started {
+        let answer = self.send(&req);
+        Started::answered(req, answer)
     }
 
-    /// Of the GETs of `urls`, each started by [`Http::prefetch`], the index
-    /// of one whose answer has arrived (so that [`Http::send`] takes it at
-    /// once), the first of them to arrive when `wait` and none has yet;
-    /// `None` when none has arrived and `wait` is false, or none is on its
-    /// way. How a run reading two listings at once applies their pages in
-    /// the order Okta answered them. The default, for hosts that send
-    /// nothing early: the first URL when waiting, none otherwise.
-    fn arrived(&mut self, urls: &[&str], wait: bool) -> Option<usize> {
-        (wait && !urls.is_empty()).then_some(0)
+    /// Wait for the answer of a request this host started and read it
+    /// whole. The default reads a [`Started::answered`] one.
+    fn receive(&mut self, started: Started) -> Result<HttpResponse, TransportError> {
+        started.into_answer().unwrap_or_else(|| {
+            Err(TransportError::Other(
+                "not a request this host started".into(),
+            ))
+        })
+    }
+
+    /// Of several requests this host started, the index of the first whose
+    /// answer arrives (one that has already arrived, else the first to
+    /// arrive, waited for): how a run reading two listings at once applies
+    /// their pages in the order Okta answered them. `started` is not empty.
+    /// The default, whose answers are all there: the first.
+    fn first_arrived(&mut self, started: &[&Started]) -> usize {
+        let _ = started;
+        0
+    }
+
+    /// Whether the answer of a request this host started has arrived, so
+    /// that [`Http::receive`] takes it without waiting. The default: yes.
+    fn has_arrived(&mut self, started: &Started) -> bool {
+        let _ = started;
+        true
     }
 
     /// POST an `application/x-www-form-urlencoded` `body` to `url` with
@@ -118,8 +176,8 @@ pub trait Http {
 /// (35 on its smallest plan), and enough to hide a real org's latency.
 pub const MEMBERS_IN_FLIGHT: usize = 16;
 
-/// How many early requests ([`Http::prefetch`]) may be on their way at
-/// once: the members lists of [`MEMBERS_IN_FLIGHT`] groups, the next page
+/// How many requests a run may have started ([`Http::start`]) and not yet
+/// read, at once: the members lists of [`MEMBERS_IN_FLIGHT`] groups, the next page
 /// of the group being read, and the next two pages of each of the two
 /// users listings read beside them.
 pub const MAX_EARLY_REQUESTS: usize = MEMBERS_IN_FLIGHT + 1 + 4;

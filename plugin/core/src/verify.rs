@@ -42,7 +42,7 @@ pub fn verify(
     if matches!(auth, Auth::ServiceApp { .. }) {
         // Only a service app's scopes can lack this one (an API token
         // reads whatever its admin may); proving it now beats a failed sync.
-        client.get("/api/v1/meta/schemas/user/default")?;
+        client.get::<serde_json::Value>("/api/v1/meta/schemas/user/default")?;
     }
     Ok(VerifyReport {
         okta_origin: origin.to_string(),

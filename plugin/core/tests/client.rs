@@ -4,6 +4,7 @@ mod common;
 
 use common::{FakeHttp, TOKEN, json};
 use plugin_core::{OktaClient, OktaFailure, TransportError, parse_okta_domain};
+use serde_json::Value;
 
 #[test]
 fn sends_ssws_and_remembers_rate_limit_and_request_id() {
@@ -16,7 +17,7 @@ fn sends_ssws_and_remembers_rate_limit_and_request_id() {
     ));
     http.push(Ok(page));
     let mut client = OktaClient::new(&mut http, &origin, TOKEN);
-    let resp = client.get("/api/v1/users?limit=1").unwrap();
+    let resp = client.get::<Value>("/api/v1/users?limit=1").unwrap();
     assert_eq!(
         resp.next_link.as_deref(),
         Some("https://acme.okta.com/api/v1/users?after=1")
@@ -43,6 +44,7 @@ fn follows_next_only_on_the_same_origin() {
     let origin = parse_okta_domain("acme.okta.com", false).unwrap();
     let mut http = FakeHttp::default();
     http.push(Ok(json(200, "[]")));
+    http.push(Ok(json(200, "[]")));
     let mut client = OktaClient::new(&mut http, &origin, TOKEN);
     for foreign in [
         "https://evil.example/api/v1/users?after=1",
@@ -50,18 +52,24 @@ fn follows_next_only_on_the_same_origin() {
         "https://acme.okta.com:8443/api/v1/users",
         "https://acme.okta.com.evil.example/x",
         "https://user@acme.okta.com/x",
-        "/api/v1/users",
     ] {
-        match client.get_url(foreign) {
+        match client.get::<Value>(foreign) {
             Err(OktaFailure::Other(m)) => assert!(m.contains("refusing"), "{m}"),
             other => panic!("{foreign}: {other:?}"),
         }
     }
     assert_eq!(client.requests(), 0);
     client
-        .get_url("https://ACME.okta.com:443/api/v1/users?after=1")
+        .get::<Value>("https://ACME.okta.com:443/api/v1/users?after=1")
         .unwrap();
-    assert_eq!(http.sent.len(), 1);
+    // A path, even one that looks protocol-relative, is on the org.
+    client.get::<Value>("//evil.example/x").unwrap();
+    assert_eq!(http.sent.len(), 2);
+    assert!(
+        http.sent[1]
+            .url
+            .starts_with("https://acme.okta.com//evil.example")
+    );
 }
 
 #[test]
@@ -72,7 +80,7 @@ fn transport_errors_are_redacted_and_counted() {
         "handshake with Authorization: SSWS {TOKEN}"
     ))));
     let mut client = OktaClient::new(&mut http, &origin, TOKEN);
-    let err = client.get("/api/v1/users").unwrap_err();
+    let err = client.get::<Value>("/api/v1/users").unwrap_err();
     assert!(matches!(err, OktaFailure::TlsFailure(_)));
     assert!(!format!("{err} {err:?}").contains(TOKEN));
     assert_eq!(client.requests(), 1);

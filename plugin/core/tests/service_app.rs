@@ -34,9 +34,6 @@ type Sent = Rc<RefCell<Vec<(HttpRequest, Vec<u8>)>>>;
 struct LoopbackHttp {
     client: Client,
     sent: Sent,
-    /// Requests started early and their answers, as the guest's glue keeps
-    /// them: a later identical send takes the answer.
-    early: Vec<(HttpRequest, Result<HttpResponse, TransportError>)>,
 }
 
 impl LoopbackHttp {
@@ -70,21 +67,10 @@ impl LoopbackHttp {
 }
 
 impl Http for LoopbackHttp {
+    // Requests started early are sent at once, their answers kept (the
+    // port's default `start`): Okta sees them in the order asked.
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        match self.early.iter().position(|(r, _)| r == req) {
-            Some(i) => self.early.remove(i).1,
-            None => self.go(req, &[]),
-        }
-    }
-    fn prefetch(&mut self, req: &HttpRequest) {
-        if self.early.iter().any(|(r, _)| r == req) {
-            return;
-        }
-        let answer = self.go(req, &[]);
-        self.early.push((req.clone(), answer));
-        if self.early.len() > plugin_core::ports::MAX_EARLY_REQUESTS {
-            let _ = self.early.remove(0);
-        }
+        self.go(req, &[])
     }
     fn post_form(
         &mut self,
@@ -173,7 +159,6 @@ impl World {
             http: LoopbackHttp {
                 client: Client::new(),
                 sent: sent.clone(),
-                early: Vec::new(),
             },
             sent,
             storage: MemStorage::default(),

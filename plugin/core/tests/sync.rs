@@ -51,8 +51,8 @@ fn first_full_sync_lands_everyone_and_a_second_changes_nothing() {
     assert_eq!(r.requests, 1 + 3 + 1 + 1);
     // Every page after the first was asked for early, and each of those
     // early requests was sent: nothing extra.
-    assert_eq!((w.okta.prefetch_used, w.okta.prefetch_dropped), (5, 0));
-    assert!(w.okta.prefetched.is_empty());
+    assert_eq!((w.okta.prefetch_used, w.okta.prefetch_dropped()), (5, 0));
+    assert!(w.okta.prefetched().is_empty());
     assert_eq!(r.mode, SyncMode::Full);
     assert!(r.ended_at.is_some());
 
@@ -507,9 +507,13 @@ fn the_deprovisioned_listing_is_read_beside_the_users_listing_at_the_paging_mini
     assert!(first_deprovisioned < last_members, "{run_log:?}");
     assert!(run_log.iter().all(|l| l.status == 200));
     assert!(
-        w.okta.prefetched.is_empty(),
+        w.okta.prefetched().is_empty(),
         "every early request was used: {:?}",
-        w.okta.prefetched.iter().map(|r| &r.url).collect::<Vec<_>>()
+        w.okta
+            .prefetched()
+            .iter()
+            .map(|r| r.url.clone())
+            .collect::<Vec<_>>()
     );
 }
 

@@ -130,8 +130,8 @@ impl Credential {
     }
 }
 
-/// A service app's settings and, in memory only, its access token, the
-/// DPoP nonce Okta asked for, and the headers of requests started early.
+/// A service app's settings and, in memory only, its access token and the
+/// DPoP nonce Okta asked for.
 pub struct ServiceApp {
     config: String,
     client_id: String,
@@ -158,9 +158,6 @@ struct Session {
     nonce: Option<String>,
     /// The nonce the API asked for, kept apart (RFC 9449 §9).
     api_nonce: Option<String>,
-    /// Headers of GETs started early, by URL: a DPoP proof is single-use,
-    /// so the later send must carry the very proof the early one did.
-    early: Vec<(String, Vec<(String, String)>)>,
 }
 
 struct AccessToken {
@@ -223,20 +220,14 @@ impl<'a> From<&'a String> for Auth<'a> {
     }
 }
 
-/// How many early requests' headers are kept, as many as [`Http::prefetch`]
-/// keeps requests (older ones were dropped there too).
-const MAX_EARLY: usize = crate::ports::MAX_EARLY_REQUESTS;
-
 impl Auth<'_> {
     /// The authentication headers of a `method` request to `url`; a
-    /// service app may first get a token from Okta. `early`: for a request
-    /// started ahead ([`Http::prefetch`]), whose later send reuses them.
+    /// service app may first get a token from Okta.
     pub(crate) fn headers(
         &self,
         http: &mut dyn Http,
         method: &str,
         url: &str,
-        early: bool,
     ) -> Result<Vec<(String, String)>, OktaFailure> {
         let Auth::ServiceApp { app, signer, clock } = *self else {
             let Auth::ApiToken(t) = *self else {
@@ -244,16 +235,6 @@ impl Auth<'_> {
             };
             return Ok(vec![("Authorization".into(), format!("SSWS {t}"))]);
         };
-        {
-            let mut s = app.state.borrow_mut();
-            if let Some(i) = s.early.iter().position(|(u, _)| u == url) {
-                return Ok(if early {
-                    s.early[i].1.clone()
-                } else {
-                    s.early.remove(i).1
-                });
-            }
-        }
         let now = clock.now_unix_ms();
         let valid = app
             .state
@@ -283,14 +264,6 @@ impl Auth<'_> {
             out.push(("DPoP".into(), proof));
         } else {
             out.push(("Authorization".into(), format!("Bearer {}", t.value)));
-        }
-        drop(s);
-        if early {
-            let mut s = app.state.borrow_mut();
-            s.early.push((url.to_owned(), out.clone()));
-            if s.early.len() > MAX_EARLY {
-                s.early.remove(0);
-            }
         }
         Ok(out)
     }

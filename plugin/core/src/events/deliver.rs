@@ -384,7 +384,7 @@ fn fetch_user(client: &mut OktaClient<'_>, id: &str) -> Result<Fetched, OktaFail
     }
     let mut groups = Vec::new();
     let mut resp = client
-        .get_as::<Listing<OktaGroup>>(&format!("/api/v1/users/{}/groups?limit=200", encode(id)))?;
+        .get::<Listing<OktaGroup>>(&format!("/api/v1/users/{}/groups?limit=200", encode(id)))?;
     for _ in 0..MAX_GROUP_PAGES {
         let page = match std::mem::replace(&mut resp.body_json, Listing::NotAList) {
             Listing::List(page) => page,
@@ -403,7 +403,7 @@ fn fetch_user(client: &mut OktaClient<'_>, id: &str) -> Result<Fetched, OktaFail
                 }),
         );
         match resp.next_link.take() {
-            Some(next) => resp = client.get_url_as(&next)?,
+            Some(next) => resp = client.get(&next)?,
             None => return Ok(Fetched::Found(user, groups)),
         }
     }

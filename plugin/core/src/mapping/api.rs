@@ -115,7 +115,7 @@ pub fn preview(host: &mut Host<'_>, config_name: &str, login: &str) -> Result<Pe
         return Err(MapError::UnknownUser(String::new()));
     }
     let mut client = OktaClient::new(&mut *host.http, &origin, cred.auth(host.signer, host.clock));
-    let user = match client.get(&format!("/api/v1/users/{}", encode(login))) {
+    let user = match client.get::<Value>(&format!("/api/v1/users/{}", encode(login))) {
         Ok(r) => r.body_json,
         Err(OktaFailure::NotFound(m)) if m.contains("E0000007") => {
             return Err(MapError::UnknownUser(login.to_owned()));
@@ -134,7 +134,7 @@ pub fn preview(host: &mut Host<'_>, config_name: &str, login: &str) -> Result<Pe
     for _ in 0..MAX_GROUP_PAGES {
         groups.extend(group_refs(&resp)?);
         match resp.next_link.take() {
-            Some(next) => resp = client.get_url(&next).map_err(MapError::Okta)?,
+            Some(next) => resp = client.get(&next).map_err(MapError::Okta)?,
             None => break,
         }
     }
@@ -180,7 +180,7 @@ pub fn discover_schema(
     let cred = credential(host.secrets, &cfg).map_err(MapError::Other)?;
     let mut client = OktaClient::new(&mut *host.http, &origin, cred.auth(host.signer, host.clock));
     let body = client
-        .get("/api/v1/meta/schemas/user/default")
+        .get::<Value>("/api/v1/meta/schemas/user/default")
         .map_err(MapError::Okta)?
         .body_json;
     let Some(defs) = body.get("definitions") else {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::okta_client::{OktaClient, OktaResponse};
 use crate::okta_error::{JsonBody, OktaFailure, RateLimit};
-use crate::ports::Clock;
+use crate::ports::{Clock, Started};
 use crate::time::rfc3339_from_unix_ms;
 
 /// Retries of a 5xx, timeout or connection failure, each after twice the
@@ -141,8 +141,8 @@ pub enum Halt {
     },
 }
 
-/// One try of a GET and the rate-limit headers it came with, sent ahead of
-/// the step that handles it (see [`Fetcher::attempt`]).
+/// One try of a GET and the rate-limit headers it came with, read ahead of
+/// the step that handles it (see [`Fetcher::receive`]).
 #[derive(Debug)]
 pub struct Attempt<B> {
     /// The answer, or why there is none.
@@ -186,18 +186,10 @@ impl<'a> Fetcher<'a> {
     }
 
     /// GET `next` (a `Link` URL) when given, else the first page `path`:
-    /// one try at most, or none when the family's reserve says wait.
+    /// one try at most, or none when the family's reserve says wait. With
+    /// `first`, a try started earlier and read ([`Fetcher::receive`]), that
+    /// answer is handled as if it had just come, and nothing is sent.
     pub fn get<B: JsonBody>(
-        &mut self,
-        path: &str,
-        next: Option<&str>,
-    ) -> Result<OktaResponse<B>, Halt> {
-        self.get_after(path, next, None)
-    }
-
-    /// [`Fetcher::get`] whose try was sent earlier ([`Fetcher::attempt`]):
-    /// its answer is handled as if it had just come.
-    pub fn get_after<B: JsonBody>(
         &mut self,
         path: &str,
         next: Option<&str>,
@@ -217,7 +209,7 @@ impl<'a> Fetcher<'a> {
                         ),
                     });
                 }
-                let result = self.send(path, next);
+                let result = self.client.get(next.unwrap_or(path));
                 (result, self.client.last_rate_limit())
             }
         };
@@ -270,52 +262,36 @@ impl<'a> Fetcher<'a> {
         }
     }
 
-    /// The try of [`Fetcher::get`], sent now and handled later by
-    /// [`Fetcher::get_after`]; `None` (nothing sent) when the family's
-    /// reserve would make that GET wait first.
-    pub fn attempt<B: JsonBody>(&mut self, path: &str, next: Option<&str>) -> Option<Attempt<B>> {
+    /// Start the GET [`Fetcher::get`] would send for `path` / `next` and
+    /// return at once, its answer on the way; `None` (nothing sent) when
+    /// the family's reserve would make that GET wait first.
+    pub fn start(&mut self, path: &str, next: Option<&str>) -> Option<Started> {
         if self.would_wait(Family::of(next.unwrap_or(path))) {
             return None;
         }
-        let result = self.send(path, next);
+        self.client.start(next.unwrap_or(path))
+    }
+
+    /// Read the answer of a GET [`Fetcher::start`]ed, for [`Fetcher::get`]
+    /// to handle later. Its rate-limit headers count now, so that a GET
+    /// started after it sees the family's budget as it is.
+    pub fn receive<B: JsonBody>(&mut self, started: Started) -> Attempt<B> {
+        let family = Family::of(&started.request.url);
+        let result = self.client.receive(started);
         let rate_limit = self.client.last_rate_limit();
-        // So that a GET started after this one sees its budget as it is now
-        // (the answer is handled, and its headers kept, by `get_after`).
-        self.state(Family::of(next.unwrap_or(path)))
-            .update(rate_limit);
-        Some(Attempt { result, rate_limit })
+        self.state(family).update(rate_limit);
+        Attempt { result, rate_limit }
     }
 
-    fn send<B: JsonBody>(
-        &mut self,
-        path: &str,
-        next: Option<&str>,
-    ) -> Result<OktaResponse<B>, OktaFailure> {
-        match next {
-            Some(url) => self.client.get_url_as(url),
-            None => self.client.get_as(path),
-        }
+    /// Of several GETs started, the index of the first whose answer
+    /// arrives, waited for; `started` is not empty.
+    pub fn first_arrived(&mut self, started: &[&Started]) -> usize {
+        self.client.first_arrived(started)
     }
 
-    /// Start the GET [`Fetcher::get`] would send for `path` / `next` without
-    /// waiting for it (see [`crate::ports::Http::prefetch`]); nothing when
-    /// the family's reserve would make that GET wait first.
-    pub fn prefetch(&mut self, path: &str, next: Option<&str>) {
-        if self.would_wait(Family::of(next.unwrap_or(path))) {
-            return;
-        }
-        match next {
-            Some(url) => self.client.prefetch_url(url),
-            None => self.client.prefetch(path),
-        }
-    }
-
-    /// Of the GETs `gets` (`path`, `next` as for [`Fetcher::get`]), started
-    /// by [`Fetcher::prefetch`], the index of one whose answer has arrived
-    /// (see [`crate::ports::Http::arrived`]).
-    pub fn arrived(&mut self, gets: &[(&str, Option<&str>)], wait: bool) -> Option<usize> {
-        let gets: Vec<&str> = gets.iter().map(|(p, n)| n.unwrap_or(p)).collect();
-        self.client.arrived(&gets, wait)
+    /// Whether the answer of a GET started has arrived.
+    pub fn has_arrived(&mut self, started: &Started) -> bool {
+        self.client.has_arrived(started)
     }
 
     /// How many GETs of `family` may still be sent before its window's
@@ -334,6 +310,12 @@ impl<'a> Fetcher<'a> {
 
     fn state(&mut self, family: Family) -> &mut RateState {
         self.rates.entry(family.as_str().to_owned()).or_default()
+    }
+
+    /// Whether the GET of `path` / `next` must wait for its family's
+    /// reserve before it is sent (or, started early, before it is read).
+    pub fn must_wait(&self, path: &str, next: Option<&str>) -> bool {
+        self.would_wait(Family::of(next.unwrap_or(path)))
     }
 
     /// Whether a GET of `family` sent now would first wait for the reserve.
@@ -430,30 +412,30 @@ mod tests {
         let mut f = Fetcher::new(client, &clock, Rates::new(), Retries::default(), 10);
         let page = |r: Result<OktaResponse<Listing<OktaMember>>, Halt>| r.map(|_| ());
         // The users listing answers that only its reserve is left...
-        assert_eq!(page(f.get("/api/v1/users?limit=200", None)), Ok(()));
+        assert_eq!(page(f.get("/api/v1/users?limit=200", None, None)), Ok(()));
         // ...so the next users GET waits for that family's reset,
-        match page(f.get("/api/v1/users?limit=200", None)) {
+        match page(f.get("/api/v1/users?limit=200", None, None)) {
             Err(Halt::Wait { until_ms, reason }) => {
                 assert_eq!(until_ms, 1_061_000);
                 assert!(reason.contains("users"), "{reason}");
             }
             other => panic!("{other:?}"),
         }
-        assert!(
-            f.attempt::<Listing<OktaMember>>("/api/v1/users?limit=200", None)
-                .is_none()
-        );
+        assert!(f.start("/api/v1/users?limit=200", None).is_none());
         // while the groups and group-members families go on.
-        assert_eq!(page(f.get("/api/v1/groups?limit=10000", None)), Ok(()));
         assert_eq!(
-            page(f.get("/api/v1/groups/00g1/users?limit=1000", None)),
+            page(f.get("/api/v1/groups?limit=10000", None, None)),
+            Ok(())
+        );
+        assert_eq!(
+            page(f.get("/api/v1/groups/00g1/users?limit=1000", None, None)),
             Ok(())
         );
         assert_eq!(f.requests(), 3);
         assert_eq!(f.rates.len(), 3);
         // After the reset, the users family is asked again.
         clock.0.set(1_061_000);
-        assert_eq!(page(f.get("/api/v1/users?limit=200", None)), Ok(()));
+        assert_eq!(page(f.get("/api/v1/users?limit=200", None, None)), Ok(()));
     }
 
     #[test]

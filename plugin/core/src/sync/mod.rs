@@ -53,6 +53,7 @@ pub mod mapping;
 pub mod memberships;
 pub mod paths;
 pub mod provision;
+mod read_ahead;
 pub mod records;
 pub mod run;
 pub mod scope;

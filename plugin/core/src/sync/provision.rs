@@ -223,7 +223,7 @@ fn read_user(
     }
     let mut groups = Vec::new();
     let mut resp = client
-        .get_as::<Listing<OktaGroup>>(&format!(
+        .get::<Listing<OktaGroup>>(&format!(
             "/api/v1/users/{}/groups?limit=200",
             encode(&user.id)
         ))
@@ -246,7 +246,7 @@ fn read_user(
                 }),
         );
         match resp.next_link.take() {
-            Some(next) => resp = client.get_url_as(&next).map_err(SyncError::Okta)?,
+            Some(next) => resp = client.get(&next).map_err(SyncError::Okta)?,
             None => return Ok((user, groups)),
         }
     }

@@ -4,8 +4,6 @@
 //! `DEPROVISIONED` listing beside the users listing, and applies the pages
 //! of both in the order Okta answered them.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-
 use crate::auth::{Auth, Credential};
 use crate::directory::Role;
 use crate::mapping::{self, Compiled};
@@ -24,6 +22,7 @@ use crate::sync::ids::People;
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths;
+use crate::sync::read_ahead::{Head, ReadAhead};
 use crate::sync::records::{Listing, OktaGroup, OktaMember, OktaUser};
 use crate::sync::scope;
 use crate::sync::settings::load_settings;
@@ -86,40 +85,13 @@ struct Cache {
     /// (population rules, or people of this config there): only then is
     /// the other population looked up.
     look_other: bool,
-    /// Users pages read ahead, in the order Okta answered them: the next
-    /// GET of each listing under way, sent while Infraon applied a page (see
-    /// [`read_ahead`]); later steps use them, the first first.
-    ahead: VecDeque<Ahead>,
+    /// What the run asked Okta for ahead of the steps that use it: GETs on
+    /// their way and users pages read while Infraon applied a page.
+    ahead: ReadAhead,
 }
 
 /// Okta's answer to a GET of a users page.
 type UsersAnswer = OktaResponse<Listing<OktaUser>>;
-
-/// A users page read ahead: which GET it answers, the answer and, when the
-/// answer is a page, its users mapped (taken out of the answer's body).
-struct Ahead {
-    path: String,
-    next: Option<String>,
-    attempt: Attempt<Listing<OktaUser>>,
-    mapped: Option<Vec<Mapped>>,
-}
-
-impl Ahead {
-    /// Whether this answers the GET of `path` / `next`.
-    fn answers(&self, path: &str, next: &Option<String>) -> bool {
-        self.path == path && self.next == *next
-    }
-
-    /// Map the users of the answer, if it is a page of them.
-    fn map(mut self, ctx: &Ctx<'_>, memberships: &mut Memberships) -> Ahead {
-        if let Ok(resp) = &mut self.attempt.result
-            && let Listing::List(users) = &mut resp.body_json
-        {
-            self.mapped = Some(apply::map_users(std::mem::take(users), ctx, memberships));
-        }
-        self
-    }
-}
 
 /// Why a step stopped: Okta failures end the run; host failures leave it
 /// resumable from its last checkpoint; a wait returns to the host, which
@@ -357,13 +329,10 @@ impl SyncRun {
         let Some(cache) = self.cache.as_mut() else {
             return Ok(());
         };
-        let mut queue = std::mem::take(&mut cache.ahead);
         let config = cp.record.config.clone();
         let id = cp.record.id;
         match cp.phase.clone() {
             Phase::Groups { next } => {
-                // Users pages read early wait for the users phase.
-                cache.ahead = std::mem::take(&mut queue);
                 let resp: OktaResponse<Listing<OktaGroup>> =
                     fetch(host, cache, cp, &paths::groups(), next)?;
                 let since_ms = cp.since.as_deref().and_then(unix_ms_from_rfc3339);
@@ -385,7 +354,7 @@ impl SyncRun {
                     }
                 };
                 begin_alongside(cp);
-                prefetch(host, cache, cp);
+                start_next_gets(host, cache, cp);
                 if matches!(cp.phase, Phase::Members { .. }) {
                     read_users_early(host, cache, cp);
                 }
@@ -394,7 +363,6 @@ impl SyncRun {
                 cp.seq.groups += 1;
             }
             Phase::Members { group, next } => {
-                cache.ahead = std::mem::take(&mut queue);
                 let gid = cache.memberships.listed[group].id.clone();
                 let resp: OktaResponse<Listing<OktaMember>> =
                     fetch(host, cache, cp, &paths::members(&gid), next)?;
@@ -414,7 +382,7 @@ impl SyncRun {
                     None => after_groups(cp, &cache.memberships, group + 1),
                 };
                 begin_alongside(cp);
-                prefetch(host, cache, cp);
+                start_next_gets(host, cache, cp);
                 let key = keys::work_page(&config, id, "members", cp.seq.members);
                 keys::put_json(host.storage, &key, &page)?;
                 cp.seq.members += 1;
@@ -426,20 +394,10 @@ impl SyncRun {
             Phase::Users { next } => {
                 let path = users_path(cp);
                 if let Some((side_path, side_next)) = side_get(cp)
-                    && first_to_answer(
-                        host,
-                        cache,
-                        cp,
-                        &queue,
-                        (&path, &next),
-                        (&side_path, side_next),
-                    )
+                    && side_answers_first(host, cache, cp, (&path, &next), (&side_path, side_next))
                 {
                     let side_next = side_next.clone();
-                    let ahead = take_ahead(&mut queue, &side_path, &side_next);
-                    // Kept through a wait or a failure of this GET.
-                    cache.ahead = std::mem::take(&mut queue);
-                    let (resp, mapped) = fetch_side(host, cache, cp, &side_path, side_next, ahead)?;
+                    let (resp, mapped) = fetch_side(host, cache, cp, &side_path, side_next)?;
                     cp.deprovisioned = match (resp.next_link.clone(), &cp.deprovisioned) {
                         (Some(n), Alongside::Reading { links_followed, .. }) => {
                             Alongside::Reading {
@@ -449,14 +407,11 @@ impl SyncRun {
                         }
                         _ => Alongside::Done,
                     };
-                    prefetch(host, cache, cp);
+                    start_next_gets(host, cache, cp);
                     apply_page(host, cache, cp, resp, mapped, false)?;
                     return Ok(());
                 }
-                let ahead = take_ahead(&mut queue, &path, &next);
-                // Kept through a wait or a failure of this GET.
-                cache.ahead = std::mem::take(&mut queue);
-                let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
+                let (resp, mapped) = fetch_page(host, cache, cp, &path, next)?;
                 cp.phase = match (resp.next_link.clone(), cp.is_full()) {
                     (Some(n), _) => Phase::Users { next: Some(n) },
                     // A search lists deprovisioned users too.
@@ -476,15 +431,12 @@ impl SyncRun {
                     },
                     (None, false) => Phase::Memberships { done: 0 },
                 };
-                prefetch(host, cache, cp);
+                start_next_gets(host, cache, cp);
                 apply_page(host, cache, cp, resp, mapped, false)?;
             }
             Phase::ScopeMembers { group, next } => {
                 let path = paths::members(&cp.audience.groups[group].id);
-                let ahead = take_ahead(&mut queue, &path, &next);
-                // Kept through a wait or a failure of this GET.
-                cache.ahead = std::mem::take(&mut queue);
-                let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
+                let (resp, mapped) = fetch_page(host, cache, cp, &path, next)?;
                 // Members of every status: no deprovisioned listing after.
                 cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::ScopeMembers {
@@ -497,20 +449,17 @@ impl SyncRun {
                     },
                     None => Phase::Finish,
                 };
-                prefetch(host, cache, cp);
+                start_next_gets(host, cache, cp);
                 apply_page(host, cache, cp, resp, mapped, true)?;
             }
             Phase::Deprovisioned { next } => {
                 let path = paths::deprovisioned();
-                let ahead = take_ahead(&mut queue, &path, &next);
-                // Kept through a wait or a failure of this GET.
-                cache.ahead = std::mem::take(&mut queue);
-                let (resp, mapped) = fetch_after(host, cache, cp, &path, next, ahead)?;
+                let (resp, mapped) = fetch_page(host, cache, cp, &path, next)?;
                 cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::Deprovisioned { next: Some(n) },
                     None => Phase::Finish,
                 };
-                prefetch(host, cache, cp);
+                start_next_gets(host, cache, cp);
                 apply_page(host, cache, cp, resp, mapped, false)?;
             }
             Phase::Memberships { done } => {
@@ -639,13 +588,12 @@ fn apply_page(
 ) -> Result<(), Stop> {
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let mut counts = cp.record.counts;
-    let mut ahead = Vec::new();
     let mut listed = Vec::new();
     let mut heads = heads(cp, &cache.ahead);
     // With pages in hand, the next steps have work: only what is there is
     // taken, so that the step keeps pace with them.
-    let wait = cache.ahead.is_empty();
-    let room = AHEAD_PAGES.saturating_sub(cache.ahead.len());
+    let wait = cache.ahead.pages_held() == 0;
+    let room = cache.ahead.room();
     let (page, unsynced) = {
         let ctx = ctx(cp, (&cache.roles, &cache.mapping, cache.look_other), &now);
         let mut users = match mapped {
@@ -662,8 +610,9 @@ fn apply_page(
             signer,
             ..
         } = host;
-        let (origin, memberships) = (&cache.origin, &mut cache.memberships);
+        let (ahead, memberships) = (&mut cache.ahead, &mut cache.memberships);
         let auth = cache.cred.auth(*signer, *clock);
+        let mut fetcher = fetcher(&mut **http, *clock, &cache.origin, auth, cp);
         apply::apply_users(
             *directory,
             &ctx,
@@ -671,23 +620,16 @@ fn apply_page(
             &mut cache.people,
             &mut counts,
             &mut listed,
+            // While Infraon writes the page: the next pages are read.
             &mut || {
-                ahead = read_ahead(
-                    &mut **http,
-                    *clock,
-                    origin,
-                    auth,
-                    cp,
-                    (std::mem::take(&mut heads), wait, room),
-                )
-                .into_iter()
-                .map(|a| a.map(&ctx, memberships))
-                .collect();
+                let heads = std::mem::take(&mut heads);
+                if !heads.is_empty() && room > 0 {
+                    ahead.read_pages(&mut fetcher, (heads, wait, room), Some((&ctx, memberships)));
+                }
             },
         )?
     };
     cp.record.counts = counts;
-    cache.ahead.extend(ahead);
     let key = keys::work_page(&cp.record.config, cp.record.id, "users", cp.seq.users);
     keys::put_json(host.storage, &key, &page)?;
     cp.seq.users += 1;
@@ -730,89 +672,10 @@ fn save_unsynced(
     Ok(())
 }
 
-/// Read the next pages of the users listings under way, `heads` (see
-/// [`heads`]), at most `room` of them: sent while Infraon applies this
-/// step's page (or while members are listed), so that Okta's answers are
-/// read and parsed meanwhile. Returns them in the order they arrived: when
-/// `wait`, the first to arrive is waited for; the others are taken if they
-/// are there. The GET of the page after each is started as soon as its link
-/// is read. `cp` is the next step's checkpoint. Nothing is sent that the
-/// next steps would not send first.
-fn read_ahead(
-    http: &mut dyn Http,
-    clock: &dyn Clock,
-    origin: &OktaOrigin,
-    auth: Auth<'_>,
-    cp: &Checkpoint,
-    (mut gets, wait, room): (Vec<Head>, bool, usize),
-) -> Vec<Ahead> {
-    if gets.is_empty() || room == 0 {
-        return Vec::new();
-    }
-    // Each GET was started by the step (see [`prefetch`]) before this.
-    let mut fetcher = fetcher(http, clock, origin, auth, cp);
-    let mut read = Vec::new();
-    let mut wait = wait;
-    while !gets.is_empty() && read.len() < room {
-        let which: Vec<(&str, Option<&str>)> = gets
-            .iter()
-            .map(|(p, n, ..)| (p.as_str(), n.as_deref()))
-            .collect();
-        // A host that cannot tell answers the first one when waiting.
-        let i = match fetcher.arrived(&which, wait) {
-            Some(i) => i,
-            None if wait => 0,
-            None => break,
-        };
-        wait = false;
-        let (path, next, links, passed) = gets.remove(i);
-        let Some(attempt) = fetcher.attempt::<Listing<OktaUser>>(&path, next.as_deref()) else {
-            continue;
-        };
-        // The page after it is asked for as soon as its link is known, before
-        // this one is mapped: a users listing is a chain of cursors, and each
-        // link's latency is paid while the previous page is mapped and written.
-        if let Ok(OktaResponse {
-            next_link: Some(after),
-            ..
-        }) = &attempt.result
-            && links.allows(Some(after))
-            && next.as_deref() != Some(after)
-            && !passed.contains(after)
-        {
-            fetcher.prefetch(&path, Some(after));
-        }
-        read.push(Ahead {
-            path,
-            next,
-            attempt,
-            mapped: None,
-        });
-    }
-    if let [a, b] = &mut read[..] {
-        keep_newer(a, b);
-    }
-    read
-}
-
-/// Pages read ahead, at most: the users listing's chain runs on while
-/// members are listed (and while the step catches up after), up to this
-/// many pages held in memory. Listing the members of 500 groups of a
-/// 100,000-user org takes some 14 s on a busy 2-core machine (each page is
-/// 1,000 whole user records to parse), about 110 links of the users chain
-/// at 100 ms a request; 128 pages (25,600 users) cover that, and bound
-/// what a larger org holds.
-pub const AHEAD_PAGES: usize = 128;
-
-/// The next GET of a users listing beyond its pages read ahead: path,
-/// `next`, the links the listing followed, and the links of its pages read
-/// ahead (`next` of each).
-type Head = (String, Option<String>, LinksFollowed, Vec<String>);
-
 /// The next GET of each users listing the run reads now or next (after the
 /// members: the users listing, and the `DEPROVISIONED` one beside it),
-/// beyond the pages of it read ahead in `queue`.
-fn heads(cp: &Checkpoint, queue: &VecDeque<Ahead>) -> Vec<Head> {
+/// beyond the pages of it read ahead.
+fn heads(cp: &Checkpoint, ahead: &ReadAhead) -> Vec<Head> {
     let mut gets = Vec::new();
     let upcoming = matches!(cp.phase, Phase::Groups { .. } | Phase::Members { .. })
         && !(cp.is_full() && cp.audience.lists_members());
@@ -830,99 +693,32 @@ fn heads(cp: &Checkpoint, queue: &VecDeque<Ahead>) -> Vec<Head> {
     }
     gets.into_iter()
         .filter_map(|(path, next, links)| {
-            let (next, passed) = chain_head(queue, &path, next, &links)?;
+            let (next, passed) = ahead.chain_head(&path, next, &links)?;
             Some((path, next, links, passed))
         })
         .collect()
 }
 
-/// From the GET `path` / `next`, past the pages of that listing read ahead
-/// in `queue`: the GET after them and the links passed; `None` when the
-/// listing ends there, an answer read ahead is not a page (its step
-/// handles it), or a link repeats one (the step that reaches it reports
-/// the loop).
-fn chain_head(
-    queue: &VecDeque<Ahead>,
-    path: &str,
-    mut next: Option<String>,
-    links: &LinksFollowed,
-) -> Option<(Option<String>, Vec<String>)> {
-    let mut passed: Vec<String> = Vec::new();
-    loop {
-        if !links.allows(next.as_deref()) {
-            return None;
-        }
-        let Some(a) = queue.iter().find(|a| a.answers(path, &next)) else {
-            return Some((next, passed));
-        };
-        let Ok(OktaResponse {
-            next_link: Some(link),
-            ..
-        }) = &a.attempt.result
-        else {
-            return None;
-        };
-        if passed.contains(link) || next.as_ref() == Some(link) {
-            return None;
-        }
-        passed.push(link.clone());
-        next = Some(link.clone());
-    }
-}
-
 /// While members are listed: start the first GETs of the users listings
 /// that follow, and read (without waiting) the answers already there, each
-/// one's next page asked for at once, up to [`AHEAD_PAGES`] held. They are
-/// applied once the members are known, in the order they arrived.
+/// one's next page asked for at once, up to
+/// [`read_ahead::AHEAD_PAGES`](crate::sync::read_ahead::AHEAD_PAGES) held. They are
+/// mapped and applied once the members are known, in the order they
+/// arrived.
 fn read_users_early(host: &mut Host<'_>, cache: &mut Cache, cp: &Checkpoint) {
     let heads = heads(cp, &cache.ahead);
-    let room = AHEAD_PAGES.saturating_sub(cache.ahead.len());
+    let room = cache.ahead.room();
     if heads.is_empty() || room == 0 {
         return;
     }
     let auth = cache.cred.auth(host.signer, host.clock);
     let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
     for (path, next, ..) in &heads {
-        fetcher.prefetch(path, next.as_deref());
+        cache.ahead.start(&mut fetcher, path, next.as_deref());
     }
-    let read = read_ahead(
-        &mut *host.http,
-        host.clock,
-        &cache.origin,
-        cache.cred.auth(host.signer, host.clock),
-        cp,
-        (heads, false, room),
-    );
-    cache.ahead.extend(read);
-}
-
-/// Two users pages that arrived together, from the users listing and the
-/// `DEPROVISIONED` one: a person on both changed status while the two were
-/// read, and which answer is the later one is not known, so the record
-/// Okta updated last is kept and the other dropped (an equal time keeps
-/// both, applied in the order read).
-fn keep_newer(a: &mut Ahead, b: &mut Ahead) {
-    let (Ok(ra), Ok(rb)) = (&mut a.attempt.result, &mut b.attempt.result) else {
-        return;
-    };
-    let (Listing::List(ua), Listing::List(ub)) = (&mut ra.body_json, &mut rb.body_json) else {
-        return;
-    };
-    let at = |u: &OktaUser| unix_ms_from_rfc3339(&u.last_updated).unwrap_or(0);
-    let in_a: HashMap<&str, u64> = ua.iter().map(|u| (u.id.as_str(), at(u))).collect();
-    let mut older_in_a = HashSet::new();
-    let mut older_in_b = HashSet::new();
-    for u in ub.iter() {
-        if let Some(&t) = in_a.get(u.id.as_str()) {
-            match t.cmp(&at(u)) {
-                std::cmp::Ordering::Less => older_in_a.insert(u.id.clone()),
-                std::cmp::Ordering::Greater => older_in_b.insert(u.id.clone()),
-                std::cmp::Ordering::Equal => false,
-            };
-        }
-    }
-    ua.retain(|u| !older_in_a.contains(&u.id));
-    ub.retain(|u| !older_in_b.contains(&u.id));
+    cache
+        .ahead
+        .read_pages(&mut fetcher, (heads, false, room), None);
 }
 
 /// The GET of the `DEPROVISIONED` listing read beside the users one, while
@@ -952,42 +748,26 @@ fn begin_alongside(cp: &mut Checkpoint) {
     }
 }
 
-/// The page read ahead that answers the GET of `path` / `next`, taken out
-/// of the queue.
-fn take_ahead(queue: &mut VecDeque<Ahead>, path: &str, next: &Option<String>) -> Option<Ahead> {
-    let i = queue.iter().position(|a| a.answers(path, next))?;
-    queue.remove(i)
-}
-
 /// Whether the step reads the `DEPROVISIONED` listing's page rather than
 /// the users listing's: the one read ahead first, or else the first whose
-/// answer arrives.
-fn first_to_answer(
+/// answer arrives (see [`ReadAhead::side_answers_first`]).
+fn side_answers_first(
     host: &mut Host<'_>,
-    cache: &Cache,
+    cache: &mut Cache,
     cp: &Checkpoint,
-    queue: &VecDeque<Ahead>,
-    (path, next): (&str, &Option<String>),
-    (side_path, side_next): (&str, &Option<String>),
+    main: (&str, &Option<String>),
+    side: (&str, &Option<String>),
 ) -> bool {
-    if let Some(a) = queue.front() {
-        return a.answers(side_path, side_next);
-    }
     let Alongside::Reading { links_followed, .. } = &cp.deprovisioned else {
         return false;
     };
-    if !links_followed.allows(side_next.as_deref()) {
+    if cache.ahead.pages_held() == 0 && !links_followed.allows(side.1.as_deref()) {
         // Its loop is reported when it is read, after the users listing.
         return false;
     }
-    // Both were asked for by the step before (see [`prefetch`]); after a
-    // resume neither is on its way, and the users listing goes first.
     let auth = cache.cred.auth(host.signer, host.clock);
     let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
-    fetcher.arrived(
-        &[(path, next.as_deref()), (side_path, side_next.as_deref())],
-        true,
-    ) == Some(1)
+    cache.ahead.side_answers_first(&mut fetcher, main, side)
 }
 
 /// The path and `next` link of the GET a step in a users listing (`Users`
@@ -1022,44 +802,43 @@ fn fetcher<'a>(
     )
 }
 
-/// [`fetch`] of a users page, whose first try may have been read ahead by
-/// the previous step (used only if it answers this very GET), with the
-/// users that step mapped from it. Those come only with an answer that is
-/// a page, which [`Fetcher::get_after`] returns as it is: they are that
-/// answer's users.
-fn fetch_after(
+/// [`fetch`] of a users page: the page read ahead for this very GET when
+/// there is one, with the users mapped from it (those come only with an
+/// answer that is a page, which [`Fetcher::get`] returns as it is).
+fn fetch_page(
     host: &mut Host<'_>,
-    cache: &Cache,
+    cache: &mut Cache,
     cp: &mut Checkpoint,
     path: &str,
     next: Option<String>,
-    ahead: Option<Ahead>,
 ) -> Result<(UsersAnswer, Option<Vec<Mapped>>), Stop> {
-    let (first, mapped) = match ahead.filter(|a| a.path == path && a.next == next) {
-        Some(a) => (Some(a.attempt), a.mapped),
+    let (first, mapped) = match cache.ahead.take_page(path, &next) {
+        Some(page) => {
+            let (attempt, mapped) = page.into_parts();
+            (Some(attempt), mapped)
+        }
         None => (None, None),
     };
     let resp = fetch_first(host, cache, cp, path, next, first)?;
     Ok((resp, mapped))
 }
 
-/// [`fetch_after`] of a page of the `DEPROVISIONED` listing read beside the
+/// [`fetch_page`] of a page of the `DEPROVISIONED` listing read beside the
 /// users one, under that listing's own paging guard.
 fn fetch_side(
     host: &mut Host<'_>,
-    cache: &Cache,
+    cache: &mut Cache,
     cp: &mut Checkpoint,
     path: &str,
     next: Option<String>,
-    ahead: Option<Ahead>,
 ) -> Result<(UsersAnswer, Option<Vec<Mapped>>), Stop> {
     let Alongside::Reading { links_followed, .. } = &mut cp.deprovisioned else {
-        return fetch_after(host, cache, cp, path, next, ahead);
+        return fetch_page(host, cache, cp, path, next);
     };
     // Swapped in for the GET, so that one paging guard serves both.
     let mut links = std::mem::take(links_followed);
     std::mem::swap(&mut links, &mut cp.links_followed);
-    let result = fetch_after(host, cache, cp, path, next, ahead);
+    let result = fetch_page(host, cache, cp, path, next);
     std::mem::swap(&mut links, &mut cp.links_followed);
     if let Alongside::Reading { links_followed, .. } = &mut cp.deprovisioned {
         *links_followed = links;
@@ -1071,7 +850,7 @@ fn fetch_side(
 /// record whether or not the GET succeeded.
 fn fetch<B: JsonBody>(
     host: &mut Host<'_>,
-    cache: &Cache,
+    cache: &mut Cache,
     cp: &mut Checkpoint,
     path: &str,
     next: Option<String>,
@@ -1079,9 +858,11 @@ fn fetch<B: JsonBody>(
     fetch_first(host, cache, cp, path, next, None)
 }
 
+/// [`fetch`], whose first try is `first` when it was read ahead, or the
+/// GET started early when it is on its way.
 fn fetch_first<B: JsonBody>(
     host: &mut Host<'_>,
-    cache: &Cache,
+    cache: &mut Cache,
     cp: &mut Checkpoint,
     path: &str,
     next: Option<String>,
@@ -1096,10 +877,20 @@ fn fetch_first<B: JsonBody>(
     })?;
     let auth = cache.cred.auth(host.signer, host.clock);
     let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
-    // A try read ahead counts here, where it is used, as a prefetch does: a
-    // run cut short re-reads that page and counts it once.
+    // A page read ahead counts here, where it is used (its reader's count
+    // was not kept): a run cut short re-reads that page and counts it once.
     let early = u32::from(first.is_some());
-    let result = fetcher.get_after(path, next.as_deref(), first);
+    // A GET started early is read here, unless its family's reserve says
+    // wait: then it stays on its way, to be read after the wait.
+    let first = match first {
+        Some(read) => Some(read),
+        None if fetcher.must_wait(path, next.as_deref()) => None,
+        None => cache
+            .ahead
+            .take_started(path, &next)
+            .map(|started| fetcher.receive(started)),
+    };
+    let result = fetcher.get(path, next.as_deref(), first);
     cp.record.requests += fetcher.requests() + early;
     cp.rates = fetcher.rates;
     cp.retries = fetcher.retries;
@@ -1115,7 +906,7 @@ fn fetch_first<B: JsonBody>(
 
 /// Start the GET the next step will send first, so that Okta prepares the
 /// next page while this step applies the current one (see
-/// [`crate::ports::Http::prefetch`]). `cp.phase` is the next step's phase.
+/// [`ReadAhead::start`]). `cp.phase` is the next step's phase.
 /// While members are listed, the first pages of the groups after the next
 /// step's are asked for too, [`MEMBERS_IN_FLIGHT`] lists in all: their URLs
 /// are known before any answer, so a real org's latency is paid once for
@@ -1123,7 +914,7 @@ fn fetch_first<B: JsonBody>(
 /// the paging guard refuses, nor what the rate-limit reserve keeps back —
 /// the group-members budget must cover every list in flight, and until
 /// Okta has told it, one group ahead is asked for, as before.
-fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
+fn start_next_gets(host: &mut Host<'_>, cache: &mut Cache, cp: &Checkpoint) {
     let (path, next) = match &cp.phase {
         Phase::Groups { next } => (paths::groups(), next),
         Phase::Members { group, next } => match cache.memberships.listed.get(*group) {
@@ -1135,25 +926,22 @@ fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
             None => return,
         },
     };
-    // A page read ahead already was sent: asking again would send it twice.
-    let queued =
-        |path: &str, next: &Option<String>| cache.ahead.iter().any(|a| a.answers(path, next));
     let auth = cache.cred.auth(host.signer, host.clock);
     let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
-    if cp.links_followed.allows(next.as_deref()) && !queued(&path, next) {
-        fetcher.prefetch(&path, next.as_deref());
+    let ahead = &mut cache.ahead;
+    if cp.links_followed.allows(next.as_deref()) {
+        ahead.start(&mut fetcher, &path, next.as_deref());
     }
     if let (Some((path, next)), Alongside::Reading { links_followed, .. }) =
         (side_get(cp), &cp.deprovisioned)
         && links_followed.allows(next.as_deref())
-        && !queued(&path, next)
     {
-        fetcher.prefetch(&path, next.as_deref());
+        ahead.start(&mut fetcher, &path, next.as_deref());
     }
     let Phase::Members { group, .. } = &cp.phase else {
         return;
     };
-    let ahead = match fetcher.headroom(Family::GroupMembers) {
+    let more = match fetcher.headroom(Family::GroupMembers) {
         // Every list in flight may still be unanswered, so each new one
         // needs room beyond all of them.
         Some(room) => (room as usize)
@@ -1161,8 +949,8 @@ fn prefetch(host: &mut Host<'_>, cache: &Cache, cp: &Checkpoint) {
             .min(MEMBERS_IN_FLIGHT - 1),
         None => 1,
     };
-    for g in cache.memberships.listed.iter().skip(group + 1).take(ahead) {
-        fetcher.prefetch(&paths::members(&g.id), None);
+    for g in cache.memberships.listed.iter().skip(group + 1).take(more) {
+        ahead.start(&mut fetcher, &paths::members(&g.id), None);
     }
 }
 
@@ -1223,7 +1011,7 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         mapping,
         memberships,
         people,
-        ahead: VecDeque::new(),
+        ahead: ReadAhead::default(),
     })
 }
 

@@ -180,7 +180,7 @@ where
     Listing<T>: JsonBody,
 {
     let mut links = crate::paging_guard::LinksFollowed::default();
-    let mut resp = client.get_as::<Listing<T>>(path)?;
+    let mut resp = client.get::<Listing<T>>(path)?;
     for _ in 0..MAX_PAGES {
         match std::mem::replace(&mut resp.body_json, Listing::NotAList) {
             Listing::List(items) => each(items),
@@ -198,7 +198,7 @@ where
                 "Okta's paging loops: the next link {url} points back at a page already read"
             ))
         })?;
-        resp = client.get_url_as(&next)?;
+        resp = client.get(&next)?;
     }
     Err(OktaFailure::UnexpectedResponse(format!(
         "an Okta listing has more than {MAX_PAGES} pages"
@@ -504,7 +504,7 @@ pub fn matches_filter(
     id: &str,
 ) -> Result<bool, OktaFailure> {
     let path = search_path(&format!(r#"({filter}) and id eq "{id}""#));
-    match client.get_as::<Listing<OktaUser>>(&path)?.body_json {
+    match client.get::<Listing<OktaUser>>(&path)?.body_json {
         Listing::List(users) => Ok(users.iter().any(|u| u.id == id)),
         Listing::NotAList => Err(OktaFailure::UnexpectedResponse(
             "the users search is not a JSON list".into(),

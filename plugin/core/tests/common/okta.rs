@@ -5,15 +5,15 @@
 //! budget for every endpoint (Okta keeps one per endpoint family; these
 //! tests count one). What is about the port stays here: when a request
 //! spends the budget, injected faults, a request log, the accounting of
-//! `prefetch` and of requests sent after Okta said none remain, and a
-//! lagging search index.
+//! requests started early (`Http::start`) and of requests sent after Okta
+//! said none remain, and a lagging search index.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use fake_okta::model::{self, Answer, GroupType, OrgModel, RateHeaders, RateLimiter, UserStatus};
-use plugin_core::{Http, HttpRequest, HttpResponse, TransportError};
+use plugin_core::{Http, HttpRequest, HttpResponse, Started, TransportError};
 use serde_json::Value;
 
 /// The one budget every request spends (a family name of the limiter).
@@ -65,16 +65,16 @@ pub struct FakeOkta {
     pub stale_search: BTreeMap<String, String>,
     /// Users whose answers carry a status Okta does not have.
     unknown_status: BTreeMap<String, String>,
-    /// The requests announced by `prefetch`, until sent.
-    pub prefetched: Vec<HttpRequest>,
-    /// Sends of a request prefetched before.
+    /// The requests started early (`Http::start`), until read or dropped.
+    on_the_way: Rc<std::cell::RefCell<Vec<HttpRequest>>>,
+    /// Reads of a request started early.
     pub prefetch_used: u32,
-    /// Prefetched requests dropped unsent, the oldest beyond the limit.
-    pub prefetch_dropped: u32,
-    /// The most requests prefetched and not yet sent at once.
+    /// Requests started early and dropped unread (cancelled).
+    dropped: Rc<Cell<u32>>,
+    /// The most requests started early and not yet read at once.
     pub most_prefetched: usize,
-    /// Prefetches of a request already prefetched (asked for earlier
-    /// still): not started twice.
+    /// Starts of a request already on its way (asked for earlier still):
+    /// the plugin should not start it twice.
     pub prefetch_repeated: u32,
     /// The URLs of those, in order.
     pub repeated_urls: Vec<String>,
@@ -109,9 +109,9 @@ impl FakeOkta {
             ],
             stale_search: BTreeMap::new(),
             unknown_status: BTreeMap::new(),
-            prefetched: Vec::new(),
+            on_the_way: Rc::default(),
             prefetch_used: 0,
-            prefetch_dropped: 0,
+            dropped: Rc::default(),
             most_prefetched: 0,
             prefetch_repeated: 0,
             repeated_urls: Vec::new(),
@@ -282,49 +282,90 @@ impl FakeOkta {
     }
 }
 
-impl Http for FakeOkta {
-    fn arrived(&mut self, urls: &[&str], wait: bool) -> Option<usize> {
-        if !self.interleave {
-            return (wait && !urls.is_empty()).then_some(0);
+/// The fake's handle on a request started early: answered when read (so
+/// the org is as it is then), and counted as dropped if never read.
+struct Ticket {
+    request: HttpRequest,
+    on_the_way: Rc<std::cell::RefCell<Vec<HttpRequest>>>,
+    dropped: Rc<Cell<u32>>,
+    read: bool,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut on_the_way = self.on_the_way.borrow_mut();
+        if let Some(i) = on_the_way.iter().position(|r| *r == self.request) {
+            on_the_way.remove(i);
         }
-        let on_way: Vec<usize> = (0..urls.len())
-            .filter(|&i| self.prefetched.iter().any(|p| p.url == urls[i]))
-            .collect();
-        if !wait {
-            return on_way.first().copied();
+        if !self.read {
+            self.dropped.set(self.dropped.get() + 1);
         }
-        self.turns += 1;
-        match self.turns % 2 {
-            0 => on_way.first().copied(),
-            _ => on_way.last().copied(),
-        }
-        .or((!urls.is_empty()).then_some(0))
+    }
+}
+
+impl FakeOkta {
+    /// The requests started early and not yet read.
+    pub fn prefetched(&self) -> Vec<HttpRequest> {
+        self.on_the_way.borrow().clone()
     }
 
-    fn prefetch(&mut self, req: &HttpRequest) {
-        if self.prefetched.contains(req) {
+    /// Requests started early and dropped unread.
+    pub fn prefetch_dropped(&self) -> u32 {
+        self.dropped.get()
+    }
+}
+
+impl Http for FakeOkta {
+    fn start(&mut self, req: HttpRequest) -> Started {
+        let on_the_way = self.on_the_way.borrow().len();
+        if self.on_the_way.borrow().iter().any(|r| r.url == req.url) {
             self.prefetch_repeated += 1;
             self.repeated_urls.push(req.url.clone());
-            return;
         }
         let rate = self.budget();
         let used = rate.limit - rate.remaining;
-        if used as usize + self.prefetched.len() >= rate.limit as usize {
+        if used as usize + on_the_way >= rate.limit as usize {
             self.overcommitted += 1;
         }
-        self.prefetched.push(req.clone());
-        if self.prefetched.len() > plugin_core::ports::MAX_EARLY_REQUESTS {
-            self.prefetched.remove(0);
-            self.prefetch_dropped += 1;
+        self.on_the_way.borrow_mut().push(req.clone());
+        self.most_prefetched = self.most_prefetched.max(on_the_way + 1);
+        Started {
+            answer: Box::new(Ticket {
+                request: req.clone(),
+                on_the_way: self.on_the_way.clone(),
+                dropped: self.dropped.clone(),
+                read: false,
+            }),
+            request: req,
         }
-        self.most_prefetched = self.most_prefetched.max(self.prefetched.len());
+    }
+
+    fn receive(&mut self, started: Started) -> Result<HttpResponse, TransportError> {
+        let Ok(mut ticket) = started.answer.downcast::<Ticket>() else {
+            panic!("a request this fake did not start");
+        };
+        ticket.read = true;
+        drop(ticket);
+        self.prefetch_used += 1;
+        self.send(&started.request)
+    }
+
+    fn has_arrived(&mut self, _: &Started) -> bool {
+        self.interleave
+    }
+
+    fn first_arrived(&mut self, started: &[&Started]) -> usize {
+        if !self.interleave {
+            return 0;
+        }
+        self.turns += 1;
+        match self.turns % 2 {
+            0 => 0,
+            _ => started.len() - 1,
+        }
     }
 
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        if let Some(i) = self.prefetched.iter().position(|p| p == req) {
-            self.prefetched.remove(i);
-            self.prefetch_used += 1;
-        }
         let at_ms = self.t();
         let window = self.budget().reset;
         if self.told_zero == Some(window) {
