@@ -266,12 +266,19 @@ impl ReadAhead {
         mut next: Option<String>,
         links: &LinksFollowed,
     ) -> Option<(Option<String>, Vec<String>)> {
+        // This listing's pages, by the GET each answers: one pass, where a
+        // search per link made each step quadratic in the pages held.
+        let mut by_get: HashMap<&Option<String>, &PageAhead> = HashMap::new();
+        for a in self.pages.iter().filter(|a| a.path == path) {
+            by_get.entry(&a.next).or_insert(a);
+        }
         let mut passed: Vec<String> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         loop {
             if !links.allows(next.as_deref()) {
                 return None;
             }
-            let Some(a) = self.pages.iter().find(|a| a.answers(path, &next)) else {
+            let Some(a) = by_get.get(&next) else {
                 return Some((next, passed));
             };
             let Ok(OktaResponse {
@@ -281,7 +288,7 @@ impl ReadAhead {
             else {
                 return None;
             };
-            if passed.contains(link) || next.as_ref() == Some(link) {
+            if !seen.insert(link) || next.as_ref() == Some(link) {
                 return None;
             }
             passed.push(link.clone());
