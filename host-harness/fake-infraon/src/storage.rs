@@ -82,19 +82,48 @@ impl Infraon {
     ) -> Result<Vec<String>, StorageError> {
         let conn = self.conn();
         // Not LIKE: it treats `%` and `_` as wildcards and folds ASCII case,
-        // and plugin keys may contain both. substr/length count characters on
-        // TEXT, consistently, so this is an exact prefix test. BINARY
-        // collation orders UTF-8 bytes, which is Rust's `str` order.
-        let mut stmt = conn.prepare_cached(
-            "SELECT key FROM storage
-             WHERE plugin = ?1 AND substr(key, 1, length(?2)) = ?2
-             ORDER BY key",
-        )?;
-        let keys = stmt
-            .query_map(params![plugin, prefix], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
+        // and plugin keys may contain both. A range of the primary key, so
+        // that only the prefix's keys are read (a scan of every key of the
+        // plugin made each listing cost the whole store: many tenants'
+        // runs made it quadratic); substr/length then test the prefix
+        // exactly. BINARY collation orders UTF-8 bytes, which is code point
+        // order and Rust's `str` order.
+        let keys = match prefix_end(prefix) {
+            Some(end) => conn
+                .prepare_cached(
+                    "SELECT key FROM storage
+                     WHERE plugin = ?1 AND key >= ?2 AND key < ?3
+                       AND substr(key, 1, length(?2)) = ?2
+                     ORDER BY key",
+                )?
+                .query_map(params![plugin, prefix, end], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?,
+            None => conn
+                .prepare_cached(
+                    "SELECT key FROM storage
+                     WHERE plugin = ?1 AND key >= ?2 AND substr(key, 1, length(?2)) = ?2
+                     ORDER BY key",
+                )?
+                .query_map(params![plugin, prefix], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?,
+        };
         Ok(keys)
     }
+}
+
+/// The least string above every string that starts with `prefix`: its
+/// last character that can be incremented, incremented (code point order);
+/// `None` when there is none (an empty prefix, or only `char::MAX`).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -122,6 +151,37 @@ mod tests {
         assert_eq!(i.storage_get("okta", "a").unwrap(), None);
         // Deleting an absent key is not an error.
         i.storage_delete("okta", "a").unwrap();
+    }
+
+    #[test]
+    fn a_prefix_lists_exactly_its_keys() {
+        let i = infraon();
+        for k in [
+            "a",
+            "a/",
+            "a/1",
+            "a/2",
+            "a0",
+            "a\u{10FFFF}",
+            "a\u{10FFFF}x",
+            "b",
+            "a%_",
+        ] {
+            i.storage_set("okta", k, b"v").unwrap();
+        }
+        assert_eq!(
+            i.storage_list_keys("okta", "a/").unwrap(),
+            ["a/", "a/1", "a/2"]
+        );
+        assert_eq!(
+            i.storage_list_keys("okta", "a\u{10FFFF}").unwrap(),
+            ["a\u{10FFFF}", "a\u{10FFFF}x"]
+        );
+        assert_eq!(i.storage_list_keys("okta", "a%").unwrap(), ["a%_"]);
+        assert_eq!(i.storage_list_keys("okta", "").unwrap().len(), 9);
+        assert_eq!(super::prefix_end("a/"), Some("a0".to_owned()));
+        assert_eq!(super::prefix_end("\u{D7FF}"), Some("\u{E000}".to_owned()));
+        assert_eq!(super::prefix_end("\u{10FFFF}"), None);
     }
 
     #[test]
