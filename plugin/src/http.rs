@@ -41,13 +41,7 @@ impl plugin_core::Http for WasiHttp {
         let request = started.request;
         match started.answer.downcast::<FutureIncomingResponse>() {
             Ok(pending) => receive(*pending),
-            Err(answer) => Started { request, answer }
-                .into_answer()
-                .unwrap_or_else(|| {
-                    Err(TransportError::Other(
-                        "not a request this host started".into(),
-                    ))
-                }),
+            Err(answer) => Started { request, answer }.into_answer(),
         }
     }
 
@@ -60,6 +54,12 @@ impl plugin_core::Http for WasiHttp {
 
     fn first_arrived(&mut self, started: &[&Started]) -> usize {
         // Answered already (or failed to start): nothing to wait for.
+        if let Some(i) = started
+            .iter()
+            .position(|s| !s.answer.is::<FutureIncomingResponse>())
+        {
+            return i;
+        }
         let pending: Vec<(usize, wasi::io::poll::Pollable)> = started
             .iter()
             .enumerate()
@@ -68,11 +68,6 @@ impl plugin_core::Http for WasiHttp {
                 Some((i, p.subscribe()))
             })
             .collect();
-        if pending.len() < started.len() {
-            return (0..started.len())
-                .find(|i| !pending.iter().any(|(j, _)| j == i))
-                .unwrap_or(0);
-        }
         if let Some((i, _)) = pending.iter().find(|(_, p)| p.ready()) {
             return *i;
         }

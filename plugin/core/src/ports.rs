@@ -98,12 +98,18 @@ impl Started {
         }
     }
 
-    /// The answer of [`Started::answered`]; `None` for another host's handle.
-    pub fn into_answer(self) -> Option<Result<HttpResponse, TransportError>> {
-        self.answer
+    /// The answer of [`Started::answered`]; an error for another host's
+    /// handle.
+    pub fn into_answer(self) -> Result<HttpResponse, TransportError> {
+        match self
+            .answer
             .downcast::<Result<HttpResponse, TransportError>>()
-            .ok()
-            .map(|a| *a)
+        {
+            Ok(answer) => *answer,
+            Err(_) => Err(TransportError::Other(
+                "not a request this host started".into(),
+            )),
+        }
     }
 }
 
@@ -130,11 +136,7 @@ pub trait Http {
     /// Wait for the answer of a request this host started and read it
     /// whole. The default reads a [`Started::answered`] one.
     fn receive(&mut self, started: Started) -> Result<HttpResponse, TransportError> {
-        started.into_answer().unwrap_or_else(|| {
-            Err(TransportError::Other(
-                "not a request this host started".into(),
-            ))
-        })
+        started.into_answer()
     }
 
     /// Of several requests this host started, the index of the first whose

@@ -108,9 +108,15 @@ impl ReadAhead {
     }
 
     fn is_on_the_way(&self, path: &str, next: &Option<String>) -> bool {
+        self.started_for(path, next).is_some()
+    }
+
+    /// The GET of `path` / `next`, if it was started and not yet read.
+    fn started_for(&self, path: &str, next: &Option<String>) -> Option<&Started> {
         self.on_the_way
             .iter()
-            .any(|((p, n), _)| p == path && n == next)
+            .find(|((p, n), _)| p == path && n == next)
+            .map(|(_, s)| s)
     }
 
     fn has_page(&self, path: &str, next: &Option<String>) -> bool {
@@ -146,13 +152,10 @@ impl ReadAhead {
         if let Some(a) = self.pages.front() {
             return a.answers(side.0, side.1);
         }
-        let find = |(p, n): (&str, &Option<String>)| {
-            self.on_the_way
-                .iter()
-                .find(|((q, m), _)| q == p && m == n)
-                .map(|(_, s)| s)
-        };
-        match (find(main), find(side)) {
+        match (
+            self.started_for(main.0, main.1),
+            self.started_for(side.0, side.1),
+        ) {
             (Some(m), Some(s)) => fetcher.first_arrived(&[m, s]) == 1,
             // The main one is to be sent again (after a 429, a resume):
             // it goes first, and the side one waits its turn.
@@ -235,12 +238,7 @@ impl ReadAhead {
         let started: Vec<(usize, &Started)> = gets
             .iter()
             .enumerate()
-            .filter_map(|(i, (p, n, ..))| {
-                self.on_the_way
-                    .iter()
-                    .find(|((q, m), _)| q == p && m == n)
-                    .map(|(_, s)| (i, s))
-            })
+            .filter_map(|(i, (p, n, ..))| Some((i, self.started_for(p, n)?)))
             .collect();
         if !wait {
             return started

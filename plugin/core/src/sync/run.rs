@@ -623,9 +623,7 @@ fn apply_page(
             // While Infraon writes the page: the next pages are read.
             &mut || {
                 let heads = std::mem::take(&mut heads);
-                if !heads.is_empty() && room > 0 {
-                    ahead.read_pages(&mut fetcher, (heads, wait, room), Some((&ctx, memberships)));
-                }
+                ahead.read_pages(&mut fetcher, (heads, wait, room), Some((&ctx, memberships)));
             },
         )?
     };
