@@ -2,13 +2,15 @@
 //! run would do, what a run did, and the deactivations a held run waits on,
 //! read back in pages before an admin approves or rejects.
 //!
-//! Kept under `state/<config>/changes/<run id>/<chunk>`, [`CHUNK`] people
-//! per key, appended as the run goes: a step rewrites at most its own tail
-//! chunk, and a reader loads one or two chunks per page, so neither the
-//! run nor the reader holds more than a page however many people change (a
-//! held run of 100,000 deactivations is 200 keys). A step that crashed may
-//! have written past its checkpoint: the next append truncates to the
-//! checkpoint's count, and the end of the run trims what is left beyond it.
+//! Kept under `state/<config>/changes/<run id>/<first>`, in pieces of at
+//! most [`CHUNK`] people, each named by its first person's place in the
+//! list: a step writes its own people as new pieces and reads nothing back,
+//! and a reader loads the few pieces a page spans, so neither the run nor
+//! the reader holds more than a page however many people change (a held
+//! run of 100,000 deactivations is 200 keys). A step that crashed may have
+//! written past its checkpoint: a run trims its list to the checkpoint's
+//! count whenever it loads its state, before it appends again, and once
+//! more at its end.
 //!
 //! Unchanged people are not listed. A person deprovisioned in Okta whose
 //! profile also changed is listed twice: the update, then the deactivation.
@@ -108,8 +110,45 @@ fn prefix(config: &str, run: u64) -> String {
     format!("{}changes/{run:020}/", state_prefix(config))
 }
 
-fn chunk_key(config: &str, run: u64, chunk: u64) -> String {
-    format!("{}{chunk:08}", prefix(config, run))
+/// The key of the piece of run `run`'s list whose first person is number
+/// `start` of the list.
+fn piece_key(config: &str, run: u64, start: u64) -> String {
+    format!("{}{start:012}", prefix(config, run))
+}
+
+/// Where a stored piece starts in its list: a key names its first person's
+/// place (12 digits). Keys of the first layout (8 digits) numbered chunks of
+/// exactly [`CHUNK`] people, so they read as pieces that start at a
+/// multiple of it, and lists stored before still read.
+fn piece_start(key: &str) -> Option<u64> {
+    let digits = key.rsplit('/').next()?;
+    let n: u64 = digits.parse().ok()?;
+    match digits.len() {
+        8 => n.checked_mul(CHUNK),
+        12 => Some(n),
+        _ => None,
+    }
+}
+
+/// Run `run`'s pieces in list order: (first person's place, key).
+fn pieces(
+    storage: &mut dyn Storage,
+    config: &str,
+    run: u64,
+) -> Result<Vec<(u64, String)>, SyncError> {
+    let mut pieces: Vec<(u64, String)> = storage
+        .list_keys(&prefix(config, run))
+        .map_err(SyncError::host)?
+        .into_iter()
+        .filter_map(|key| Some((piece_start(&key)?, key)))
+        .collect();
+    // Numbers, not keys: the two layouts' keys do not sort alike.
+    pieces.sort_unstable_by_key(|(start, _)| *start);
+    Ok(pieces)
+}
+
+fn read_piece(storage: &mut dyn Storage, key: &str) -> Result<Vec<PersonChange>, SyncError> {
+    Ok(keys::get_json(storage, key)?.unwrap_or_default())
 }
 
 /// Prefix of every run's changes (to prune one run: [`delete`]).
@@ -118,7 +157,11 @@ pub fn delete(storage: &mut dyn Storage, config: &str, run: u64) -> Result<(), S
 }
 
 /// Append `new` to run `run`'s list, which holds `*total` people (the
-/// checkpoint's count); `*total` grows by what was appended.
+/// checkpoint's count); `*total` grows by what was appended. Each call
+/// writes new keys only (at most [`CHUNK`] people each) and reads none: a
+/// large run wrote its tail chunk again and again, reading it back each
+/// time. What a crashed step wrote beyond the checkpoint must be gone first
+/// ([`trim`], which a run does whenever it loads its state).
 pub fn append(
     storage: &mut dyn Storage,
     config: &str,
@@ -126,67 +169,43 @@ pub fn append(
     total: &mut u64,
     new: Vec<PersonChange>,
 ) -> Result<(), SyncError> {
-    if new.is_empty() {
-        return Ok(());
-    }
-    let mut chunk = *total / CHUNK;
-    let mut tail: Vec<PersonChange> =
-        keys::get_json(storage, &chunk_key(config, run, chunk))?.unwrap_or_default();
-    tail.truncate((*total % CHUNK) as usize);
-    *total += new.len() as u64;
-    for change in new {
-        tail.push(change);
-        if tail.len() as u64 == CHUNK {
-            keys::put_json(storage, &chunk_key(config, run, chunk), &tail)?;
-            tail.clear();
-            chunk += 1;
-        }
-    }
-    if !tail.is_empty() {
-        keys::put_json(storage, &chunk_key(config, run, chunk), &tail)?;
+    for piece in new.chunks(CHUNK as usize) {
+        keys::put_json(storage, &piece_key(config, run, *total), &piece)?;
+        *total += piece.len() as u64;
     }
     Ok(())
 }
 
-/// At the end of a run: drop what a crashed step wrote beyond `total`.
+/// Drop whatever run `run`'s list holds beyond its first `total` people:
+/// what a crashed step wrote past its checkpoint.
 pub fn trim(
     storage: &mut dyn Storage,
     config: &str,
     run: u64,
     total: u64,
 ) -> Result<(), SyncError> {
-    let chunks = total.div_ceil(CHUNK);
-    for key in storage
-        .list_keys(&prefix(config, run))
-        .map_err(SyncError::host)?
-    {
-        if keys::trailing_number(&key).is_some_and(|n| n >= chunks) {
-            storage.delete(&key).map_err(SyncError::host)?;
-        }
+    let pieces = pieces(storage, config, run)?;
+    let kept = pieces.partition_point(|(start, _)| *start < total);
+    for (_, key) in &pieces[kept..] {
+        storage.delete(key).map_err(SyncError::host)?;
     }
-    if !total.is_multiple_of(CHUNK) {
-        let key = chunk_key(config, run, chunks - 1);
-        if let Some(mut last) = keys::get_json::<Vec<PersonChange>>(storage, &key)?
-            && last.len() as u64 > total % CHUNK
-        {
-            last.truncate((total % CHUNK) as usize);
-            keys::put_json(storage, &key, &last)?;
+    if let Some((start, key)) = kept.checked_sub(1).map(|i| &pieces[i]) {
+        let mut last = read_piece(storage, key)?;
+        let keep = (total - start) as usize;
+        if last.len() > keep {
+            last.truncate(keep);
+            keys::put_json(storage, key, &last)?;
         }
     }
     Ok(())
 }
 
-/// How many people run `run` lists, from its chunks.
+/// How many people run `run` lists, from its pieces.
 pub fn count(storage: &mut dyn Storage, config: &str, run: u64) -> Result<u64, SyncError> {
-    let keys_ = storage
-        .list_keys(&prefix(config, run))
-        .map_err(SyncError::host)?;
-    let Some(last) = keys_.last() else {
-        return Ok(0);
-    };
-    let n = keys::trailing_number(last).unwrap_or(0);
-    let len = keys::get_json::<Vec<PersonChange>>(storage, last)?.map_or(0, |v| v.len());
-    Ok(n * CHUNK + len as u64)
+    match pieces(storage, config, run)?.last() {
+        Some((start, key)) => Ok(start + read_piece(storage, key)?.len() as u64),
+        None => Ok(0),
+    }
 }
 
 /// People `offset..offset + limit` of run `run`'s list (at most [`MAX_PAGE`]).
@@ -197,40 +216,41 @@ pub fn page(
     offset: u64,
     limit: u32,
 ) -> Result<ChangePage, SyncError> {
-    let total = count(storage, config, run)?;
+    let pieces = pieces(storage, config, run)?;
+    let total = match pieces.last() {
+        Some((start, key)) => start + read_piece(storage, key)?.len() as u64,
+        None => 0,
+    };
     let end = offset
         .saturating_add(u64::from(limit.min(MAX_PAGE)))
         .min(total);
+    let first = pieces
+        .partition_point(|(start, _)| *start <= offset)
+        .saturating_sub(1);
     let mut changes = Vec::new();
-    let mut at = offset;
-    while at < end {
-        let chunk = at / CHUNK;
-        let stored: Vec<PersonChange> =
-            keys::get_json(storage, &chunk_key(config, run, chunk))?.unwrap_or_default();
-        let from = (at % CHUNK) as usize;
-        let to = ((end - chunk * CHUNK).min(CHUNK) as usize).min(stored.len());
-        if from >= to {
+    for (start, key) in &pieces[first..] {
+        if *start >= end {
             break;
         }
-        changes.extend(stored[from..to].iter().cloned());
-        at = chunk * CHUNK + to as u64;
+        let stored = read_piece(storage, key)?;
+        let from = offset.saturating_sub(*start) as usize;
+        let to = ((end - start) as usize).min(stored.len());
+        if from < to {
+            changes.extend(stored[from..to].iter().cloned());
+        }
     }
     Ok(ChangePage { total, changes })
 }
 
-/// Visit every person of run `run`'s list, chunk by chunk.
+/// Visit every person of run `run`'s list, piece by piece.
 pub fn for_each(
     storage: &mut dyn Storage,
     config: &str,
     run: u64,
     f: &mut dyn FnMut(&PersonChange) -> Result<(), SyncError>,
 ) -> Result<(), SyncError> {
-    for key in storage
-        .list_keys(&prefix(config, run))
-        .map_err(SyncError::host)?
-    {
-        let chunk: Vec<PersonChange> = keys::get_json(storage, &key)?.unwrap_or_default();
-        for c in &chunk {
+    for (_, key) in pieces(storage, config, run)? {
+        for c in &read_piece(storage, &key)? {
             f(c)?;
         }
     }
@@ -481,12 +501,15 @@ mod tests {
             append(&mut s, "acme", 9, &mut total, new).unwrap();
         }
         assert_eq!(total, 1260);
-        assert_eq!(s.list_keys("state/").unwrap().len(), 3);
+        // A piece a step, none written twice.
+        assert_eq!(s.list_keys("state/").unwrap().len(), 7);
         // A crashed step wrote 300 more; the checkpoint still says 1260.
         let mut crashed = total;
         let extra = (0..300).map(|i| of_deactivation(&person(5000 + i), true));
         append(&mut s, "acme", 9, &mut crashed, extra.collect()).unwrap();
-        // The resumed step appends one from the checkpoint's count.
+        // The resumed run trims to the checkpoint's count as it loads, then
+        // its step appends one.
+        trim(&mut s, "acme", 9, total).unwrap();
         append(
             &mut s,
             "acme",
@@ -512,6 +535,52 @@ mod tests {
                 .changes
                 .is_empty()
         );
+    }
+
+    /// A list stored before pieces were named by place (chunks of exactly
+    /// [`CHUNK`], numbered) still reads, and a run that resumes on it goes
+    /// on after its last chunk.
+    #[test]
+    fn a_list_of_numbered_chunks_reads_and_grows() {
+        let mut s = Mem::default();
+        let deactivation = |i: usize| of_deactivation(&person(i), false);
+        let chunk: Vec<_> = (0..500).map(deactivation).collect();
+        keys::put_json(&mut s, &format!("{}00000000", prefix("acme", 3)), &chunk).unwrap();
+        let tail: Vec<_> = (500..620).map(deactivation).collect();
+        keys::put_json(&mut s, &format!("{}00000001", prefix("acme", 3)), &tail).unwrap();
+        assert_eq!(count(&mut s, "acme", 3).unwrap(), 620);
+        // The checkpoint said 600: the old tail chunk is cut there.
+        trim(&mut s, "acme", 3, 600).unwrap();
+        let mut total = 600;
+        append(
+            &mut s,
+            "acme",
+            3,
+            &mut total,
+            (600..700).map(deactivation).collect(),
+        )
+        .unwrap();
+        assert_eq!(total, 700);
+        let ids =
+            |p: ChangePage| -> Vec<String> { p.changes.into_iter().map(|c| c.okta_id).collect() };
+        let want =
+            |r: std::ops::Range<usize>| -> Vec<String> { r.map(|i| format!("00u{i}")).collect() };
+        assert_eq!(
+            ids(page(&mut s, "acme", 3, 450, 300).unwrap()),
+            want(450..700)
+        );
+        assert_eq!(
+            ids(page(&mut s, "acme", 3, 598, 4).unwrap()),
+            want(598..602)
+        );
+        let mut seen = 0;
+        for_each(&mut s, "acme", 3, &mut |c| {
+            assert_eq!(c.okta_id, format!("00u{seen}"));
+            seen += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, 700);
     }
 
     #[test]

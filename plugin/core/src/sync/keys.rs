@@ -10,7 +10,7 @@
 //! | `state/<c>/work/<id>/users/<seq>`     | one users page: ids and emails seen, deactivations deferred |
 //! | `state/<c>/unsynced/<id>/<seq>`       | unsynced records met on one page (kept for the export) |
 //! | `state/<c>/held/<id>`                 | deactivations a held run waits on |
-//! | `state/<c>/changes/<id>/<chunk>`      | who the run changes, person by person (see [`super::changes`]) |
+//! | `state/<c>/changes/<id>/<first>`      | who the run changes, person by person, in pieces named by their first person's place (see [`super::changes`]) |
 //! | `state/<c>/decisions/<id>`            | who approved or rejected a held run, and when |
 //! | `state/<c>/unsynced-now`              | the people unsynced now, across runs (see [`super::current`]) |
 //! | `state/<c>/groups/<group id>`         | last successful membership snapshot of a group |

@@ -967,6 +967,9 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
     let cfg = find_config(host.storage, config)
         .map_err(SyncError::Host)?
         .ok_or_else(|| SyncError::UnknownConfig(config.clone()))?;
+    // A step that failed or crashed may have listed people past the
+    // checkpoint: its redo lists them again, from the checkpoint's count.
+    changes::trim(host.storage, config, cp.record.id, cp.changes)?;
     let origin = cfg
         .origin()
         .map_err(|e| SyncError::Other(format!("the stored Okta origin is no longer valid: {e}")))?;
