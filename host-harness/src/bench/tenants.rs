@@ -42,6 +42,13 @@ pub struct TenantsReport {
     pub single_ms: f64,
     /// Its people/s.
     pub single_people_per_s: f64,
+    /// CPU ms of the process while it ran, the fake Okta's threads included.
+    pub single_cpu_ms: f64,
+    /// The most all tenants at once can reach over one alone on this
+    /// machine's cores if each person cost the CPU it cost alone:
+    /// cores × the lone sync's wall time over its CPU time. Above it, the
+    /// people/s target needs CPU per person below what one sync alone uses.
+    pub ceiling: f64,
     /// All tenants at once: wall ms from the first start to the last end.
     pub total_ms: f64,
     /// CPU ms of the process meanwhile.
@@ -166,9 +173,13 @@ pub async fn run(
     }
 
     // The extra tenant, alone.
+    let cpu = process_cpu_ms();
     let started = Instant::now();
     let ended = sync(&rt, &name(tenants)).await?;
     let single_ms = (ended - started).as_secs_f64() * 1000.0;
+    let single_cpu_ms = process_cpu_ms() - cpu;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let ceiling = cores * single_ms / single_cpu_ms.max(f64::MIN_POSITIVE);
 
     reset_peak_rss();
     let start_rss_mib = rss_mib();
@@ -226,6 +237,8 @@ pub async fn run(
         slots,
         single_ms,
         single_people_per_s,
+        single_cpu_ms,
+        ceiling,
         total_ms,
         total_cpu_ms,
         people_per_s,
@@ -244,7 +257,8 @@ pub async fn run(
 pub fn table(r: &TenantsReport) -> String {
     format!(
         "{} tenants of {} users and {} groups each, on one host, {} syncs at once\n\n\
-         one tenant alone:  {:>9.0} ms  {:>8.0} people/s\n\
+         one tenant alone:  {:>9.0} ms  {:>8.0} people/s  cpu {:.0} ms: at most {:.2} × as many \
+         people/s at once on these cores at the same CPU per person\n\
          all together:      {:>9.0} ms  {:>8.0} people/s  cpu {:.0} ms (fake Okta's {:.0} ms)\n\
          tenant times:      median {:.0} ms, slowest {:.0} ms\n\
          memory:            peak {:.0} MiB (at the start {:.0} MiB; the fake orgs {:.0} MiB, \
@@ -255,6 +269,8 @@ pub fn table(r: &TenantsReport) -> String {
         r.slots,
         r.single_ms,
         r.single_people_per_s,
+        r.single_cpu_ms,
+        r.ceiling,
         r.total_ms,
         r.people_per_s,
         r.total_cpu_ms,
