@@ -132,7 +132,12 @@ async fn point(users: usize, work_dir: &Path) -> anyhow::Result<Point> {
     let cpu = process_cpu_ms();
     let started = std::time::Instant::now();
     let run = rt
-        .sync("bench", SyncMode::Full, Trigger::Manual, |_, _| {})
+        .sync(
+            "bench",
+            SyncMode::Full,
+            Trigger::Manual,
+            super::phase_trace("growth"),
+        )
         .await?
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
