@@ -100,7 +100,7 @@ impl Drop for ChildOkta {
     }
 }
 
-async fn point(users: usize, work_dir: &Path) -> anyhow::Result<Point> {
+async fn point(plugin: &Path, users: usize, work_dir: &Path) -> anyhow::Result<Point> {
     let groups = (users / 200).max(1);
     let okta = tokio::task::spawn_blocking(move || ChildOkta::start(users, groups)).await??;
     let state = work_dir.join(format!("bench-growth-{}-{users}", std::process::id()));
@@ -110,7 +110,7 @@ async fn point(users: usize, work_dir: &Path) -> anyhow::Result<Point> {
     // default 64 MiB per plugin (see `set_plugin_quota`).
     infraon.set_plugin_quota(GROWTH_STORAGE_QUOTA);
     let rt = Runtime::new(
-        Path::new(crate::OKTA_PLUGIN_WASM),
+        plugin,
         Some(&work_dir.join("bench-cache")),
         Arc::new(infraon),
         Limits::default(),
@@ -160,13 +160,19 @@ async fn point(users: usize, work_dir: &Path) -> anyhow::Result<Point> {
     })
 }
 
-/// Run the growth mode at `sizes` in `work_dir`, drawing the plot at `plot`.
-pub async fn run(sizes: &[usize], work_dir: &Path, plot: &Path) -> anyhow::Result<GrowthReport> {
+/// Run the growth mode with the component at `plugin` at `sizes` in
+/// `work_dir`, drawing the plot at `plot`.
+pub async fn run(
+    plugin: &Path,
+    sizes: &[usize],
+    work_dir: &Path,
+    plot: &Path,
+) -> anyhow::Result<GrowthReport> {
     let (mut points, mut failed) = (Vec::new(), Vec::new());
     for &users in sizes {
         // A size that fails (the plugin's memory cap, say) is reported,
         // and the others still drawn.
-        match point(users, work_dir).await {
+        match point(plugin, users, work_dir).await {
             Ok(p) => points.push(p),
             Err(e) => failed.push((users, e.to_string())),
         }

@@ -61,8 +61,9 @@ fn budget(family: &str) -> u32 {
         .map_or(600, |(_, n)| *n)
 }
 
-/// Run the latency mode in `work_dir`.
+/// Run the latency mode with the component at `plugin` in `work_dir`.
 pub async fn run(
+    plugin: &Path,
     users: usize,
     groups: usize,
     latency: Latency,
@@ -93,7 +94,7 @@ pub async fn run(
     let state = work_dir.join(format!("bench-latency-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
     let rt = Runtime::new(
-        Path::new(crate::OKTA_PLUGIN_WASM),
+        plugin,
         Some(&work_dir.join("bench-cache")),
         Arc::new(Infraon::open(&state)?),
         Limits::default(),

@@ -196,6 +196,7 @@ pub fn paging_minimum(okta: &FakeOkta, roles: &[String]) -> u64 {
 /// on a shared machine a and b of one round see the same load, while speed
 /// drifts between rounds.
 pub async fn run(
+    plugin: &Path,
     users: usize,
     groups: usize,
     rounds: usize,
@@ -213,7 +214,7 @@ pub async fn run(
     })
     .await?;
     let cache = work_dir.join("bench-cache");
-    let wasm = Path::new(crate::OKTA_PLUGIN_WASM);
+    let wasm = plugin;
     let state_of = |round: usize| work_dir.join(format!("bench-{}-{round}", std::process::id()));
     let roles = default_roles()?;
     let (mut floors, mut fulls) = (Vec::new(), Vec::new());
@@ -286,8 +287,8 @@ pub async fn run(
     let minimum = paging_minimum(&okta, &roles);
     drop(okta);
     let warm = {
-        let work_dir = work_dir.to_owned();
-        tokio::task::spawn_blocking(move || warm::run(&work_dir, rounds.max(5))).await??
+        let (plugin, work_dir) = (plugin.to_owned(), work_dir.to_owned());
+        tokio::task::spawn_blocking(move || warm::run(&plugin, &work_dir, rounds.max(5))).await??
     };
     let (a, b, c) = (&phases[0], &phases[1], &phases[2]);
     let share = |p: &Phase| p.fake_cpu_ms / p.cpu_ms.max(1.0);

@@ -126,8 +126,10 @@ pub fn default_slots() -> usize {
     8 * std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Run the many-tenants mode in `work_dir`, at most `slots` syncs at once.
+/// Run the many-tenants mode with the component at `plugin` in
+/// `work_dir`, at most `slots` syncs at once.
 pub async fn run(
+    plugin: &Path,
     tenants: usize,
     users: usize,
     groups: usize,
@@ -159,7 +161,7 @@ pub async fn run(
     let _ = std::fs::remove_dir_all(&state);
     let pool_slots = u32::try_from(slots)?;
     let rt = Arc::new(Runtime::with_options(
-        Path::new(crate::OKTA_PLUGIN_WASM),
+        plugin,
         Some(&work_dir.join("bench-cache")),
         Arc::new(Infraon::open(&state)?),
         RuntimeOptions {

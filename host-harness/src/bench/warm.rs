@@ -30,12 +30,14 @@ pub struct WarmStart {
 }
 
 /// One probe: spawn-to-first-answer time and what the probe said.
-fn probe(state: &Path) -> anyhow::Result<(f64, Probe)> {
+fn probe(plugin: &Path, state: &Path) -> anyhow::Result<(f64, Probe)> {
     let exe = std::env::current_exe()?;
     let started = Instant::now();
     let mut child = Command::new(exe)
         .arg("--state-dir")
         .arg(state)
+        .arg("--plugin")
+        .arg(plugin)
         .arg("warm-probe")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -51,15 +53,15 @@ fn probe(state: &Path) -> anyhow::Result<(f64, Probe)> {
 
 /// `rounds` warm starts in a fresh state directory under `work_dir`, after
 /// one cold start that fills its cache (not counted).
-pub fn run(work_dir: &Path, rounds: usize) -> anyhow::Result<WarmStart> {
+pub fn run(plugin: &Path, work_dir: &Path, rounds: usize) -> anyhow::Result<WarmStart> {
     let state = work_dir.join(format!("bench-warm-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
     std::fs::create_dir_all(&state)?;
-    probe(&state)?;
+    probe(plugin, &state)?;
     let mut rounds_ms = Vec::new();
     let mut peak: f64 = 0.0;
     for _ in 0..rounds.max(1) {
-        let (ms, p) = probe(&state)?;
+        let (ms, p) = probe(plugin, &state)?;
         anyhow::ensure!(p.cached, "the warm start did not use the compiled cache");
         rounds_ms.push(ms);
         peak = peak.max(p.peak_rss_mib);

@@ -66,8 +66,15 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     } = args;
     use host_harness::bench;
     let dir = &cli.state_dir;
+    // `--plugin` as every other command takes it: the bench used to load
+    // the built-in component whatever it was given.
+    let plugin = cli
+        .plugin
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(host_harness::OKTA_PLUGIN_WASM));
+    let plugin = plugin.as_path();
     let (text, json_text, targets) = if *growth {
-        let r = bench::growth::run(sizes, dir, plot).await?;
+        let r = bench::growth::run(plugin, sizes, dir, plot).await?;
         (
             bench::growth::table(&r),
             serde_json::to_string(&r)?,
@@ -75,6 +82,7 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         )
     } else if let Some(n) = tenants {
         let r = bench::tenants::run(
+            plugin,
             *n,
             *users,
             *tenant_groups,
@@ -89,14 +97,14 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         )
     } else if let Some(ms) = latency_ms {
         let latency = fake_okta::Latency::ms(*ms, *jitter_ms);
-        let r = bench::latency::run(*users, *groups, latency, dir).await?;
+        let r = bench::latency::run(plugin, *users, *groups, latency, dir).await?;
         (
             bench::latency::table(&r),
             serde_json::to_string(&r)?,
             r.targets,
         )
     } else {
-        let r = bench::run(*users, *groups, *rounds, dir).await?;
+        let r = bench::run(plugin, *users, *groups, *rounds, dir).await?;
         (bench::table(&r), serde_json::to_string(&r)?, r.targets)
     };
     if json {
