@@ -5,7 +5,9 @@
 //! ids cost some 30 MB here, against about three times that as a
 //! `HashSet<String>`.
 
+use std::cell::RefCell;
 use std::hash::{BuildHasher, RandomState};
+use std::rc::Rc;
 
 use hashbrown::HashTable;
 
@@ -85,42 +87,81 @@ impl Interner {
     }
 }
 
+/// Okta user ids a run keeps, shared by its memberships and its people:
+/// each id once, however many of them name it. A million people's ids
+/// held twice (once as group members, once as people listed) cost the
+/// plugin some 35 MB more, and its arenas' doubling as much again.
+pub type SharedIds = Rc<RefCell<Interner>>;
+
 /// The people a run has listed (seen) and the emails they claimed, for the
 /// deactivation of those not seen, a person listed twice, and duplicate
 /// emails across pages.
 #[derive(Debug, Default)]
 pub struct People {
-    seen: Interner,
+    /// Every id met, shared with the run's memberships ([`SharedIds`]):
+    /// an id there is not seen until its bit in `seen` is set.
+    ids: SharedIds,
+    /// Bit `i` set: the id at position `i` of `ids` was listed.
+    seen: Vec<u64>,
+    seen_count: usize,
     emails: Interner,
-    /// For each email (by position), who holds it (a position in `seen`).
+    /// For each email (by position), who holds it (a position in `ids`).
     owner: Vec<u32>,
 }
 
 impl People {
+    /// People whose ids are kept in `ids` (a run's memberships').
+    pub fn sharing(ids: SharedIds) -> People {
+        People {
+            ids,
+            ..People::default()
+        }
+    }
+
+    fn mark(&mut self, i: u32) {
+        let (word, bit) = (i as usize / 64, 1u64 << (i % 64));
+        if word >= self.seen.len() {
+            self.seen.resize(word + 1, 0);
+        }
+        if self.seen[word] & bit == 0 {
+            self.seen[word] |= bit;
+            self.seen_count += 1;
+        }
+    }
+
+    fn is_marked(&self, i: u32) -> bool {
+        self.seen
+            .get(i as usize / 64)
+            .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+    }
+
     /// Note that Okta listed `id`.
     pub fn see(&mut self, id: &str) {
-        self.seen.intern(id);
+        let i = self.ids.borrow_mut().intern(id);
+        self.mark(i);
     }
 
     /// Whether Okta listed `id` in this run.
     pub fn has_seen(&self, id: &str) -> bool {
-        self.seen.contains(id)
+        let i = self.ids.borrow().get(id);
+        i.is_some_and(|i| self.is_marked(i))
     }
 
     /// How many people were seen.
     pub fn seen_count(&self) -> usize {
-        self.seen.len()
+        self.seen_count
     }
 
     /// Who holds `email` in this run, if anyone.
-    pub fn email_owner(&self, email: &str) -> Option<&str> {
+    pub fn email_owner(&self, email: &str) -> Option<String> {
         let e = self.emails.get(email)?;
-        Some(self.seen.resolve(self.owner[e as usize]))
+        Some(self.ids.borrow().resolve(self.owner[e as usize]).to_owned())
     }
 
     /// `id` holds `email` from now on.
     pub fn claim_email(&mut self, email: &str, id: &str) {
-        let owner = self.seen.intern(id);
+        let owner = self.ids.borrow_mut().intern(id);
+        self.mark(owner);
         let e = self.emails.intern(email) as usize;
         if e == self.owner.len() {
             self.owner.push(owner);
@@ -168,12 +209,37 @@ mod tests {
         p.see("u1");
         p.remember_email("a@x", "u1");
         p.remember_email("a@x", "u2");
-        assert_eq!(p.email_owner("a@x"), Some("u1"));
+        assert_eq!(p.email_owner("a@x").as_deref(), Some("u1"));
         p.claim_email("a@x", "u3");
-        assert_eq!(p.email_owner("a@x"), Some("u3"));
+        assert_eq!(p.email_owner("a@x").as_deref(), Some("u3"));
         assert_eq!(p.email_owner("b@x"), None);
         // Claiming notes the holder as seen.
         assert!(p.has_seen("u3"));
         assert!(!p.has_seen("u4"));
+        assert_eq!(p.seen_count(), 2);
+    }
+
+    /// Ids shared with the memberships are kept once, and an id known
+    /// there (a group member) is not seen until it is listed.
+    #[test]
+    fn shared_ids_are_kept_once_and_known_is_not_seen() {
+        let ids = SharedIds::default();
+        for n in 0..200 {
+            ids.borrow_mut().intern(&format!("member{n}"));
+        }
+        let mut p = People::sharing(Rc::clone(&ids));
+        assert!(!p.has_seen("member7"));
+        p.see("member7");
+        p.see("member7");
+        p.see("loner");
+        assert!(p.has_seen("member7") && p.has_seen("loner"));
+        assert!(!p.has_seen("member8") && !p.has_seen("nobody"));
+        assert_eq!(p.seen_count(), 2);
+        // One more id in all: the loner; the member was there already.
+        assert_eq!(ids.borrow().len(), 201);
+        p.claim_email("m@x", "member199");
+        assert!(p.has_seen("member199"));
+        assert_eq!(p.email_owner("m@x").as_deref(), Some("member199"));
+        assert_eq!(ids.borrow().len(), 201);
     }
 }

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::sync::ids::Interner;
+use crate::sync::ids::SharedIds;
 
 use serde::{Deserialize, Serialize};
 
@@ -82,7 +82,7 @@ pub struct Memberships {
     /// Each group's members, as positions in `users`: in the order met, and
     /// possibly repeated, until [`Memberships::index`] settles them.
     members: BTreeMap<String, Vec<u32>>,
-    users: Interner,
+    users: SharedIds,
     /// Groups whose members are known: walked, or complete in the snapshot.
     known: BTreeSet<String>,
     before: BTreeMap<String, Before>,
@@ -190,7 +190,10 @@ impl Memberships {
                     continue;
                 };
                 let id = key.rsplit('/').next().unwrap_or_default().to_owned();
-                let members = settled(snap.members.iter().map(|u| m.users.intern(u)).collect());
+                let members = {
+                    let mut users = m.users.borrow_mut();
+                    settled(snap.members.iter().map(|u| users.intern(u)).collect())
+                };
                 m.names.insert(id.clone(), snap.name.clone());
                 m.members.insert(id.clone(), members.clone());
                 if snap.complete {
@@ -218,6 +221,12 @@ impl Memberships {
             Ok(())
         })?;
         Ok(m)
+    }
+
+    /// The ids this run keeps, to share with its people (see
+    /// [`crate::sync::ids::People::sharing`]).
+    pub fn ids(&self) -> SharedIds {
+        SharedIds::clone(&self.users)
     }
 
     /// Whether the last snapshot knows the members of group `id`.
@@ -257,7 +266,7 @@ impl Memberships {
 
     /// Take in a members page.
     pub fn add_members(&mut self, page: &MembersPage) {
-        let users = &mut self.users;
+        let mut users = self.users.borrow_mut();
         self.members
             .entry(page.group.clone())
             .or_default()
@@ -274,7 +283,7 @@ impl Memberships {
         user: &str,
         derive: impl FnOnce(&[&GroupRef]) -> Vec<String>,
     ) -> Vec<String> {
-        let at = self.users.get(user);
+        let at = self.users.borrow().get(user);
         let index = self.index();
         let positions = index.of_user(at);
         if let Some(roles) = index.roles.get(positions) {
@@ -291,7 +300,7 @@ impl Memberships {
 
     /// The groups `user` is in, sorted by name then id.
     pub fn groups_of(&mut self, user: &str) -> Vec<GroupRef> {
-        let at = self.users.get(user);
+        let at = self.users.borrow().get(user);
         let index = self.index();
         index
             .groups_at(index.of_user(at))
@@ -318,7 +327,7 @@ impl Memberships {
                 .collect();
             groups.sort_by(|(_, a), (_, b)| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
             // Count each user's groups, then lay them out end to end.
-            let n = users.len();
+            let n = users.borrow().len();
             let mut starts = vec![0u32; n + 1];
             for (members, _) in &groups {
                 for &u in *members {
@@ -372,10 +381,8 @@ impl Memberships {
                 None => out.extend_from_slice(&now),
             }
         }
-        let mut users: Vec<&str> = settled(out)
-            .into_iter()
-            .map(|u| self.users.resolve(u))
-            .collect();
+        let ids = self.users.borrow();
+        let mut users: Vec<&str> = settled(out).into_iter().map(|u| ids.resolve(u)).collect();
         users.sort_unstable();
         users.into_iter().map(str::to_owned).collect()
     }
@@ -406,10 +413,11 @@ impl Memberships {
             if !walked.contains(id.as_str()) && !stale {
                 continue;
             }
+            let ids = self.users.borrow();
             let mut members: Vec<&str> = self
                 .members
                 .get(id)
-                .map(|m| m.iter().map(|&u| self.users.resolve(u)).collect())
+                .map(|m| m.iter().map(|&u| ids.resolve(u)).collect())
                 .unwrap_or_default();
             members.sort_unstable();
             members.dedup();

@@ -987,7 +987,8 @@ fn load_cache(host: &mut Host<'_>, cp: &Checkpoint) -> Result<Cache, SyncError> 
         !cp.is_full(),
         !matches!(cp.phase, Phase::Groups { .. }),
     )?;
-    let mut people = People::default();
+    // One copy of every id: the people's are the memberships'.
+    let mut people = People::sharing(memberships.ids());
     let prefix = keys::work_pages(config, cp.record.id, "users");
     keys::each_page(host.storage, &prefix, cp.seq.users, |page: UsersPage| {
         for (id, email) in page.seen {
