@@ -214,7 +214,6 @@ pub async fn run(
     })
     .await?;
     let cache = work_dir.join("bench-cache");
-    let wasm = plugin;
     let state_of = |round: usize| work_dir.join(format!("bench-{}-{round}", std::process::id()));
     let roles = default_roles()?;
     let (mut floors, mut fulls) = (Vec::new(), Vec::new());
@@ -236,7 +235,7 @@ pub async fn run(
         floors.push(a);
         let state = state_of(round);
         let _ = std::fs::remove_dir_all(&state);
-        let (rt, full) = full_sync(&okta, wasm, &cache, &state, users).await?;
+        let (rt, full) = full_sync(&okta, plugin, &cache, &state, users).await?;
         fulls.push(full);
         last = Some(rt);
     }

@@ -303,14 +303,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The component `--plugin` names, or the one built with this harness.
+fn plugin_path(cli: &Cli) -> PathBuf {
+    cli.plugin
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(host_harness::OKTA_PLUGIN_WASM))
+}
+
 fn open(cli: &Cli) -> anyhow::Result<Runtime> {
     let infraon = Arc::new(Infraon::open(&cli.state_dir)?);
-    let wasm = cli
-        .plugin
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(host_harness::OKTA_PLUGIN_WASM));
     Ok(Runtime::new(
-        &wasm,
+        &plugin_path(cli),
         Some(&cli.state_dir.join("cache")),
         infraon,
         Limits::from_env(),

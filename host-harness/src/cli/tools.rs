@@ -68,10 +68,7 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let dir = &cli.state_dir;
     // `--plugin` as every other command takes it: the bench used to load
     // the built-in component whatever it was given.
-    let plugin = cli
-        .plugin
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(host_harness::OKTA_PLUGIN_WASM));
+    let plugin = super::plugin_path(cli);
     let plugin = plugin.as_path();
     let (text, json_text, targets) = if *growth {
         let r = bench::growth::run(plugin, sizes, dir, plot).await?;

@@ -151,6 +151,15 @@ fn read_piece(storage: &mut dyn Storage, key: &str) -> Result<Vec<PersonChange>,
     Ok(keys::get_json(storage, key)?.unwrap_or_default())
 }
 
+/// How many people `pieces` (a run's, in list order) hold: where the last
+/// one starts and its length.
+fn total_of(storage: &mut dyn Storage, pieces: &[(u64, String)]) -> Result<u64, SyncError> {
+    match pieces.last() {
+        Some((start, key)) => Ok(start + read_piece(storage, key)?.len() as u64),
+        None => Ok(0),
+    }
+}
+
 /// Prefix of every run's changes (to prune one run: [`delete`]).
 pub fn delete(storage: &mut dyn Storage, config: &str, run: u64) -> Result<(), SyncError> {
     keys::delete_prefix(storage, &prefix(config, run))
@@ -202,10 +211,8 @@ pub fn trim(
 
 /// How many people run `run` lists, from its pieces.
 pub fn count(storage: &mut dyn Storage, config: &str, run: u64) -> Result<u64, SyncError> {
-    match pieces(storage, config, run)?.last() {
-        Some((start, key)) => Ok(start + read_piece(storage, key)?.len() as u64),
-        None => Ok(0),
-    }
+    let pieces = pieces(storage, config, run)?;
+    total_of(storage, &pieces)
 }
 
 /// People `offset..offset + limit` of run `run`'s list (at most [`MAX_PAGE`]).
@@ -217,10 +224,7 @@ pub fn page(
     limit: u32,
 ) -> Result<ChangePage, SyncError> {
     let pieces = pieces(storage, config, run)?;
-    let total = match pieces.last() {
-        Some((start, key)) => start + read_piece(storage, key)?.len() as u64,
-        None => 0,
-    };
+    let total = total_of(storage, &pieces)?;
     let end = offset
         .saturating_add(u64::from(limit.min(MAX_PAGE)))
         .min(total);
