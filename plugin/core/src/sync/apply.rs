@@ -83,7 +83,10 @@ impl Ctx<'_> {
 /// they map to none.
 #[derive(Debug)]
 pub struct Mapped {
-    user: OktaUser,
+    /// Who the user is, for an unsynced row: all a page read ahead keeps
+    /// of the Okta record (a whole profile costs some 3 KB a person, and a
+    /// run holds up to [`super::read_ahead::AHEAD_PAGES`] pages of them).
+    who: Identity,
     person: Result<Person, (ReasonCode, String)>,
     /// Outside the config's scope groups: not synced, and deactivated if
     /// this config manages them.
@@ -93,7 +96,7 @@ pub struct Mapped {
 impl Mapped {
     /// The Okta user's id.
     pub fn id(&self) -> &str {
-        &self.user.id
+        &self.who.okta_id
     }
 
     /// Mark the user outside the config's scope (an expression Okta
@@ -130,7 +133,7 @@ pub fn map_users(
             });
             let person = map_user(&user, ctx.config, kind, ctx.mapping, roles);
             Mapped {
-                user,
+                who: identity(&user),
                 person,
                 outside,
             }
@@ -155,16 +158,16 @@ pub fn apply_users(
     let mut page = UsersPage::default();
     // Users mapped and not refused yet, and the unsynced ones, in page order.
     // Who a user is (for unsynced records) is worked out only when needed.
-    let mut entries: Vec<Result<(OktaUser, Person), UnsyncedRecord>> = Vec::new();
+    let mut entries: Vec<Result<(Identity, Person), UnsyncedRecord>> = Vec::new();
     let mut outside = Vec::new();
     for Mapped {
-        user,
+        who,
         person,
         outside: out,
     } in users
     {
         if out {
-            outside.push(user.id);
+            outside.push(who.okta_id);
             continue;
         }
         counts.fetched += 1;
@@ -172,10 +175,10 @@ pub fn apply_users(
             Ok(p) => p,
             Err((code, text)) => {
                 // Still listed by Okta: not absent, so never deactivated for it.
-                if !user.id.is_empty() {
-                    page.seen.push((user.id.clone(), String::new()));
+                if !who.okta_id.is_empty() {
+                    page.seen.push((who.okta_id.clone(), String::new()));
                 }
-                entries.push(Err(ctx.unsynced(&identity(&user), code, text)));
+                entries.push(Err(ctx.unsynced(&who, code, text)));
                 continue;
             }
         };
@@ -189,7 +192,7 @@ pub fn apply_users(
             Some(other) if other != person.external_id => {
                 let text = format!("Okta user `{other}` of this run already has this email");
                 entries.push(Err(ctx.unsynced(
-                    &identity(&user),
+                    &who,
                     ReasonCode::DuplicateEmail,
                     text,
                 )));
@@ -197,7 +200,7 @@ pub fn apply_users(
             }
             _ => people.claim_email(&email, &person.external_id),
         }
-        entries.push(Ok((user, person)));
+        entries.push(Ok((who, person)));
     }
     // Left the scope: deactivated at the end of the run, like people gone
     // from Okta, if this config manages them.
@@ -266,7 +269,7 @@ pub fn apply_users(
                     tally(counts, prior.as_ref(), &person, outcome);
                     changes.extend(changes::of_upsert(before, &person, outcome));
                 }
-                Err(e) => unsynced.push(refusal(ctx, &identity(&who), e)?),
+                Err(e) => unsynced.push(refusal(ctx, &who, e)?),
             }
         } else {
             batch.push((who, prior, person.clone()));
@@ -288,14 +291,14 @@ pub fn apply_users(
             )));
         }
         for ((who, prior, person), result) in batch.iter().zip(results) {
-            let (kind, status, roles) = (person.kind, person.status, &person.roles);
+            let (status, roles) = (person.status, &person.roles);
             let (prior, result) = match (result, prior) {
                 (Err(DirectoryError::Conflict(_)), None) if status == PersonStatus::Deactivated => {
                     counts.unchanged += 1;
                     continue;
                 }
                 (Err(DirectoryError::Conflict(m)), None) => {
-                    match rehire(dir, ctx, kind, who, roles)? {
+                    match rehire(dir, ctx, person)? {
                         Some((former, result)) => (former, result),
                         None => (None, Err(DirectoryError::Conflict(m))),
                     }
@@ -307,7 +310,7 @@ pub fn apply_users(
                     tally_as(counts, prior.as_ref(), status, roles, outcome);
                     changes.extend(changes::of_upsert(prior.as_ref(), person, outcome));
                 }
-                Err(e) => unsynced.push(refusal(ctx, &identity(who), e)?),
+                Err(e) => unsynced.push(refusal(ctx, who, e)?),
             }
         }
     }
@@ -315,9 +318,10 @@ pub fn apply_users(
     Ok((page, unsynced))
 }
 
-/// A person of an upsert batch: the Okta user, what Infraon had, and the
-/// person sent (kept to count and to list what changed).
-type Batched = (OktaUser, Option<Person>, Person);
+/// A person of an upsert batch: who the Okta user is, what Infraon had,
+/// and the person sent (kept to count, to list what changed and to upsert
+/// again after a rehire).
+type Batched = (Identity, Option<Person>, Person);
 
 /// The people this config manages among `ids`, in either population (one
 /// answer per id, in order).
@@ -432,16 +436,12 @@ type Rehired = (Option<Person>, Result<UpsertOutcome, DirectoryError>);
 fn rehire(
     dir: &mut dyn Directory,
     ctx: &Ctx<'_>,
-    kind: SyncTarget,
-    who: &OktaUser,
-    roles: &[String],
+    person: &Person,
 ) -> Result<Option<Rehired>, SyncError> {
-    let Ok(person) = map_user(who, ctx.config, kind, ctx.mapping, roles.to_vec()) else {
-        return Ok(None);
-    };
+    let kind = person.kind;
     let mut relinked: Option<Person> = None;
     for _ in 0..2 {
-        let Some(holder) = former_holder(dir, ctx, &person)? else {
+        let Some(holder) = former_holder(dir, ctx, person)? else {
             break;
         };
         match ctx.rehire {
@@ -455,7 +455,7 @@ fn rehire(
                 .release_identity(kind, &holder.external_id)
                 .map_err(SyncError::host)?,
         }
-        match dir.upsert(&person) {
+        match dir.upsert(person) {
             Err(DirectoryError::Conflict(_)) => continue,
             result => return Ok(Some((relinked, result))),
         }
@@ -463,7 +463,7 @@ fn rehire(
     // Relinked but still refused (a second holder): the conflict stands,
     // reported against the person now linked.
     Ok(relinked.map(|r| {
-        let conflict = dir.upsert(&person);
+        let conflict = dir.upsert(person);
         (Some(r), conflict)
     }))
 }
