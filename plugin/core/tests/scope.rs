@@ -594,3 +594,49 @@ fn a_held_run_lists_leavers_of_both_populations_and_approve_deactivates_each_whe
     assert_eq!(users, want_users);
     assert_eq!(requesters, ids(10..16));
 }
+
+#[test]
+fn users_read_while_members_are_listed_take_the_population_of_groups_listed_after_them() {
+    // Requesters by default; members of "Group 2" are Users. Answers arrive
+    // at once (`interleave`), so users pages are read while the members of
+    // the three groups are still being listed, before "Group 2"'s.
+    let mut w = World::new(SyncTarget::Requesters);
+    w.seed(700, 3);
+    w.okta.interleave = true;
+    scope::set_populations(
+        &mut w.host(),
+        CONFIG,
+        &[PopulationInput {
+            group: "Group 2".into(),
+            population: SyncTarget::Users,
+        }],
+    )
+    .unwrap();
+    let r = w.run(SyncMode::Full);
+    assert_eq!(r.outcome, Some(RunOutcome::Succeeded));
+    let log = &w.okta.log;
+    let first_users = log.iter().position(|l| l.url.contains("/api/v1/users?"));
+    let last_members = log.iter().rposition(|l| l.url.contains("/api/v1/groups/"));
+    assert!(
+        first_users < last_members,
+        "no users page was read while members were listed"
+    );
+    let users: Vec<String> = (0..700).filter(|i| i % 3 == 2).map(uid).collect();
+    let requesters: Vec<String> = (0..700).filter(|i| i % 3 != 2).map(uid).collect();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        sorted(linked(&w, SyncTarget::Users, PersonStatus::Active)),
+        users
+    );
+    assert_eq!(
+        sorted(linked(&w, SyncTarget::Requesters, PersonStatus::Active)),
+        requesters
+    );
+    let tech = w.dir.get(SyncTarget::Users, &uid(2)).unwrap();
+    assert_eq!(tech.roles, vec!["Technician".to_string()]);
+    let req = w.dir.get(SyncTarget::Requesters, &uid(0)).unwrap();
+    assert_eq!(req.roles, vec!["Requester".to_string()]);
+}

@@ -106,6 +106,67 @@ impl Mapped {
     }
 }
 
+/// An Okta user whose profile is mapped, before their groups are known:
+/// what a users page read while members are still listed keeps (a whole
+/// Okta record costs some 3 KB a person, and up to
+/// [`super::read_ahead::AHEAD_PAGES`] pages are held). The person has the
+/// config's population and no roles until [`place_users`].
+#[derive(Debug)]
+pub struct Premapped {
+    who: Identity,
+    person: Result<Person, (ReasonCode, String)>,
+}
+
+/// Map the profiles of a users page (see [`Premapped`]): nothing of it
+/// depends on the groups, so it is done as soon as the page is read.
+pub fn premap_users(users: Vec<OktaUser>, ctx: &Ctx<'_>) -> Vec<Premapped> {
+    users
+        .into_iter()
+        .map(|user| Premapped {
+            person: map_user(&user, ctx.config, ctx.kind, ctx.mapping, Vec::new()),
+            who: identity(&user),
+        })
+        .collect()
+}
+
+/// Give users mapped by [`premap_users`] their population, scope and roles,
+/// from their groups.
+pub fn place_users(
+    users: Vec<Premapped>,
+    ctx: &Ctx<'_>,
+    memberships: &mut Memberships,
+) -> Vec<Mapped> {
+    let (audience, default) = (ctx.audience, ctx.kind);
+    users
+        .into_iter()
+        .map(|Premapped { who, mut person }| {
+            // The population and scope depend only on the groups, as the
+            // roles do, so they follow the same per-set-of-groups answer.
+            let (kind, outside) = match audience.by_group() {
+                true => {
+                    let groups = memberships.groups_of(&who.okta_id);
+                    let refs: Vec<&GroupRef> = groups.iter().collect();
+                    (audience.population(default, &refs), !audience.admits(&refs))
+                }
+                false => (default, false),
+            };
+            let roles = memberships.roles_of(&who.okta_id, |groups| {
+                ctx.mapping
+                    .roles(audience.population(default, groups), groups, ctx.roles)
+            });
+            if let Ok(p) = &mut person {
+                p.kind = kind;
+                p.roles = roles;
+            }
+            Mapped {
+                who,
+                person,
+                outside,
+            }
+        })
+        .collect()
+}
+
 /// Map a users page. It depends on nothing a page applies, so the sync maps
 /// the next page while Infraon writes this one.
 pub fn map_users(
@@ -113,32 +174,7 @@ pub fn map_users(
     ctx: &Ctx<'_>,
     memberships: &mut Memberships,
 ) -> Vec<Mapped> {
-    let (audience, default) = (ctx.audience, ctx.kind);
-    users
-        .into_iter()
-        .map(|user| {
-            // The population and scope depend only on the groups, as the
-            // roles do, so they follow the same per-set-of-groups answer.
-            let (kind, outside) = match audience.by_group() {
-                true => {
-                    let groups = memberships.groups_of(&user.id);
-                    let refs: Vec<&GroupRef> = groups.iter().collect();
-                    (audience.population(default, &refs), !audience.admits(&refs))
-                }
-                false => (default, false),
-            };
-            let roles = memberships.roles_of(&user.id, |groups| {
-                ctx.mapping
-                    .roles(audience.population(default, groups), groups, ctx.roles)
-            });
-            let person = map_user(&user, ctx.config, kind, ctx.mapping, roles);
-            Mapped {
-                who: identity(&user),
-                person,
-                outside,
-            }
-        })
-        .collect()
+    place_users(premap_users(users, ctx), ctx, memberships)
 }
 
 /// Apply a mapped users page. `people` knows the lower-cased emails seen so

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::okta_client::OktaResponse;
 use crate::paging_guard::LinksFollowed;
 use crate::ports::{MAX_EARLY_REQUESTS, Started};
-use crate::sync::apply::{self, Ctx, Mapped};
+use crate::sync::apply::{self, Ctx, Mapped, Premapped};
 use crate::sync::fetch::{Attempt, Fetcher};
 use crate::sync::memberships::Memberships;
 use crate::sync::records::{Listing, OktaUser};
@@ -43,7 +43,26 @@ pub(crate) struct PageAhead {
     path: String,
     next: Option<String>,
     attempt: Attempt<Listing<OktaUser>>,
-    mapped: Option<Vec<Mapped>>,
+    users: Option<HeldUsers>,
+}
+
+/// The users of a page read ahead, taken out of its answer.
+pub(crate) enum HeldUsers {
+    /// Read while members were listed: their profiles mapped, their groups
+    /// not yet known.
+    Premapped(Vec<Premapped>),
+    /// Mapped whole.
+    Mapped(Vec<Mapped>),
+}
+
+impl HeldUsers {
+    /// The users mapped whole, their groups known now if they were not.
+    pub(crate) fn mapped(self, ctx: &Ctx<'_>, memberships: &mut Memberships) -> Vec<Mapped> {
+        match self {
+            HeldUsers::Premapped(users) => apply::place_users(users, ctx, memberships),
+            HeldUsers::Mapped(users) => users,
+        }
+    }
 }
 
 impl PageAhead {
@@ -52,19 +71,24 @@ impl PageAhead {
         self.path == path && self.next == *next
     }
 
-    /// Map the users of the answer, if it is a page of them.
-    fn map(mut self, ctx: &Ctx<'_>, memberships: &mut Memberships) -> PageAhead {
+    /// Map the users of the answer, if it is a page of them: whole with
+    /// `memberships`, else their profiles only.
+    fn map(mut self, ctx: &Ctx<'_>, memberships: Option<&mut Memberships>) -> PageAhead {
         if let Ok(resp) = &mut self.attempt.result
             && let Listing::List(users) = &mut resp.body_json
         {
-            self.mapped = Some(apply::map_users(std::mem::take(users), ctx, memberships));
+            let users = std::mem::take(users);
+            self.users = Some(match memberships {
+                Some(m) => HeldUsers::Mapped(apply::map_users(users, ctx, m)),
+                None => HeldUsers::Premapped(apply::premap_users(users, ctx)),
+            });
         }
         self
     }
 
     /// The answer, and its users if they were mapped ahead.
-    pub(crate) fn into_parts(self) -> (Attempt<Listing<OktaUser>>, Option<Vec<Mapped>>) {
-        (self.attempt, self.mapped)
+    pub(crate) fn into_parts(self) -> (Attempt<Listing<OktaUser>>, Option<HeldUsers>) {
+        (self.attempt, self.users)
     }
 }
 
@@ -170,13 +194,15 @@ impl ReadAhead {
     /// When `wait`, the first to arrive is waited for; the others are taken
     /// if they are there. The GET of the page after each is started as
     /// soon as its link is read. Nothing is sent that the next steps would
-    /// not send first. The users are mapped with `mapping` when given; read
-    /// while members are still listed, they are mapped by their step.
+    /// not send first. The users are mapped whole with `memberships` when
+    /// given; read while members are still listed, only their profiles are
+    /// mapped, and their step places them in their groups.
     pub(crate) fn read_pages(
         &mut self,
         fetcher: &mut Fetcher<'_>,
         (mut gets, wait, room): (Vec<Head>, bool, usize),
-        mapping: Option<(&Ctx<'_>, &mut Memberships)>,
+        ctx: &Ctx<'_>,
+        mut memberships: Option<&mut Memberships>,
     ) {
         let mut read = Vec::new();
         let mut wait = wait;
@@ -217,17 +243,15 @@ impl ReadAhead {
                 path,
                 next,
                 attempt,
-                mapped: None,
+                users: None,
             });
         }
         if let [a, b] = &mut read[..] {
             keep_newer(a, b);
         }
-        match mapping {
-            Some((ctx, memberships)) => self
-                .pages
-                .extend(read.into_iter().map(|a| a.map(ctx, memberships))),
-            None => self.pages.extend(read),
+        for a in read {
+            let a = a.map(ctx, memberships.as_deref_mut());
+            self.pages.push_back(a);
         }
     }
 

@@ -13,7 +13,7 @@ use crate::origin::OktaOrigin;
 use crate::paging_guard::LinksFollowed;
 use crate::ports::{Clock, Host, Http, Level, MEMBERS_IN_FLIGHT};
 use crate::store::{credential, find_config};
-use crate::sync::apply::{self, Ctx, Mapped, UsersPage};
+use crate::sync::apply::{self, Ctx, UsersPage};
 use crate::sync::changes::{self, PersonChange};
 use crate::sync::checkpoint::{Alongside, Checkpoint, Phase, Seqs, Watermark};
 use crate::sync::fetch::{Attempt, Family, Fetcher, Halt};
@@ -22,7 +22,7 @@ use crate::sync::ids::People;
 use crate::sync::keys;
 use crate::sync::memberships::{GroupRef, ListedGroup, MembersPage, Memberships};
 use crate::sync::paths;
-use crate::sync::read_ahead::{Head, ReadAhead};
+use crate::sync::read_ahead::{Head, HeldUsers, ReadAhead};
 use crate::sync::records::{Listing, OktaGroup, OktaMember, OktaUser};
 use crate::sync::scope;
 use crate::sync::settings::load_settings;
@@ -397,7 +397,7 @@ impl SyncRun {
                     && side_answers_first(host, cache, cp, (&path, &next), (&side_path, side_next))
                 {
                     let side_next = side_next.clone();
-                    let (resp, mapped) = fetch_side(host, cache, cp, &side_path, side_next)?;
+                    let (resp, held) = fetch_side(host, cache, cp, &side_path, side_next)?;
                     cp.deprovisioned = match (resp.next_link.clone(), &cp.deprovisioned) {
                         (Some(n), Alongside::Reading { links_followed, .. }) => {
                             Alongside::Reading {
@@ -408,10 +408,10 @@ impl SyncRun {
                         _ => Alongside::Done,
                     };
                     start_next_gets(host, cache, cp);
-                    apply_page(host, cache, cp, resp, mapped, false)?;
+                    apply_page(host, cache, cp, resp, held, false)?;
                     return Ok(());
                 }
-                let (resp, mapped) = fetch_page(host, cache, cp, &path, next)?;
+                let (resp, held) = fetch_page(host, cache, cp, &path, next)?;
                 cp.phase = match (resp.next_link.clone(), cp.is_full()) {
                     (Some(n), _) => Phase::Users { next: Some(n) },
                     // A search lists deprovisioned users too.
@@ -432,11 +432,11 @@ impl SyncRun {
                     (None, false) => Phase::Memberships { done: 0 },
                 };
                 start_next_gets(host, cache, cp);
-                apply_page(host, cache, cp, resp, mapped, false)?;
+                apply_page(host, cache, cp, resp, held, false)?;
             }
             Phase::ScopeMembers { group, next } => {
                 let path = paths::members(&cp.audience.groups[group].id);
-                let (resp, mapped) = fetch_page(host, cache, cp, &path, next)?;
+                let (resp, held) = fetch_page(host, cache, cp, &path, next)?;
                 // Members of every status: no deprovisioned listing after.
                 cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::ScopeMembers {
@@ -450,17 +450,17 @@ impl SyncRun {
                     None => Phase::Finish,
                 };
                 start_next_gets(host, cache, cp);
-                apply_page(host, cache, cp, resp, mapped, true)?;
+                apply_page(host, cache, cp, resp, held, true)?;
             }
             Phase::Deprovisioned { next } => {
                 let path = paths::deprovisioned();
-                let (resp, mapped) = fetch_page(host, cache, cp, &path, next)?;
+                let (resp, held) = fetch_page(host, cache, cp, &path, next)?;
                 cp.phase = match resp.next_link.clone() {
                     Some(n) => Phase::Deprovisioned { next: Some(n) },
                     None => Phase::Finish,
                 };
                 start_next_gets(host, cache, cp);
-                apply_page(host, cache, cp, resp, mapped, false)?;
+                apply_page(host, cache, cp, resp, held, false)?;
             }
             Phase::Memberships { done } => {
                 let todo: Vec<String> = cache
@@ -575,7 +575,7 @@ fn ctx<'a>(
     }
 }
 
-/// Apply a users page: `mapped` when its users were mapped ahead (then
+/// Apply a users page: `held` when its users were mapped ahead (then
 /// `resp` is the answer they were taken from). With `once`, users this run
 /// applied already are skipped (a person in two scope groups).
 fn apply_page(
@@ -583,7 +583,7 @@ fn apply_page(
     cache: &mut Cache,
     cp: &mut Checkpoint,
     resp: UsersAnswer,
-    mapped: Option<Vec<Mapped>>,
+    held: Option<HeldUsers>,
     once: bool,
 ) -> Result<(), Stop> {
     let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
@@ -596,8 +596,8 @@ fn apply_page(
     let room = cache.ahead.room();
     let (page, unsynced) = {
         let ctx = ctx(cp, (&cache.roles, &cache.mapping, cache.look_other), &now);
-        let mut users = match mapped {
-            Some(users) => users,
+        let mut users = match held {
+            Some(users) => users.mapped(&ctx, &mut cache.memberships),
             None => apply::map_users(list(resp.body_json, "users")?, &ctx, &mut cache.memberships),
         };
         if once {
@@ -623,7 +623,7 @@ fn apply_page(
             // While Infraon writes the page: the next pages are read.
             &mut || {
                 let heads = std::mem::take(&mut heads);
-                ahead.read_pages(&mut fetcher, (heads, wait, room), Some((&ctx, memberships)));
+                ahead.read_pages(&mut fetcher, (heads, wait, room), &ctx, Some(memberships));
             },
         )?
     };
@@ -709,14 +709,17 @@ fn read_users_early(host: &mut Host<'_>, cache: &mut Cache, cp: &Checkpoint) {
     if heads.is_empty() || room == 0 {
         return;
     }
+    let now = rfc3339_from_unix_ms(host.clock.now_unix_ms());
     let auth = cache.cred.auth(host.signer, host.clock);
     let mut fetcher = fetcher(&mut *host.http, host.clock, &cache.origin, auth, cp);
     for (path, next, ..) in &heads {
         cache.ahead.start(&mut fetcher, path, next.as_deref());
     }
+    // The members are not all known yet: only the profiles are mapped.
+    let ctx = ctx(cp, (&cache.roles, &cache.mapping, cache.look_other), &now);
     cache
         .ahead
-        .read_pages(&mut fetcher, (heads, false, room), None);
+        .read_pages(&mut fetcher, (heads, false, room), &ctx, None);
 }
 
 /// The GET of the `DEPROVISIONED` listing read beside the users one, while
@@ -809,16 +812,16 @@ fn fetch_page(
     cp: &mut Checkpoint,
     path: &str,
     next: Option<String>,
-) -> Result<(UsersAnswer, Option<Vec<Mapped>>), Stop> {
-    let (first, mapped) = match cache.ahead.take_page(path, &next) {
+) -> Result<(UsersAnswer, Option<HeldUsers>), Stop> {
+    let (first, held) = match cache.ahead.take_page(path, &next) {
         Some(page) => {
-            let (attempt, mapped) = page.into_parts();
-            (Some(attempt), mapped)
+            let (attempt, held) = page.into_parts();
+            (Some(attempt), held)
         }
         None => (None, None),
     };
     let resp = fetch_first(host, cache, cp, path, next, first)?;
-    Ok((resp, mapped))
+    Ok((resp, held))
 }
 
 /// [`fetch_page`] of a page of the `DEPROVISIONED` listing read beside the
@@ -829,7 +832,7 @@ fn fetch_side(
     cp: &mut Checkpoint,
     path: &str,
     next: Option<String>,
-) -> Result<(UsersAnswer, Option<Vec<Mapped>>), Stop> {
+) -> Result<(UsersAnswer, Option<HeldUsers>), Stop> {
     let Alongside::Reading { links_followed, .. } = &mut cp.deprovisioned else {
         return fetch_page(host, cache, cp, path, next);
     };
