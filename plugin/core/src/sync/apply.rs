@@ -192,8 +192,8 @@ pub fn apply_users(
     meanwhile: &mut dyn FnMut(),
 ) -> Result<(UsersPage, Vec<UnsyncedRecord>), SyncError> {
     let mut page = UsersPage::default();
-    // Users mapped and not refused yet, and the unsynced ones, in page order.
-    // Who a user is (for unsynced records) is worked out only when needed.
+    // Users mapped and not refused yet, and the unsynced ones, in page order;
+    // who each user is goes with them, for an unsynced record.
     let mut entries: Vec<Result<(Identity, Person), UnsyncedRecord>> = Vec::new();
     let mut outside = Vec::new();
     for Mapped {
@@ -227,11 +227,7 @@ pub fn apply_users(
             _ if departed => {}
             Some(other) if other != person.external_id => {
                 let text = format!("Okta user `{other}` of this run already has this email");
-                entries.push(Err(ctx.unsynced(
-                    &who,
-                    ReasonCode::DuplicateEmail,
-                    text,
-                )));
+                entries.push(Err(ctx.unsynced(&who, ReasonCode::DuplicateEmail, text)));
                 continue;
             }
             _ => people.claim_email(&email, &person.external_id),
@@ -333,12 +329,10 @@ pub fn apply_users(
                     counts.unchanged += 1;
                     continue;
                 }
-                (Err(DirectoryError::Conflict(m)), None) => {
-                    match rehire(dir, ctx, person)? {
-                        Some((former, result)) => (former, result),
-                        None => (None, Err(DirectoryError::Conflict(m))),
-                    }
-                }
+                (Err(DirectoryError::Conflict(m)), None) => match rehire(dir, ctx, person)? {
+                    Some((former, result)) => (former, result),
+                    None => (None, Err(DirectoryError::Conflict(m))),
+                },
                 (result, prior) => (prior.clone(), result),
             };
             match result {
