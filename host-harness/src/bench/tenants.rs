@@ -1,9 +1,9 @@
 //! Many tenants: N configs, each against its own Okta org of its own
 //! people, synced at once on one host (one runtime, one Infraon), against
 //! a tenant synced alone first (the median of [`ALONE_ROUNDS`] more
-//! tenants, each synced alone, one after another). Every org runs on the fake Okta's
-//! own threads, in this process: their memory and CPU are the bench's, not
-//! the host's, and the report gives the host's share apart.
+//! tenants, each synced alone, one after another). Every org runs on the
+//! fake Okta's own threads, in this process: their memory and CPU are the
+//! bench's, not the host's, and the report gives the host's share apart.
 //!
 //! The runtime admits a few syncs per core at once ([`default_slots`]),
 //! the others wait first come, first served: 200 instances at once on 2

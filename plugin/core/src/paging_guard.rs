@@ -44,10 +44,11 @@ impl LinksFollowed {
             self.0.clear();
             return Ok(());
         };
-        match self.0.binary_search(&fingerprint(url)) {
+        let f = fingerprint(url);
+        match self.0.binary_search(&f) {
             Ok(_) => Err(url.to_owned()),
             Err(at) => {
-                self.0.insert(at, fingerprint(url));
+                self.0.insert(at, f);
                 Ok(())
             }
         }

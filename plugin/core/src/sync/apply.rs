@@ -150,13 +150,13 @@ pub fn place_users(
                 }
                 false => (default, false),
             };
-            let roles = memberships.roles_of(&who.okta_id, |groups| {
-                ctx.mapping
-                    .roles(audience.population(default, groups), groups, ctx.roles)
-            });
+            // Someone who maps to no person needs no roles.
             if let Ok(p) = &mut person {
                 p.kind = kind;
-                p.roles = roles;
+                p.roles = memberships.roles_of(&who.okta_id, |groups| {
+                    ctx.mapping
+                        .roles(audience.population(default, groups), groups, ctx.roles)
+                });
             }
             Mapped {
                 who,
