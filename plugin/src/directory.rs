@@ -103,15 +103,20 @@ impl plugin_core::directory::Directory for HostDirectory {
         &mut self,
         people: Vec<Person>,
     ) -> Result<PendingUpserts, DirectoryError> {
-        // Moved, not cloned: a page is 200 people of some 30 strings each.
+        // Moved, not cloned, both ways: a page is 200 people of some 30
+        // strings each, and the host copies what it reads.
         let batch: Vec<wit::Person> = people.into_iter().map(into_wit_person).collect();
         let pending = wit::start_upsert_batch(&batch).map_err(error)?;
-        Ok(PendingUpserts::waiting(move || {
-            wit::PendingUpserts::finish(pending)
-                .into_iter()
-                .map(|r| r.map(outcome).map_err(error))
-                .collect()
-        }))
+        let people = batch.into_iter().map(person).collect();
+        Ok(PendingUpserts::waiting(
+            move || {
+                wit::PendingUpserts::finish(pending)
+                    .into_iter()
+                    .map(|r| r.map(outcome).map_err(error))
+                    .collect()
+            },
+            people,
+        ))
     }
 
     fn set_status(

@@ -122,23 +122,33 @@ pub enum DirectoryError {
 /// What [`Directory::upsert_batch`] answers: one result per person, in order.
 pub type BatchResults = Vec<Result<UpsertOutcome, DirectoryError>>;
 
-/// A batch Infraon is applying (see [`Directory::start_upsert_batch`]).
-pub struct PendingUpserts(Box<dyn FnOnce() -> BatchResults>);
+/// A batch Infraon is applying (see [`Directory::start_upsert_batch`]),
+/// with the people sent, handed back by [`PendingUpserts::finish`]: the
+/// sync counts and lists each against its result, and a copy of every
+/// person of every page was a sync's largest allocation.
+pub struct PendingUpserts {
+    wait: Box<dyn FnOnce() -> BatchResults>,
+    people: Vec<Person>,
+}
 
 impl PendingUpserts {
-    /// A batch already applied.
-    pub fn ready(results: BatchResults) -> Self {
-        PendingUpserts(Box::new(move || results))
+    /// A batch of `people` already applied.
+    pub fn ready(results: BatchResults, people: Vec<Person>) -> Self {
+        PendingUpserts::waiting(move || results, people)
     }
 
-    /// A batch whose results `wait` blocks for.
-    pub fn waiting(wait: impl FnOnce() -> BatchResults + 'static) -> Self {
-        PendingUpserts(Box::new(wait))
+    /// A batch of `people` whose results `wait` blocks for.
+    pub fn waiting(wait: impl FnOnce() -> BatchResults + 'static, people: Vec<Person>) -> Self {
+        PendingUpserts {
+            wait: Box::new(wait),
+            people,
+        }
     }
 
-    /// Wait until the batch is applied and take its results.
-    pub fn finish(self) -> BatchResults {
-        (self.0)()
+    /// Wait until the batch is applied; its results and the people sent,
+    /// in the same order.
+    pub fn finish(self) -> (BatchResults, Vec<Person>) {
+        ((self.wait)(), self.people)
     }
 }
 
@@ -162,7 +172,8 @@ pub trait Directory {
         &mut self,
         people: Vec<Person>,
     ) -> Result<PendingUpserts, DirectoryError> {
-        Ok(PendingUpserts::ready(self.upsert_batch(&people)))
+        let results = self.upsert_batch(&people);
+        Ok(PendingUpserts::ready(results, people))
     }
     /// Change a linked person's lifecycle state.
     fn set_status(

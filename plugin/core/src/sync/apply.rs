@@ -253,8 +253,8 @@ pub fn apply_users(
     let mut unsynced = Vec::new();
     let found = find_moving(dir, ctx, &wanted)?;
     let mut found = found.into_iter();
-    // Who each person of the batch is and what Infraon had, beside the batch;
-    // a copy of the person stays to count and to list what changed.
+    // Who each person of the batch is and what Infraon had, beside the
+    // batch, which hands the people back with their results.
     let mut batch: Vec<Batched> = Vec::new();
     let mut people: Vec<Person> = Vec::new();
     for entry in entries {
@@ -304,7 +304,7 @@ pub fn apply_users(
                 Err(e) => unsynced.push(refusal(ctx, &who, e)?),
             }
         } else {
-            batch.push((who, prior, person.clone()));
+            batch.push((who, prior));
             people.push(person);
         }
     }
@@ -314,15 +314,15 @@ pub fn apply_users(
     };
     meanwhile();
     if let Some(pending) = pending {
-        let results = pending.finish();
-        if results.len() != batch.len() {
+        let (results, people) = pending.finish();
+        if results.len() != batch.len() || people.len() != batch.len() {
             return Err(SyncError::Host(format!(
                 "the directory answered {} results for {} people",
                 results.len(),
                 batch.len()
             )));
         }
-        for ((who, prior, person), result) in batch.iter().zip(results) {
+        for (((who, prior), person), result) in batch.iter().zip(&people).zip(results) {
             let (status, roles) = (person.status, &person.roles);
             let (prior, result) = match (result, prior) {
                 (Err(DirectoryError::Conflict(_)), None) if status == PersonStatus::Deactivated => {
@@ -348,10 +348,10 @@ pub fn apply_users(
     Ok((page, unsynced))
 }
 
-/// A person of an upsert batch: who the Okta user is, what Infraon had,
-/// and the person sent (kept to count, to list what changed and to upsert
-/// again after a rehire).
-type Batched = (Identity, Option<Person>, Person);
+/// Beside a person of an upsert batch: who the Okta user is and what
+/// Infraon had (the batch hands the person sent back, to count, to list
+/// what changed and to upsert again after a rehire).
+type Batched = (Identity, Option<Person>);
 
 /// The people this config manages among `ids`, in either population (one
 /// answer per id, in order).
