@@ -124,8 +124,8 @@ pub type BatchResults = Vec<Result<UpsertOutcome, DirectoryError>>;
 
 /// A batch Infraon is applying (see [`Directory::start_upsert_batch`]),
 /// with the people sent, handed back by [`PendingUpserts::finish`]: the
-/// sync counts and lists each against its result, and a copy of every
-/// person of every page was a sync's largest allocation.
+/// sync counts and lists each against its result, and keeping a copy of
+/// every person of every page for that cost some 6 % of its plugin time.
 pub struct PendingUpserts {
     wait: Box<dyn FnOnce() -> BatchResults>,
     people: Vec<Person>,
