@@ -61,6 +61,7 @@ mod backend;
 mod directory;
 mod installations;
 mod leases;
+mod lock_stats;
 mod log;
 mod scheduler;
 pub mod schema;
@@ -70,7 +71,7 @@ pub mod types;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chacha20poly1305::XChaCha20Poly1305;
@@ -78,6 +79,7 @@ use rusqlite::Connection;
 
 pub use directory::{CUSTOM_FIELD_PREFIX, MAX_VALUE_CHARS};
 pub use leases::Lease;
+pub use lock_stats::LockStats;
 pub use storage::{MAX_PLUGIN_BYTES, MAX_VALUE_BYTES};
 pub use types::{
     DirectoryError, FieldSpec, InfraonError, Installation, LogLine, PeoplePage, Person,
@@ -109,6 +111,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// serialised; that is plenty for a test harness and keeps transactions simple.
 pub struct Infraon {
     conn: Mutex<Connection>,
+    /// How long the connection's lock was held and waited for.
+    lock: lock_stats::LockCounters,
     cipher: XChaCha20Poly1305,
     state_dir: Option<PathBuf>,
     /// The most one plugin may keep in storage; [`MAX_PLUGIN_BYTES`] unless
@@ -155,6 +159,7 @@ impl Infraon {
         tracing::debug!(state_dir = %state_dir.display(), "fake Infraon opened");
         Ok(Infraon {
             conn: Mutex::new(conn),
+            lock: Default::default(),
             cipher: secrets::cipher(&key),
             state_dir: Some(state_dir.to_path_buf()),
             plugin_quota: MAX_PLUGIN_BYTES.into(),
@@ -167,6 +172,7 @@ impl Infraon {
         Self::prepare(&mut conn)?;
         Ok(Infraon {
             conn: Mutex::new(conn),
+            lock: Default::default(),
             cipher: secrets::cipher(&secrets::random_key()),
             state_dir: None,
             plugin_quota: MAX_PLUGIN_BYTES.into(),
@@ -191,11 +197,16 @@ impl Infraon {
         schema::migrate(conn)
     }
 
-    /// The connection, recovering from a poisoned lock: a panic mid-call has
-    /// already rolled back its transaction when the guard dropped, so the
-    /// connection is still consistent.
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    /// The connection, its lock held until the guard drops (see
+    /// [`lock_stats::LockCounters::take`]).
+    fn conn(&self) -> lock_stats::ConnGuard<'_> {
+        self.lock.take(&self.conn)
+    }
+
+    /// How busy the connection's lock has been since this Infraon was
+    /// opened: every call takes it, so it is what many tenants queue on.
+    pub fn lock_stats(&self) -> LockStats {
+        self.lock.snapshot()
     }
 }
 

@@ -68,6 +68,12 @@ pub struct TenantsReport {
     pub host_peak_rss_mib: f64,
     /// CPU ms of the fake Okta's threads while they ran.
     pub fake_cpu_ms: f64,
+    /// The fake Infraon's connection lock while they ran: the share of
+    /// the wall time it was held (every storage, directory and lease call
+    /// takes it, and a directory batch holds it for its whole transaction).
+    pub lock_held_share: f64,
+    /// The time callers waited for that lock, summed over all of them, ms.
+    pub lock_waited_ms: f64,
     /// Each tenant's time, from the common start to its end: the median.
     pub median_ms: f64,
     /// The slowest tenant's.
@@ -167,10 +173,11 @@ pub async fn run(
     let state = work_dir.join(format!("bench-tenants-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
     let pool_slots = u32::try_from(slots)?;
+    let infraon = Arc::new(Infraon::open(&state)?);
     let rt = Arc::new(Runtime::with_options(
         plugin,
         Some(&work_dir.join("bench-cache")),
-        Arc::new(Infraon::open(&state)?),
+        infraon.clone(),
         RuntimeOptions {
             pool_slots,
             max_concurrent: slots,
@@ -198,6 +205,7 @@ pub async fn run(
     let start_rss_mib = rss_mib();
     let cpu = process_cpu_ms();
     let fake_cpu = fake_cpu_ms();
+    let lock_before = infraon.lock_stats();
     let started = Instant::now();
     let runs: Vec<_> = (0..tenants)
         .map(|i| {
@@ -212,9 +220,11 @@ pub async fn run(
     let total_ms = started.elapsed().as_secs_f64() * 1000.0;
     let total_cpu_ms = process_cpu_ms() - cpu;
     let fake_cpu_ms = fake_cpu_ms() - fake_cpu;
+    let lock = infraon.lock_stats().since(&lock_before);
+    let lock_held_share = lock.held.as_secs_f64() * 1000.0 / total_ms.max(f64::MIN_POSITIVE);
     let peak_rss_mib = peak_rss_mib();
     let host_peak_rss_mib = peak_rss_mib - orgs_rss_mib;
-    drop(rt);
+    drop((rt, infraon));
     let _ = std::fs::remove_dir_all(&state);
 
     let single_people_per_s = users as f64 / (single_ms / 1000.0);
@@ -260,6 +270,8 @@ pub async fn run(
         orgs_rss_mib,
         host_peak_rss_mib,
         fake_cpu_ms,
+        lock_held_share,
+        lock_waited_ms: lock.waited.as_secs_f64() * 1000.0,
         median_ms,
         slowest_ms,
         targets,
@@ -273,6 +285,7 @@ pub fn table(r: &TenantsReport) -> String {
          one tenant alone:  {:>9.0} ms  {:>8.0} people/s  cpu {:.0} ms (medians of {}): at most \
          {:.2} × as many people/s at once on these cores at the same CPU per person\n\
          all together:      {:>9.0} ms  {:>8.0} people/s  cpu {:.0} ms (fake Okta's {:.0} ms)\n\
+         Infraon's lock:    held {:.0} % of that time, waited for {:.0} ms in all\n\
          tenant times:      median {:.0} ms, slowest {:.0} ms\n\
          memory:            peak {:.0} MiB (at the start {:.0} MiB; the fake orgs {:.0} MiB, \
          so the host's peak {:.0} MiB)\n\n{}",
@@ -289,6 +302,8 @@ pub fn table(r: &TenantsReport) -> String {
         r.people_per_s,
         r.total_cpu_ms,
         r.fake_cpu_ms,
+        r.lock_held_share * 100.0,
+        r.lock_waited_ms,
         r.median_ms,
         r.slowest_ms,
         r.peak_rss_mib,
