@@ -51,6 +51,16 @@ impl Runtime {
         Ok(Runtime { inner, infraon })
     }
 
+    /// A handle for `tenant`, another Infraon customer whose own fake
+    /// Infraon serves its imports, on this runtime's engine, pool and caps
+    /// ([`okta_host_runtime::Runtime::for_tenant`]).
+    pub fn for_tenant(&self, tenant: &str, infraon: Arc<Infraon>) -> Runtime {
+        Runtime {
+            inner: self.inner.for_tenant(tenant, backends(&infraon)),
+            infraon,
+        }
+    }
+
     /// The fake Infraon behind the imports.
     pub fn infraon(&self) -> &Arc<Infraon> {
         &self.infraon

@@ -30,6 +30,15 @@ impl LockStats {
             waited: self.waited.saturating_sub(earlier.waited),
         }
     }
+
+    /// Both totals together (two Infraons' locks, summed).
+    pub fn plus(&self, other: &LockStats) -> LockStats {
+        LockStats {
+            taken: self.taken + other.taken,
+            held: self.held + other.held,
+            waited: self.waited + other.waited,
+        }
+    }
 }
 
 /// The counters behind [`LockStats`], in nanoseconds.

@@ -27,10 +27,16 @@ pub(crate) struct Admitted {
     tenants: Queues,
 }
 
+/// A queue per config of each tenant handle ([`crate::Runtime::for_tenant`]).
 /// Configs compare ignoring case (as the plugin compares them), so `ACME`
-/// and `acme` are one tenant; operations naming no config share "".
-fn tenant_key(config: Option<&str>) -> String {
-    config.map(|c| c.trim().to_lowercase()).unwrap_or_default()
+/// and `acme` are one queue; operations naming no config share "". The
+/// tenant's name comes first, behind a separator no config name holds.
+fn tenant_key(tenant: Option<&str>, config: Option<&str>) -> String {
+    let config = config.map(|c| c.trim().to_lowercase()).unwrap_or_default();
+    match tenant {
+        Some(t) => format!("{t}\u{0}{config}"),
+        None => config,
+    }
 }
 
 fn lock(tenants: &Queues) -> MutexGuard<'_, HashMap<String, Arc<Semaphore>>> {
@@ -48,9 +54,9 @@ impl Admission {
         }
     }
 
-    /// Wait for a place for an operation of `config`'s tenant.
-    pub(crate) async fn admit(&self, config: Option<&str>) -> Admitted {
-        let key = tenant_key(config);
+    /// Wait for a place for an operation of `config` (of `tenant`'s handle).
+    pub(crate) async fn admit(&self, tenant: Option<&str>, config: Option<&str>) -> Admitted {
+        let key = tenant_key(tenant, config);
         let queue = lock(&self.tenants)
             .entry(key.clone())
             .or_insert_with(|| Arc::new(Semaphore::new(self.per_tenant)))
@@ -94,13 +100,13 @@ mod tests {
     #[tokio::test]
     async fn a_tenant_at_its_cap_queues_while_another_tenant_passes() {
         let a = Admission::new(3, 1);
-        let first = a.admit(Some("acme")).await;
-        let mut second = Box::pin(a.admit(Some("ACME ")));
+        let first = a.admit(None, Some("acme")).await;
+        let mut second = Box::pin(a.admit(None, Some("ACME ")));
         assert!(
             futures_poll_once(second.as_mut()).await.is_none(),
             "acme's second operation waits for its first"
         );
-        let other = a.admit(Some("globex")).await;
+        let other = a.admit(None, Some("globex")).await;
         assert_eq!(
             a.free(),
             1,
@@ -115,10 +121,10 @@ mod tests {
     #[tokio::test]
     async fn the_global_cap_serves_tenants_in_arrival_order() {
         let a = Admission::new(1, 4);
-        let held = a.admit(Some("acme")).await;
-        let mut b = Box::pin(a.admit(Some("b")));
+        let held = a.admit(None, Some("acme")).await;
+        let mut b = Box::pin(a.admit(None, Some("b")));
         assert!(futures_poll_once(b.as_mut()).await.is_none());
-        let mut c = Box::pin(a.admit(Some("c")));
+        let mut c = Box::pin(a.admit(None, Some("c")));
         assert!(futures_poll_once(c.as_mut()).await.is_none());
         drop(held);
         // b arrived first: it gets the place; c still waits.
@@ -130,6 +136,21 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), c)
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn two_tenants_configs_of_one_name_queue_apart() {
+        let a = Admission::new(3, 1);
+        let acme = a.admit(Some("acme"), Some("Okta")).await;
+        let mut again = Box::pin(a.admit(Some("acme"), Some("okta")));
+        assert!(
+            futures_poll_once(again.as_mut()).await.is_none(),
+            "acme's Okta config is at its cap"
+        );
+        let globex = futures_poll_once(Box::pin(a.admit(Some("globex"), Some("Okta")))).await;
+        assert!(globex.is_some(), "globex's Okta config has its own queue");
+        drop((acme, globex));
+        again.await;
     }
 
     /// Poll once: `Some` if ready now, `None` if it would wait.

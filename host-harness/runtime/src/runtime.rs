@@ -112,10 +112,23 @@ fn arm_deadline(store: &mut Store<PluginState>, deadline: Duration) {
     });
 }
 
-/// A loaded plugin, ready to run operations.
+/// A loaded plugin, ready to run operations, serving one tenant's
+/// backends. [`Runtime::for_tenant`] gives another tenant (a platform's
+/// customer with data of its own) a handle on the same engine, instance
+/// pool and admission caps.
 pub struct Runtime {
-    pre: PluginPre,
+    shared: Arc<Shared>,
     backends: Backends,
+    /// Which tenant's backends these are: admission's per-tenant queues
+    /// are keyed by it and the config, so two tenants' configs of one
+    /// name do not share a queue.
+    tenant: Option<Arc<str>>,
+}
+
+/// What every tenant's handle shares: the compiled plugin, the pool and
+/// the caps over all of them.
+struct Shared {
+    pre: PluginPre,
     limits: Limits,
     from_cache: bool,
     contract_version: String,
@@ -164,19 +177,36 @@ impl Runtime {
                 ))
             })?;
         Ok(Runtime {
-            pre,
+            shared: Arc::new(Shared {
+                pre,
+                admission: Admission::new(
+                    options.effective_max_concurrent(),
+                    options.effective_per_tenant(),
+                ),
+                allocation,
+                limits: options.limits,
+                from_cache: loaded.from_cache,
+                contract_version: loaded.contract_version,
+                lease_holder: format!("pid{}-{:016x}", std::process::id(), rand::random::<u64>()),
+                _ticker: EpochTicker::start(engine),
+            }),
             backends,
-            admission: Admission::new(
-                options.effective_max_concurrent(),
-                options.effective_per_tenant(),
-            ),
-            allocation,
-            limits: options.limits,
-            from_cache: loaded.from_cache,
-            contract_version: loaded.contract_version,
-            lease_holder: format!("pid{}-{:016x}", std::process::id(), rand::random::<u64>()),
-            _ticker: EpochTicker::start(engine),
+            tenant: None,
         })
+    }
+
+    /// A handle for `tenant`, whose imports `backends` serve, on this
+    /// runtime's engine, instance pool and caps: a platform hosting many
+    /// customers keeps each one's directory, storage and secrets apart
+    /// and still compiles the plugin once. `tenant` names the customer
+    /// (its per-tenant admission queue is its own); the handle is cheap,
+    /// and may be made for each operation.
+    pub fn for_tenant(&self, tenant: &str, backends: Backends) -> Runtime {
+        Runtime {
+            shared: self.shared.clone(),
+            backends,
+            tenant: Some(tenant.into()),
+        }
     }
 
     /// The backends behind the imports.
@@ -187,33 +217,33 @@ impl Runtime {
     /// This runtime's id as a run-lease holder: unique per process and
     /// runtime, so two runtimes never share a lease.
     pub fn lease_holder(&self) -> &str {
-        &self.lease_holder
+        &self.shared.lease_holder
     }
 
     /// The limits every call runs under.
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        &self.shared.limits
     }
 
     /// How instances are allocated: from the pool, or on demand (and why).
     pub fn allocation(&self) -> &Allocation {
-        &self.allocation
+        &self.shared.allocation
     }
 
     /// Operations that could start now over all tenants (a gauge for the
     /// platform's metrics).
     pub fn free_places(&self) -> usize {
-        self.admission.free()
+        self.shared.admission.free()
     }
 
     /// Whether the compiled component came from the on-disk cache.
     pub fn loaded_from_cache(&self) -> bool {
-        self.from_cache
+        self.shared.from_cache
     }
 
     /// The contract version the component was built against.
     pub fn contract_version(&self) -> &str {
-        &self.contract_version
+        &self.shared.contract_version
     }
 
     /// Run one operation in a fresh instance, once its tenant (the scope's
@@ -224,7 +254,8 @@ impl Runtime {
         scope: Scope,
         f: impl AsyncFnOnce(&mut Store<PluginState>, &Plugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
-        self.call_within(scope, self.limits.call_deadline, f).await
+        self.call_within(scope, self.shared.limits.call_deadline, f)
+            .await
     }
 
     /// [`Runtime::call`] for an operation of many calls (a sync run): the
@@ -236,19 +267,23 @@ impl Runtime {
         overall: Duration,
         f: impl AsyncFnOnce(&mut Store<PluginState>, &Plugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
-        let _admitted = self.admission.admit(scope.config.as_deref()).await;
+        let shared = &self.shared;
+        let _admitted = shared
+            .admission
+            .admit(self.tenant.as_deref(), scope.config.as_deref())
+            .await;
         let state = PluginState::new(
             self.backends.clone(),
             scope,
-            self.limits.memory_bytes,
-            self.limits.request_timeout,
+            shared.limits.memory_bytes,
+            shared.limits.request_timeout,
         );
-        let mut store = Store::new(self.pre.engine(), state);
+        let mut store = Store::new(shared.pre.engine(), state);
         store.limiter(|s| &mut s.memory);
-        arm_deadline(&mut store, self.limits.call_deadline);
+        arm_deadline(&mut store, shared.limits.call_deadline);
         let outcome = {
             let run = async {
-                let plugin = self.pre.instantiate_async(&mut store).await?;
+                let plugin = shared.pre.instantiate_async(&mut store).await?;
                 f(&mut store, &plugin).await
             };
             // The epoch deadline stops guest code; this stops a call stuck in
@@ -269,8 +304,9 @@ impl Runtime {
         store: &mut Store<PluginState>,
         step: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
-        arm_deadline(store, self.limits.call_deadline);
-        match tokio::time::timeout(self.limits.call_deadline + EPOCH_TICK * 10, step(store)).await {
+        let deadline = self.shared.limits.call_deadline;
+        arm_deadline(store, deadline);
+        match tokio::time::timeout(deadline + EPOCH_TICK * 10, step(store)).await {
             Ok(r) => r,
             Err(_) => Err(wasmtime::Trap::Interrupt.into()),
         }
@@ -278,7 +314,7 @@ impl Runtime {
 
     fn classify(&self, e: wasmtime::Error, store: &Store<PluginState>) -> HostError {
         if store.data().memory_cap_hit() {
-            return HostError::MemoryCap(self.limits.memory_bytes >> 20);
+            return HostError::MemoryCap(self.shared.limits.memory_bytes >> 20);
         }
         // The host's own refusals inside an operation (a lost run lease)
         // come back as they were raised.
@@ -293,13 +329,13 @@ impl Runtime {
         }
         if let Some(gap) = e.downcast_ref::<ContractGap>() {
             return HostError::ContractMismatch {
-                found: self.contract_version.clone(),
+                found: self.shared.contract_version.clone(),
                 supported: crate::bindings::CONTRACT_VERSION.into(),
                 detail: gap.to_string(),
             };
         }
         match e.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => HostError::Deadline(self.limits.call_deadline),
+            Some(Trap::Interrupt) => HostError::Deadline(self.shared.limits.call_deadline),
             Some(Trap::StackOverflow) => HostError::Trap("stack overflow".into()),
             // Rust guests keep their stack in linear memory: overflowing it
             // runs below address 0 rather than hitting wasm's own stack limit.

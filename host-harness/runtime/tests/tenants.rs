@@ -2,7 +2,9 @@
 //! backend: a tenant at its cap queues while another tenant proceeds, a
 //! full instance pool makes an operation wait for a slot, an instance over
 //! its memory cap traps as a typed error and its tenant carries on, and a
-//! pool the host cannot reserve falls back to on-demand instances.
+//! pool the host cannot reserve falls back to on-demand instances, and
+//! tenants' handles ([`Runtime::for_tenant`]) keep their data and their
+//! queues apart while sharing the runtime's caps.
 //!
 //! An operation is held open by awaiting a gate inside the runtime's
 //! `call` (as a sync run awaits a 429 wait), so "still running" is a fact
@@ -14,12 +16,13 @@ mod guest;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use okta_host_runtime::backend::Storage;
 use okta_host_runtime::bindings::exports::infraon::okta::verify::VerifyReport;
 use okta_host_runtime::bindings::infraon::okta::types::{ConfigForm, InstallOptions, SyncTarget};
 use okta_host_runtime::memory::MemoryBackend;
 use okta_host_runtime::policy::Limits;
 use okta_host_runtime::state::Scope;
-use okta_host_runtime::{Allocation, Backends, HostError, Runtime, RuntimeOptions};
+use okta_host_runtime::{Allocation, Backends, HostError, PLUGIN_ID, Runtime, RuntimeOptions};
 use tokio::sync::oneshot;
 
 /// How long a test lets an operation that must wait show it does not.
@@ -224,4 +227,56 @@ async fn no_pool_when_the_embedder_asks_for_none() {
         .await
         .unwrap();
     assert_eq!(report.requests, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tenant_handles_keep_their_data_and_queues_apart_and_share_the_caps() {
+    let rt = runtime(RuntimeOptions {
+        per_tenant: 1,
+        max_concurrent: 4,
+        ..RuntimeOptions::with_limits(limits())
+    });
+    let (acme, globex) = (
+        Arc::new(MemoryBackend::new()),
+        Arc::new(MemoryBackend::new()),
+    );
+    let acme_rt = Arc::new(rt.for_tenant("acme", Backends::all(acme.clone())));
+    let globex_rt = Arc::new(rt.for_tenant("globex", Backends::all(globex.clone())));
+    let events = Events::default();
+
+    // Both tenants name their config "Okta": acme's holds its one place...
+    let held = hold(&acme_rt, "Okta", &events, "acme 1").await;
+    assert_eq!(
+        rt.free_places(),
+        3,
+        "a tenant's operation takes a place of the runtime's"
+    );
+    let second = {
+        let (acme_rt, events) = (acme_rt.clone(), events.clone());
+        tokio::spawn(async move { probe(&acme_rt, "okta", "storage", &events, "acme 2").await })
+    };
+    // ...and globex's "Okta" is not acme's: it runs to the end meanwhile.
+    let report = probe(&globex_rt, "Okta", "storage", &events, "globex")
+        .await
+        .unwrap();
+    assert_eq!(report.requests, 5);
+    tokio::time::sleep(WAIT_WINDOW).await;
+    assert_eq!(events.seen(), ["acme 1", "globex"]);
+    assert_eq!(
+        globex.get(PLUGIN_ID, "probe").unwrap().as_deref(),
+        Some(&b"alive"[..]),
+        "globex's plugin wrote into globex's storage"
+    );
+    assert_eq!(
+        acme.get(PLUGIN_ID, "probe").unwrap(),
+        None,
+        "and not into acme's"
+    );
+
+    held.release.send(()).unwrap();
+    held.done.await.unwrap().unwrap();
+    assert_eq!(second.await.unwrap().unwrap().requests, 5);
+    assert_eq!(events.seen(), ["acme 1", "globex", "released", "acme 2"]);
+    assert!(acme.get(PLUGIN_ID, "probe").unwrap().is_some());
+    assert_eq!(rt.free_places(), 4, "every place is given back");
 }

@@ -1,9 +1,16 @@
-//! Many tenants: N configs, each against its own Okta org of its own
-//! people, synced at once on one host (one runtime, one Infraon), against
-//! a tenant synced alone first (the median of [`ALONE_ROUNDS`] more
-//! tenants, each synced alone, one after another). Every org runs on the
-//! fake Okta's own threads, in this process: their memory and CPU are the
-//! bench's, not the host's, and the report gives the host's share apart.
+//! Many tenants: N Infraon customers, each with a config against its own
+//! Okta org of its own people, synced at once on one host (one runtime:
+//! one engine, instance pool and admission), against a tenant synced
+//! alone first (the median of [`ALONE_ROUNDS`] more tenants, each synced
+//! alone, one after another). Every org runs on the fake Okta's own
+//! threads, in this process: their memory and CPU are the bench's, not the
+//! host's, and the report gives the host's share apart.
+//!
+//! Each tenant keeps its data in a fake Infraon of its own (its own SQLite
+//! database, opened for each operation through [`Runtime::for_tenant`] and
+//! closed after it), as a platform keeps its customers' directories apart;
+//! `shared` puts every tenant's config in one Infraon instead, so that
+//! every directory write of every tenant goes through its one connection.
 //!
 //! The runtime admits a few syncs per core at once ([`default_slots`]),
 //! the others wait first come, first served: 200 instances at once on 2
@@ -11,10 +18,11 @@
 //! connection and memory), while a few per core keep both cores busy
 //! whenever one sync waits on Okta.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use fake_infraon::LockStats;
 use fake_okta::{FakeOkta, FakeOktaOptions, OrgSpec, UserStatus};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -39,6 +47,9 @@ pub struct TenantsReport {
     pub groups: usize,
     /// Syncs the runtime runs at once (its pool slots and global cap).
     pub slots: usize,
+    /// Whether every tenant's config was in one Infraon (else each tenant
+    /// had its own).
+    pub shared_infraon: bool,
     /// One tenant synced alone: wall ms, the median of [`ALONE_ROUNDS`].
     pub single_ms: f64,
     /// Its people/s.
@@ -68,11 +79,13 @@ pub struct TenantsReport {
     pub host_peak_rss_mib: f64,
     /// CPU ms of the fake Okta's threads while they ran.
     pub fake_cpu_ms: f64,
-    /// The fake Infraon's connection lock while they ran: the share of
-    /// the wall time it was held (every storage, directory and lease call
-    /// takes it, and a directory batch holds it for its whole transaction).
+    /// The fake Infraon's connection lock while they ran: the time it was
+    /// held over the wall time (every storage, directory and lease call
+    /// takes it, and a directory batch holds it for its whole transaction);
+    /// with a database per tenant, their locks' times summed.
     pub lock_held_share: f64,
-    /// The time callers waited for that lock, summed over all of them, ms.
+    /// The time callers waited for the lock (or the tenants' locks),
+    /// summed over all of them, ms.
     pub lock_waited_ms: f64,
     /// Each tenant's time, from the common start to its end: the median.
     pub median_ms: f64,
@@ -116,16 +129,45 @@ fn populate(okta: &FakeOkta, tenant: usize, users: usize) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn sync(rt: &Runtime, config: &str) -> anyhow::Result<Instant> {
-    let run = rt
-        .sync(config, SyncMode::Full, Trigger::Manual, |_, _| {})
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    anyhow::ensure!(
-        run.outcome == Some(RunOutcome::Succeeded),
-        "{config}'s sync did not succeed: {run:?}"
-    );
-    Ok(Instant::now())
+/// The host and where each tenant's data lives.
+struct Host {
+    rt: Arc<Runtime>,
+    state: PathBuf,
+    shared: bool,
+}
+
+impl Host {
+    /// Tenant `i`'s runtime: the host's own when all share one Infraon,
+    /// else a handle over the tenant's own, opened now.
+    fn tenant(&self, i: usize) -> anyhow::Result<Arc<Runtime>> {
+        if self.shared {
+            return Ok(self.rt.clone());
+        }
+        let infraon = Infraon::open(&self.state.join(name(i)))?;
+        Ok(Arc::new(self.rt.for_tenant(&name(i), Arc::new(infraon))))
+    }
+
+    /// Sync tenant `i` in full: when it ended (its Infraon closed when it
+    /// has its own) and, then, that Infraon's lock figures.
+    async fn sync(&self, i: usize) -> anyhow::Result<(Instant, LockStats)> {
+        let rt = self.tenant(i)?;
+        let config = name(i);
+        let run = rt
+            .sync(&config, SyncMode::Full, Trigger::Manual, |_, _| {})
+            .await?
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        anyhow::ensure!(
+            run.outcome == Some(RunOutcome::Succeeded),
+            "{config}'s sync did not succeed: {run:?}"
+        );
+        let lock = if self.shared {
+            LockStats::default()
+        } else {
+            rt.infraon().lock_stats()
+        };
+        drop(rt);
+        Ok((Instant::now(), lock))
+    }
 }
 
 /// Tenants synced alone, one after another, for the lone tenant's figures:
@@ -140,13 +182,15 @@ pub fn default_slots() -> usize {
 }
 
 /// Run the many-tenants mode with the component at `plugin` in
-/// `work_dir`, at most `slots` syncs at once.
+/// `work_dir`, at most `slots` syncs at once; every tenant in one Infraon
+/// when `shared`.
 pub async fn run(
     plugin: &Path,
     tenants: usize,
     users: usize,
     groups: usize,
     slots: usize,
+    shared: bool,
     work_dir: &Path,
 ) -> anyhow::Result<TenantsReport> {
     anyhow::ensure!(tenants >= 1, "at least one tenant");
@@ -184,8 +228,13 @@ pub async fn run(
             ..RuntimeOptions::with_limits(Limits::default())
         },
     )?);
+    let host = Arc::new(Host {
+        rt,
+        state: state.clone(),
+        shared,
+    });
     for (i, okta) in orgs.iter().enumerate() {
-        crate::reliability::world::install_against(&rt, okta, &name(i)).await?;
+        crate::reliability::world::install_against(&*host.tenant(i)?, okta, &name(i)).await?;
     }
 
     // The extra tenants, each alone.
@@ -193,7 +242,7 @@ pub async fn run(
     for i in tenants..tenants + ALONE_ROUNDS {
         let cpu = process_cpu_ms();
         let started = Instant::now();
-        let ended = sync(&rt, &name(i)).await?;
+        let (ended, _) = host.sync(i).await?;
         alone_ms.push((ended - started).as_secs_f64() * 1000.0);
         alone_cpu_ms.push(process_cpu_ms() - cpu);
     }
@@ -209,22 +258,27 @@ pub async fn run(
     let started = Instant::now();
     let runs: Vec<_> = (0..tenants)
         .map(|i| {
-            let rt = rt.clone();
-            tokio::spawn(async move { sync(&rt, &name(i)).await })
+            let host = host.clone();
+            tokio::spawn(async move { host.sync(i).await })
         })
         .collect();
     let mut times = Vec::with_capacity(tenants);
+    let mut lock = infraon.lock_stats().since(&lock_before);
     for run in runs {
-        times.push((run.await?? - started).as_secs_f64() * 1000.0);
+        let (ended, tenant_lock) = run.await??;
+        times.push((ended - started).as_secs_f64() * 1000.0);
+        lock = lock.plus(&tenant_lock);
     }
     let total_ms = started.elapsed().as_secs_f64() * 1000.0;
     let total_cpu_ms = process_cpu_ms() - cpu;
     let fake_cpu_ms = fake_cpu_ms() - fake_cpu;
-    let lock = infraon.lock_stats().since(&lock_before);
+    if shared {
+        lock = infraon.lock_stats().since(&lock_before);
+    }
     let lock_held_share = lock.held.as_secs_f64() * 1000.0 / total_ms.max(f64::MIN_POSITIVE);
     let peak_rss_mib = peak_rss_mib();
     let host_peak_rss_mib = peak_rss_mib - orgs_rss_mib;
-    drop((rt, infraon));
+    drop((host, infraon));
     let _ = std::fs::remove_dir_all(&state);
 
     let single_people_per_s = users as f64 / (single_ms / 1000.0);
@@ -258,6 +312,7 @@ pub async fn run(
         users,
         groups,
         slots,
+        shared_infraon: shared,
         single_ms,
         single_people_per_s,
         single_cpu_ms,
@@ -281,11 +336,11 @@ pub async fn run(
 /// The many-tenants report as text.
 pub fn table(r: &TenantsReport) -> String {
     format!(
-        "{} tenants of {} users and {} groups each, on one host, {} syncs at once\n\n\
+        "{} tenants of {} users and {} groups each, on one host, {} syncs at once, {}\n\n\
          one tenant alone:  {:>9.0} ms  {:>8.0} people/s  cpu {:.0} ms (medians of {}): at most \
          {:.2} × as many people/s at once on these cores at the same CPU per person\n\
          all together:      {:>9.0} ms  {:>8.0} people/s  cpu {:.0} ms (fake Okta's {:.0} ms)\n\
-         Infraon's lock:    held {:.0} % of that time, waited for {:.0} ms in all\n\
+         Infraon's lock:    held {:.0} % of that time{}, waited for {:.0} ms in all\n\
          tenant times:      median {:.0} ms, slowest {:.0} ms\n\
          memory:            peak {:.0} MiB (at the start {:.0} MiB; the fake orgs {:.0} MiB, \
          so the host's peak {:.0} MiB)\n\n{}",
@@ -293,6 +348,11 @@ pub fn table(r: &TenantsReport) -> String {
         r.users,
         r.groups,
         r.slots,
+        if r.shared_infraon {
+            "all in one Infraon"
+        } else {
+            "each tenant's data in an Infraon of its own"
+        },
         r.single_ms,
         r.single_people_per_s,
         r.single_cpu_ms,
@@ -303,6 +363,11 @@ pub fn table(r: &TenantsReport) -> String {
         r.total_cpu_ms,
         r.fake_cpu_ms,
         r.lock_held_share * 100.0,
+        if r.shared_infraon {
+            ""
+        } else {
+            " (the tenants' locks summed)"
+        },
         r.lock_waited_ms,
         r.median_ms,
         r.slowest_ms,

@@ -37,6 +37,10 @@ pub struct BenchArgs {
     /// per core).
     #[arg(long)]
     pub tenant_slots: Option<usize>,
+    /// Many-tenants mode: every tenant's config in one Infraon (one SQLite
+    /// database) instead of an Infraon of each tenant's own.
+    #[arg(long)]
+    pub tenants_share_infraon: bool,
     /// Growth mode: full syncs at --sizes, drawn as an SVG plot.
     #[arg(long)]
     pub growth: bool,
@@ -60,6 +64,7 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         tenants,
         tenant_groups,
         tenant_slots,
+        tenants_share_infraon,
         growth,
         sizes,
         plot,
@@ -84,6 +89,7 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
             *users,
             *tenant_groups,
             tenant_slots.unwrap_or_else(bench::tenants::default_slots),
+            *tenants_share_infraon,
             dir,
         )
         .await?;
