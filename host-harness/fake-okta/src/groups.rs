@@ -142,9 +142,9 @@ pub(crate) fn members(org: &Org, req: &Request, id: &str) -> Result<Answer, Okta
     };
     let hits = range.filter_map(|uid| org.users.get_key_value(uid));
     let (items, next) = paging::page(hits, limit);
-    let body: Vec<Value> = items
+    let body: Vec<_> = items
         .iter()
-        .map(|(uid, u)| render::user(&req.base, org, uid, u, false))
+        .map(|(uid, u)| render::ListedUser::new(&req.base, org, uid, u))
         .collect();
-    Ok(Answer::page(req, next.as_ref(), body))
+    Ok(Answer::page_of(req, next.as_ref(), &body))
 }

@@ -39,7 +39,17 @@ pub struct Answer {
     /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
     /// The JSON body: a resource, a list, or Okta's `Error`.
-    pub body: Value,
+    pub body: Body,
+}
+
+/// An answer's JSON body: a value, or a list page already serialized
+/// (written from the org item by item, with no value built per user).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// A value, serialized when sent.
+    Value(Value),
+    /// The bytes as sent.
+    Serialized(Vec<u8>),
 }
 
 impl Answer {
@@ -47,17 +57,35 @@ impl Answer {
         Answer {
             status: 200,
             headers: vec![("Content-Type".into(), "application/json".into())],
-            body,
+            body: Body::Value(body),
         }
     }
 
     /// A list with its `self` link, and `next` when more matches exist.
     pub(crate) fn page(req: &Request, next: Option<&Id>, body: Vec<Value>) -> Answer {
-        let mut a = Answer::json(Value::Array(body));
+        Answer::json(Value::Array(body)).with_links(req, next)
+    }
+
+    /// [`Answer::page`] of items serialized straight into the body.
+    pub(crate) fn page_of<T: serde::Serialize>(
+        req: &Request,
+        next: Option<&Id>,
+        items: &[T],
+    ) -> Answer {
+        let bytes = serde_json::to_vec(items).unwrap_or_default();
+        Answer {
+            body: Body::Serialized(bytes),
+            ..Answer::json(Value::Null)
+        }
+        .with_links(req, next)
+    }
+
+    fn with_links(mut self, req: &Request, next: Option<&Id>) -> Answer {
+        let a = &mut self;
         for link in paging::links(&req.base, &req.path, Some(&req.query), next) {
             a.headers.push(("Link".into(), link));
         }
-        a
+        self
     }
 
     pub(crate) fn error(e: &OktaError) -> Answer {
@@ -82,7 +110,29 @@ impl Answer {
 
     /// The body as sent.
     pub fn body_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(&self.body).unwrap_or_default()
+        match &self.body {
+            Body::Value(v) => serde_json::to_vec(v).unwrap_or_default(),
+            Body::Serialized(b) => b.clone(),
+        }
+    }
+
+    /// The body as a JSON value (a serialized one parsed back).
+    pub fn json_body(&self) -> Value {
+        match &self.body {
+            Body::Value(v) => v.clone(),
+            Body::Serialized(b) => serde_json::from_slice(b).unwrap_or_default(),
+        }
+    }
+
+    /// The body as a JSON value to change (a serialized one parsed first).
+    pub fn json_body_mut(&mut self) -> &mut Value {
+        if let Body::Serialized(b) = &self.body {
+            self.body = Body::Value(serde_json::from_slice(b).unwrap_or_default());
+        }
+        match &mut self.body {
+            Body::Value(v) => v,
+            Body::Serialized(_) => unreachable!("parsed just above"),
+        }
     }
 }
 
@@ -201,9 +251,12 @@ mod tests {
         org
     }
 
-    fn ids(a: &Answer) -> Vec<&str> {
-        let list = a.body.as_array().unwrap();
-        list.iter().map(|u| u["id"].as_str().unwrap()).collect()
+    fn ids(a: &Answer) -> Vec<String> {
+        let list = a.json_body();
+        let list = list.as_array().unwrap();
+        list.iter()
+            .map(|u| u["id"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     fn next(a: &Answer) -> Option<String> {
@@ -219,11 +272,11 @@ mod tests {
         let org = org();
         let base = "https://acme.okta.com";
         let a = answer(&org, base, "GET", "/api/v1/users?limit=1");
-        assert_eq!((a.status, ids(&a)), (200, vec!["00u0"]));
+        assert_eq!((a.status, ids(&a)), (200, vec!["00u0".to_owned()]));
         let url = next(&a).unwrap();
         assert!(url.starts_with(base) && !url.contains("00u"), "{url}");
         let a = answer(&org, base, "GET", url.strip_prefix(base).unwrap());
-        assert_eq!((ids(&a), next(&a)), (vec!["00u2"], None));
+        assert_eq!((ids(&a), next(&a)), (vec!["00u2".to_owned()], None));
         let a = answer(
             &org,
             base,
@@ -239,14 +292,26 @@ mod tests {
     fn finds_by_login_and_answers_okta_errors() {
         let org = org();
         let a = answer(&org, "http://x", "GET", "/api/v1/users/U2%40acme.com");
-        assert_eq!(a.body["id"], "00u2");
+        assert_eq!(a.json_body()["id"], "00u2");
         let a = answer(&org, "http://x", "GET", "/api/v1/users/nobody");
-        assert_eq!((a.status, &a.body["errorCode"]), (404, &json!("E0000007")));
+        assert_eq!(
+            (a.status, &a.json_body()["errorCode"]),
+            (404, &json!("E0000007"))
+        );
         let a = answer(&org, "http://x", "GET", "/api/v1/users?filter=nonsense");
-        assert_eq!((a.status, &a.body["errorCode"]), (400, &json!("E0000031")));
+        assert_eq!(
+            (a.status, &a.json_body()["errorCode"]),
+            (400, &json!("E0000031"))
+        );
         let a = answer(&org, "http://x", "POST", "/api/v1/groups");
-        assert_eq!((a.status, &a.body["errorCode"]), (405, &json!("E0000022")));
+        assert_eq!(
+            (a.status, &a.json_body()["errorCode"]),
+            (405, &json!("E0000022"))
+        );
         let a = answer(&org, "http://x", "GET", "/api/v2/nothing");
-        assert_eq!((a.status, &a.body["errorCode"]), (404, &json!("E0000022")));
+        assert_eq!(
+            (a.status, &a.json_body()["errorCode"]),
+            (404, &json!("E0000022"))
+        );
     }
 }

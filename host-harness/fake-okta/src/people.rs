@@ -3,7 +3,8 @@
 //! A seeded user keeps only small table indices; the profile JSON is rebuilt
 //! on demand. That keeps a 100,000-user org at a few tens of megabytes.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// (display form, ASCII form for login/email).
 const FIRST: &[(&str, &str)] = &[
@@ -134,6 +135,33 @@ pub(crate) struct GenProfile {
     pub employee_number: u32,
 }
 
+/// A generated profile's attributes, declared in the order of their names
+/// so that it serializes as a JSON map does (sorted keys): a page written
+/// from it is byte for byte the one built from [`GenProfile::render`].
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GenProfileView {
+    badge_number: u32,
+    cost_center: String,
+    department: &'static str,
+    display_name: String,
+    email: String,
+    employee_number: String,
+    first_name: &'static str,
+    hire_date: Option<String>,
+    is_contractor: bool,
+    last_name: &'static str,
+    locale: &'static str,
+    login: String,
+    manager: String,
+    mobile_phone: Option<String>,
+    office_location: &'static str,
+    organization: &'static str,
+    second_email: Option<String>,
+    skills: Vec<&'static str>,
+    title: &'static str,
+}
+
 /// Random choices for one generated profile, drawn by the seeder.
 pub(crate) struct ProfileDraw {
     pub first: usize,
@@ -187,45 +215,51 @@ impl GenProfile {
     }
 
     pub(crate) fn render(&self) -> Map<String, Value> {
+        match serde_json::to_value(self.view()) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
+    }
+
+    /// The profile as Okta sends it, serialized field by field (a list
+    /// page writes thousands without building a map for each).
+    pub(crate) fn view(&self) -> GenProfileView {
         let first = FIRST[self.first as usize].0;
         let last = LAST[self.last as usize].0;
         let login = self.login();
-        let dept = DEPARTMENTS[self.dept as usize];
         let phone = match self.phone {
-            0 => Value::Null,
-            p => json!(format!("+1 555-{:03}-{:04}", p / 10_000 % 1000, p % 10_000)),
+            0 => None,
+            p => Some(format!("+1 555-{:03}-{:04}", p / 10_000 % 1000, p % 10_000)),
         };
         let hire = chrono::NaiveDate::from_ymd_opt(2010, 1, 1)
             .and_then(|d| d.checked_add_days(chrono::Days::new(self.hire_day.into())))
             .map(|d| d.format("%Y-%m-%d").to_string());
-        let skills: Vec<&str> = (0..SKILLS.len())
-            .filter(|i| self.skills & (1 << i) != 0)
-            .map(|i| SKILLS[i])
-            .collect();
-        let v = json!({
-            "login": login,
-            "email": login,
-            "secondEmail": null,
-            "firstName": first,
-            "lastName": last,
-            "displayName": format!("{first} {last}"),
-            "mobilePhone": phone,
-            "department": dept,
-            "title": TITLES[self.title as usize],
-            "employeeNumber": format!("E{:06}", self.employee_number),
-            "manager": format!("{} {}", FIRST[self.mgr_first as usize].0, LAST[self.mgr_last as usize].0),
-            "costCenter": format!("CC-{:03}", 100 + u32::from(self.dept) * 10),
-            "organization": "Example Corp",
-            "locale": "en_US",
-            "officeLocation": OFFICES[self.office as usize],
-            "hireDate": hire,
-            "isContractor": self.contractor,
-            "badgeNumber": 10_000 + self.employee_number,
-            "skills": skills,
-        });
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
+        GenProfileView {
+            badge_number: 10_000 + self.employee_number,
+            cost_center: format!("CC-{:03}", 100 + u32::from(self.dept) * 10),
+            department: DEPARTMENTS[self.dept as usize],
+            display_name: format!("{first} {last}"),
+            email: login.clone(),
+            employee_number: format!("E{:06}", self.employee_number),
+            first_name: first,
+            hire_date: hire,
+            is_contractor: self.contractor,
+            last_name: last,
+            locale: "en_US",
+            login,
+            manager: format!(
+                "{} {}",
+                FIRST[self.mgr_first as usize].0, LAST[self.mgr_last as usize].0
+            ),
+            mobile_phone: phone,
+            office_location: OFFICES[self.office as usize],
+            organization: "Example Corp",
+            second_email: None,
+            skills: (0..SKILLS.len())
+                .filter(|i| self.skills & (1 << i) != 0)
+                .map(|i| SKILLS[i])
+                .collect(),
+            title: TITLES[self.title as usize],
         }
     }
 }

@@ -1,9 +1,11 @@
 //! JSON bodies in the shapes of Okta's `User`, `Group` and `UserSchema`.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::clock::{fmt, fmt_opt};
 use crate::org::{GroupRec, GroupType, Id, Org, Provider, UserRec, UserStatus, id_str};
+use crate::people::GenProfileView;
 
 /// Lifecycle links Okta offers for a user in each status (single-user reads
 /// only; collections carry just `self`, per the spec).
@@ -77,7 +79,7 @@ pub(crate) fn user(base: &str, org: &Org, id: &Id, u: &UserRec, full_links: bool
         if u.provider == Provider::Okta {
             creds.insert(
                 "recovery_question".into(),
-                json!({ "question": "What is the food you least liked as a child?" }),
+                json!({ "question": RECOVERY_QUESTION }),
             );
         }
     }
@@ -97,6 +99,135 @@ pub(crate) fn user(base: &str, org: &Org, id: &Id, u: &UserRec, full_links: bool
         "_links": links,
     })
 }
+
+/// A user as a list gives it ([`user`] without the full links), written
+/// straight to the serializer: a page of 200 (or 1,000 members) builds no
+/// JSON value per user. Fields are declared in the order of their names,
+/// as a JSON map sorts them, so the bytes are [`user`]'s.
+#[derive(Serialize)]
+pub(crate) struct ListedUser<'a> {
+    #[serde(rename = "_links")]
+    links: SelfLinks,
+    activated: Option<String>,
+    created: String,
+    credentials: Credentials,
+    id: &'a str,
+    #[serde(rename = "lastLogin")]
+    last_login: Option<String>,
+    #[serde(rename = "lastUpdated")]
+    last_updated: String,
+    #[serde(rename = "passwordChanged")]
+    password_changed: Option<String>,
+    profile: ProfileView<'a>,
+    status: &'static str,
+    #[serde(rename = "statusChanged")]
+    status_changed: Option<String>,
+    #[serde(rename = "type")]
+    kind: TypeRef<'a>,
+}
+
+#[derive(Serialize)]
+struct SelfLinks {
+    #[serde(rename = "self")]
+    own: Href,
+}
+
+#[derive(Serialize)]
+struct Href {
+    href: String,
+}
+
+#[derive(Serialize)]
+struct TypeRef<'a> {
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+struct Credentials {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<Empty>,
+    provider: ProviderRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery_question: Option<Question>,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct ProviderRef {
+    name: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Question {
+    question: &'static str,
+}
+
+/// A user's profile: the generated one, the one a test or a mutation set,
+/// or (both present, rare) the two merged as [`UserRec::profile`] merges them.
+// Boxing the generated view would cost an allocation per user; the views
+// live only while one page is written.
+#[allow(clippy::large_enum_variant)]
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ProfileView<'a> {
+    Generated(GenProfileView),
+    Set(&'a Map<String, Value>),
+    Merged(Map<String, Value>),
+}
+
+impl<'a> ListedUser<'a> {
+    pub(crate) fn new(base: &str, org: &'a Org, id: &'a Id, u: &'a UserRec) -> Self {
+        let id = id_str(id);
+        let has_password = u.status.has_password();
+        let provider = match u.provider {
+            Provider::Okta => ProviderRef {
+                name: "OKTA",
+                kind: "OKTA",
+            },
+            Provider::ActiveDirectory => ProviderRef {
+                name: "corp.example.com",
+                kind: "ACTIVE_DIRECTORY",
+            },
+        };
+        let profile = match (&u.seeded, &u.extra) {
+            (Some(g), None) => ProfileView::Generated(g.view()),
+            (None, Some(extra)) => ProfileView::Set(extra),
+            _ => ProfileView::Merged(u.profile()),
+        };
+        ListedUser {
+            links: SelfLinks {
+                own: Href {
+                    href: format!("{base}/api/v1/users/{id}"),
+                },
+            },
+            activated: u.activated.map(fmt),
+            created: fmt(u.created),
+            credentials: Credentials {
+                password: has_password.then_some(Empty {}),
+                provider,
+                recovery_question: (has_password && u.provider == Provider::Okta).then_some(
+                    Question {
+                        question: RECOVERY_QUESTION,
+                    },
+                ),
+            },
+            id,
+            last_login: u.last_login.map(fmt),
+            last_updated: fmt(u.last_updated),
+            password_changed: u.password_changed.map(fmt),
+            profile,
+            status: u.status.as_str(),
+            status_changed: u.status_changed.map(fmt),
+            kind: TypeRef { id: &org.type_id },
+        }
+    }
+}
+
+const RECOVERY_QUESTION: &str = "What is the food you least liked as a child?";
 
 pub(crate) fn group(base: &str, id: &Id, g: &GroupRec, stats: bool) -> Value {
     let id = id_str(id);
@@ -268,4 +399,58 @@ pub(crate) fn user_schema(base: &str, org: &Org) -> Value {
         ]}},
         "_links": { "self": { "href": format!("{base}/api/v1/meta/schemas/user/{}", org.schema_id) } },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::UserStatus;
+
+    /// Every status, both providers, a generated profile, one a test set,
+    /// and both merged: the listed bytes are the full renderer's.
+    #[test]
+    fn a_listed_user_is_byte_for_byte_the_rendered_one() {
+        let mut org = crate::seed::build(&crate::OrgSpec {
+            users: 40,
+            groups: 3,
+            seed: 7,
+            ..Default::default()
+        });
+        let mut p = Map::new();
+        p.insert("login".into(), "set@example.com".into());
+        p.insert("zeta".into(), json!([1, "two", null]));
+        org.insert_user("00uSET", UserStatus::Suspended, p).unwrap();
+        let merged = org.users.keys().next().copied().unwrap();
+        org.users.get_mut(&merged).unwrap().extra = Some(Box::new(Map::from_iter([(
+            "title".into(),
+            "Merged".into(),
+        )])));
+        let statuses = [
+            UserStatus::Staged,
+            UserStatus::Provisioned,
+            UserStatus::Active,
+            UserStatus::Recovery,
+            UserStatus::PasswordExpired,
+            UserStatus::LockedOut,
+            UserStatus::Suspended,
+            UserStatus::Deprovisioned,
+        ];
+        let mut kinds = std::collections::HashSet::new();
+        for (n, u) in org.users.values_mut().enumerate() {
+            if n % 3 == 0 {
+                u.status = statuses[n / 3 % statuses.len()];
+            }
+            if n % 5 == 0 {
+                u.provider = Provider::ActiveDirectory;
+            }
+        }
+        let base = "https://acme.okta.com";
+        for (id, u) in &org.users {
+            kinds.insert((u.status.as_str(), u.seeded.is_some(), u.extra.is_some()));
+            let want = serde_json::to_string(&user(base, &org, id, u, false)).unwrap();
+            let got = serde_json::to_string(&ListedUser::new(base, &org, id, u)).unwrap();
+            assert_eq!(got, want);
+        }
+        assert!(kinds.len() >= 10, "the org covers the cases: {kinds:?}");
+    }
 }

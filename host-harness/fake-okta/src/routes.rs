@@ -31,9 +31,14 @@ impl IntoResponse for OktaError {
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
-        let mut resp = (status, Json(self.body)).into_response();
+        let mut resp = match self.body {
+            model::Body::Value(v) => (status, Json(v)).into_response(),
+            model::Body::Serialized(bytes) => {
+                (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+            }
+        };
         for (k, v) in self.headers {
-            // `Json` has set the content type already.
+            // The content type is set already.
             if k.eq_ignore_ascii_case("content-type") {
                 continue;
             }

@@ -140,11 +140,11 @@ pub(crate) fn list(org: &Org, req: &Request) -> Result<Answer, OktaError> {
     });
     let (items, next) = paging::page(hits, limit);
     let next = next.filter(|_| quick.is_none());
-    let body: Vec<Value> = items
+    let body: Vec<_> = items
         .iter()
-        .map(|(id, u)| render::user(&req.base, org, id, u, false))
+        .map(|(id, u)| render::ListedUser::new(&req.base, org, id, u))
         .collect();
-    Ok(Answer::page(req, next.as_ref(), body))
+    Ok(Answer::page_of(req, next.as_ref(), &body))
 }
 
 pub(crate) fn get(org: &Org, req: &Request, id: &str) -> Result<Answer, OktaError> {

@@ -267,7 +267,7 @@ impl FakeOkta {
             self.org.set_status_unstamped(&id, was);
         }
         if !self.unknown_status.is_empty() {
-            let users = match &mut a.body {
+            let users = match a.json_body_mut() {
                 Value::Array(list) => list.iter_mut().collect(),
                 one => vec![one],
             };
