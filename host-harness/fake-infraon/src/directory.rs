@@ -334,12 +334,17 @@ fn upsert_in(
         .prepare_cached("SELECT id FROM people WHERE kind = ?1 AND external_id = ?2")?
         .query_row(params![p.kind.as_str(), p.external_id], |r| r.get(0))
         .optional()?;
-    if let Some(conflict) = identity_conflict(conn, p.kind, &person.email, &person.login, linked)? {
-        return Err(conflict);
-    }
     match linked {
         Some(id) => {
             let stored = load_person(conn, id)?;
+            // The unique indexes give the stored person its own email and
+            // login: only a changed one can belong to someone else.
+            if !same_identity(&stored, &person)
+                && let Some(conflict) =
+                    identity_conflict(conn, p.kind, &person.email, &person.login, linked)?
+            {
+                return Err(conflict);
+            }
             if stored.config != person.config {
                 return Err(DirectoryError::Conflict(format!(
                     "Okta user `{}` (email `{}`) is already managed by config `{}`, \
@@ -372,11 +377,36 @@ fn upsert_in(
             ])?;
             Ok(UpsertOutcome::Updated)
         }
-        None => {
-            insert_person(conn, &person, true, at)?;
-            Ok(UpsertOutcome::Created)
-        }
+        // The insert itself is the check: the unique indexes refuse an email
+        // or login someone holds (the statement leaves nothing behind), and
+        // only then is the holder looked up, for the message. Looking first
+        // cost two index searches for every person created.
+        None => match insert_person(conn, &person, true, at) {
+            Ok(_) => Ok(UpsertOutcome::Created),
+            Err(e) if is_unique_violation(&e) => {
+                match identity_conflict(conn, p.kind, &person.email, &person.login, None)? {
+                    Some(conflict) => Err(conflict),
+                    None => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        },
     }
+}
+
+/// Whether two records carry the same email and login, as the unique
+/// indexes compare them.
+fn same_identity(a: &Person, b: &Person) -> bool {
+    a.email.to_lowercase() == b.email.to_lowercase()
+        && a.login.to_lowercase() == b.login.to_lowercase()
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
 }
 
 fn insert_person(conn: &Connection, p: &Person, linked: bool, at: &str) -> rusqlite::Result<i64> {
