@@ -227,6 +227,8 @@ pub(crate) struct Shared {
     /// included), as an admin rotates a token in Okta's Admin Console.
     tokens: Mutex<api_auth::ApiTokens>,
     requests: AtomicU64,
+    /// TCP connections accepted.
+    connections: Arc<AtomicU64>,
     log: Mutex<Vec<LoggedRequest>>,
     /// `http://127.0.0.1:PORT`, for `Link` URLs when a client sends no Host,
     /// and the base of every issuer.
@@ -328,6 +330,7 @@ impl FakeOkta {
             token: opts.api_token,
             tokens: Mutex::default(),
             requests: AtomicU64::new(0),
+            connections: Arc::default(),
             log: Mutex::new(Vec::new()),
             url: format!("http://{addr}"),
             oidc: Mutex::new(oidc),
@@ -338,6 +341,10 @@ impl FakeOkta {
         tokio::spawn(hooks::sender(Arc::downgrade(&shared), hook_rx));
         let app = routes::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
+        let accepted = shared.connections.clone();
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
+            accepted.fetch_add(1, Ordering::Relaxed);
+        });
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -409,6 +416,12 @@ impl FakeOkta {
     /// HTTP requests received so far, whatever their outcome.
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// TCP connections accepted so far: a client that keeps connections
+    /// alive opens far fewer than it sends requests.
+    pub fn connection_count(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
     }
 
     /// The requests received so far (the newest [`MAX_LOGGED`]), in order.

@@ -21,6 +21,7 @@ use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 use crate::admission::Admission;
 use crate::backend::Backends;
 use crate::bindings::{ContractGap, Plugin, PluginPre};
+use crate::interfaces::outbound::Outbound;
 use crate::options::{Allocation, RuntimeOptions};
 use crate::policy::{EPOCH_TICK, Limits};
 use crate::state::{PluginState, Scope};
@@ -135,6 +136,8 @@ struct Shared {
     lease_holder: String,
     allocation: Allocation,
     admission: Admission,
+    /// Kept-alive connections to the tenants' Okta orgs.
+    outbound: Outbound,
     _ticker: EpochTicker,
 }
 
@@ -184,6 +187,7 @@ impl Runtime {
                     options.effective_per_tenant(),
                 ),
                 allocation,
+                outbound: Outbound::new(options.limits.request_timeout),
                 limits: options.limits,
                 from_cache: loaded.from_cache,
                 contract_version: loaded.contract_version,
@@ -272,11 +276,12 @@ impl Runtime {
             .admission
             .admit(self.tenant.as_deref(), scope.config.as_deref())
             .await;
-        let state = PluginState::new(
+        let state = PluginState::with_outbound(
             self.backends.clone(),
             scope,
             shared.limits.memory_bytes,
             shared.limits.request_timeout,
+            shared.outbound.clone(),
         );
         let mut store = Store::new(shared.pre.engine(), state);
         store.limiter(|s| &mut s.memory);

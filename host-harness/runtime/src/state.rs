@@ -9,6 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::backend::Backends;
+use crate::interfaces::outbound::Outbound;
 use crate::policy::Origin;
 
 /// Who an operation runs for: tags log lines and scopes egress.
@@ -36,12 +37,31 @@ pub struct PluginState {
 
 impl PluginState {
     /// A state with no filesystem, no environment, no sockets: the plugin
-    /// reaches the world only through the imports of its contract.
+    /// reaches the world only through the imports of its contract. Its HTTP
+    /// goes out on a pool of its own.
     pub fn new(
         backends: Backends,
         scope: Scope,
         memory_bytes: usize,
         request_timeout: Duration,
+    ) -> Self {
+        Self::with_outbound(
+            backends,
+            scope,
+            memory_bytes,
+            request_timeout,
+            Outbound::new(request_timeout),
+        )
+    }
+
+    /// [`PluginState::new`] sending HTTP on `outbound`'s connections (the
+    /// runtime's pool, shared by every operation).
+    pub fn with_outbound(
+        backends: Backends,
+        scope: Scope,
+        memory_bytes: usize,
+        request_timeout: Duration,
+        outbound: Outbound,
     ) -> Self {
         let wasi = WasiCtx::builder()
             .allow_tcp(false)
@@ -53,6 +73,7 @@ impl PluginState {
             scope.config.clone(),
             request_timeout,
             backends.log.clone(),
+            outbound,
         );
         PluginState {
             wasi,

@@ -173,6 +173,30 @@ async fn full_sync_requests_equal_the_paging_minimum() {
     }
 }
 
+/// The runtime keeps its connections alive (one pool per runtime): a
+/// sync's requests reuse them, where wasmtime's own client opened one per
+/// request (against a real org, a TCP and a TLS handshake each). It opens
+/// no more than it ever has requests in flight at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_reuses_its_connections_to_okta() {
+    let w = installed(8_000, 80).await;
+    let (requests, connections) = (w.okta.request_count(), w.okta.connection_count());
+    sync(&w, SyncMode::Full).await;
+    let requests = w.okta.request_count() - requests;
+    let connections = w.okta.connection_count() - connections;
+    assert!(requests >= 80, "{requests} requests");
+    // The plugin keeps at most 21 requests in flight (16 members' pages,
+    // the users listing and its read-ahead).
+    assert!(
+        connections <= 21,
+        "{connections} connections for {requests} requests"
+    );
+    assert!(
+        connections * 4 <= requests,
+        "{connections} connections for {requests} requests"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn incremental_applies_exactly_the_changes_and_deactivates_deleted_and_deprovisioned() {
     let w = installed(80, 5).await;

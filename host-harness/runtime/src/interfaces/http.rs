@@ -1,12 +1,15 @@
 //! `wasi:http/outgoing-handler`: wasmtime's implementation behind an egress
 //! guard. Only the origin granted to the config being served is reachable;
 //! anything else gets `HttpRequestDenied` (a value, never a trap) and a log line.
+//! Allowed requests go out on the runtime's connection pool
+//! ([`super::outbound::Outbound`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::outbound::Outbound;
 use crate::backend::Log;
 use crate::policy::{Origin, egress_allowed};
 
@@ -28,21 +31,25 @@ pub struct EgressGuard {
     config: Option<String>,
     request_timeout: Duration,
     log: Arc<dyn Log>,
+    outbound: Outbound,
 }
 
 impl EgressGuard {
-    /// A guard allowing exactly `allowed` (nothing when `None`).
+    /// A guard allowing exactly `allowed` (nothing when `None`), sending
+    /// what it allows on `outbound`'s connections.
     pub fn new(
         allowed: Option<Origin>,
         config: Option<String>,
         request_timeout: Duration,
         log: Arc<dyn Log>,
+        outbound: Outbound,
     ) -> Self {
         EgressGuard {
             allowed,
             config,
             request_timeout,
             log,
+            outbound,
         }
     }
 
@@ -93,20 +100,19 @@ impl WasiHttpHooks for EgressGuard {
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
         let options = self.capped(options);
-        let whole =
-            options.first_byte_timeout.unwrap_or(self.request_timeout) + self.request_timeout;
+        let first_byte = options.first_byte_timeout.unwrap_or(self.request_timeout);
+        let between_bytes = options
+            .between_bytes_timeout
+            .unwrap_or(self.request_timeout);
+        let outbound = self.outbound.clone();
         drop(fut);
         Box::new(async move {
-            use http_body_util::BodyExt;
-            let sent = tokio::time::timeout(
-                whole,
-                wasmtime_wasi_http::default_send_request(request, Some(options)),
-            );
-            let (res, io) = sent.await.map_err(|_| Error::ConnectionReadTimeout)??;
-            Ok((
-                res.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = _> + Send>,
-            ))
+            // The first byte's deadline covers a connection the pool makes
+            // for the request: a reused one costs none of it.
+            let res = outbound.send(request, first_byte, between_bytes).await?;
+            // The pool drives its connections on tasks of its own.
+            let io = async { Ok(()) };
+            Ok((res, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
     }
 }

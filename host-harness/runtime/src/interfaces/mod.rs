@@ -3,6 +3,7 @@
 pub mod directory;
 pub mod http;
 pub mod log;
+pub mod outbound;
 pub mod scheduler;
 pub mod secrets;
 pub mod signing;

@@ -1,0 +1,186 @@
+//! The connections behind `wasi:http`: one pool per runtime, shared by
+//! every operation of every tenant, so that a sync's requests to its Okta
+//! org reuse kept-alive connections. wasmtime's own client
+//! (`default_send_request`) opens a connection for every request: against a
+//! real org each one costs a TCP and a TLS handshake, two round trips
+//! before the request's own, and it built its TLS settings (the root
+//! certificates) again each time.
+//!
+//! The egress guard ([`super::http::EgressGuard`]) decides first which
+//! origin a request may reach; the pool only keeps connections to origins
+//! some request was allowed. Errors are wasi:http's, as wasmtime's client
+//! gives them (a name that does not resolve is a DNS error, a refused
+//! connection `connection-refused`, a failed handshake a TLS error), and
+//! the request options' first-byte and between-bytes timeouts hold.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tokio::time::{Instant, Sleep};
+use wasmtime_wasi_http::{Error, WasiBody};
+
+/// Idle connections kept to one origin: the plugin keeps a few requests
+/// in flight per sync (read-ahead, group members), and many tenants may
+/// share an org's origin only in tests.
+const IDLE_PER_ORIGIN: usize = 32;
+
+/// How long an idle connection is kept: Okta's own edge closes idle
+/// connections after about a minute; a sync's next step comes within
+/// milliseconds, and the next scheduled run reconnects.
+const IDLE_FOR: Duration = Duration::from_secs(30);
+
+/// A pool of HTTP/1.1 connections (TLS by rustls with the web PKI's roots,
+/// as wasmtime's client; plain HTTP only where the egress guard allowed
+/// it: a development install's loopback fake). Cheap to clone.
+#[derive(Clone)]
+pub struct Outbound {
+    client: Client<HttpsConnector<HttpConnector>, WasiBody>,
+}
+
+impl std::fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbound").finish_non_exhaustive()
+    }
+}
+
+impl Outbound {
+    /// A pool whose new connections must be made within `connect_timeout`.
+    pub fn new(connect_timeout: Duration) -> Self {
+        let mut tcp = HttpConnector::new();
+        // The URI's scheme is checked by the egress guard and then by the
+        // TLS layer, which takes `https` and passes `http` through.
+        tcp.enforce_http(false);
+        tcp.set_connect_timeout(Some(connect_timeout));
+        tcp.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(IDLE_FOR)
+            .pool_max_idle_per_host(IDLE_PER_ORIGIN)
+            .build(connector);
+        Outbound { client }
+    }
+
+    /// Send `request` on a pooled connection (a new one when none is idle):
+    /// its response head within `first_byte`, then each piece of its body
+    /// within `between_bytes` of the last.
+    pub async fn send(
+        &self,
+        request: http::Request<WasiBody>,
+        first_byte: Duration,
+        between_bytes: Duration,
+    ) -> Result<http::Response<WasiBody>, Error> {
+        let response = tokio::time::timeout(first_byte, self.client.request(request))
+            .await
+            .map_err(|_| Error::ConnectionReadTimeout)?
+            .map_err(client_error)?;
+        Ok(response.map(|incoming| Paced::new(incoming, between_bytes).boxed_unsync()))
+    }
+}
+
+/// The client's error as wasmtime's own client reports the same failure.
+fn client_error(e: hyper_util::client::legacy::Error) -> Error {
+    use std::error::Error as _;
+    let (mut io, mut tls, mut hyper_timeout) = (None, false, false);
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        if let Some(found) = c.downcast_ref::<std::io::Error>() {
+            io = Some((found.kind(), found.to_string()));
+            tls |= wraps_tls(found);
+        }
+        tls |= c.is::<rustls::Error>();
+        if let Some(h) = c.downcast_ref::<hyper::Error>() {
+            hyper_timeout |= h.is_timeout();
+        }
+        cause = c.source();
+    }
+    if !e.is_connect() {
+        return if hyper_timeout {
+            Error::HttpResponseTimeout
+        } else {
+            tracing::warn!(error = %e, "http request failed");
+            Error::HttpProtocolError
+        };
+    }
+    match io {
+        Some((std::io::ErrorKind::TimedOut, _)) => Error::ConnectionTimeout,
+        Some((kind, text)) if tls => Error::Tls(std::io::Error::new(kind, text)),
+        Some((kind, text)) => Error::Connect(std::io::Error::new(kind, text)),
+        None => Error::Connect(std::io::Error::other(e.to_string())),
+    }
+}
+
+/// Whether rustls refused the handshake under this I/O error (an I/O
+/// error's `source` skips the error it wraps, so look inside each).
+fn wraps_tls(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| {
+        inner.is::<rustls::Error>()
+            || inner
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(wraps_tls)
+    })
+}
+
+/// A response body that fails when nothing comes for `between` (wasi:http's
+/// between-bytes timeout, as wasmtime's client applies it).
+struct Paced {
+    incoming: Incoming,
+    between: Duration,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl Paced {
+    fn new(incoming: Incoming, between: Duration) -> Self {
+        Paced {
+            incoming,
+            between,
+            timer: Box::pin(tokio::time::sleep(between)),
+        }
+    }
+}
+
+impl Body for Paced {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.incoming).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let next = Instant::now() + this.between;
+                this.timer.as_mut().reset(next);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) if e.is_timeout() => {
+                Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::from(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => {
+                ready!(this.timer.as_mut().poll(cx));
+                Poll::Ready(Some(Err(Error::ConnectionReadTimeout)))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.incoming.size_hint()
+    }
+}
