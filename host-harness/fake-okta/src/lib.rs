@@ -52,6 +52,7 @@ mod faults;
 mod filter;
 mod gate;
 mod groups;
+mod handshake;
 mod hooks;
 mod hostile;
 pub mod model;
@@ -137,6 +138,10 @@ pub struct FakeOktaOptions {
     pub family_rate_limits: Vec<(String, u32)>,
     /// Time every request takes (default: none).
     pub latency: Latency,
+    /// Time a new connection takes before its first request reaches the
+    /// org: a real one's TCP and TLS handshakes, paid once by a client that
+    /// keeps connections alive (default: none).
+    pub handshake: Duration,
     /// Requests the org answers at once, beyond which it answers 429
     /// `E0000047` with this limit in `X-Rate-Limit-Limit` (0: no limit,
     /// the default).
@@ -194,6 +199,7 @@ impl Default for FakeOktaOptions {
             rate_limit_per_minute: 600,
             family_rate_limits: Vec::new(),
             latency: Latency::default(),
+            handshake: Duration::ZERO,
             concurrency_limit: 0,
         }
     }
@@ -341,10 +347,8 @@ impl FakeOkta {
         tokio::spawn(hooks::sender(Arc::downgrade(&shared), hook_rx));
         let app = routes::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
-        let accepted = shared.connections.clone();
-        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
-            accepted.fetch_add(1, Ordering::Relaxed);
-        });
+        let listener =
+            handshake::Listener::new(listener, opts.handshake, shared.connections.clone());
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = stopped.await;

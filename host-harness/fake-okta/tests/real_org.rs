@@ -1,6 +1,6 @@
 //! The switches that make the fake answer as a real org does: latency per
-//! request, Okta's documented per-family budgets, and the org-wide limit on
-//! requests in flight.
+//! request, a new connection's handshakes, Okta's documented per-family
+//! budgets, and the org-wide limit on requests in flight.
 
 mod common;
 
@@ -44,6 +44,36 @@ fn every_request_takes_the_latency_and_its_jitter() {
         "{:?}",
         t.elapsed()
     );
+}
+
+#[test]
+fn a_new_connection_waits_for_its_handshake_and_a_kept_one_is_not_new() {
+    let okta = start_with(FakeOktaOptions {
+        org: small_org(),
+        handshake: Duration::from_millis(300),
+        ..FakeOktaOptions::default()
+    });
+    let before = okta.connection_count();
+    // `get` connects anew for each request.
+    let t = Instant::now();
+    assert_eq!(get(&okta, USERS).status(), 200);
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(okta.connection_count() - before, 1);
+    // One client keeping its connection alive: three requests, one more.
+    let kept = client();
+    for _ in 0..3 {
+        let answer = kept
+            .get(format!("{}{USERS}", okta.url()))
+            .header("Authorization", format!("SSWS {}", okta.api_token()))
+            .send()
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    assert_eq!(okta.connection_count() - before, 2);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use fake_okta::{FakeOktaOptions, Latency, OKTA_CONCURRENCY_LIMIT, OKTA_FAMILY_LIMITS, OrgSpec};
 use plugin_core::sync::fetch::Family;
@@ -32,6 +33,8 @@ pub struct LatencyReport {
     pub latency_ms: u64,
     /// Jitter on top, up to this many ms.
     pub jitter_ms: u64,
+    /// What a new connection costs before its first request, ms.
+    pub handshake_ms: u64,
     /// The native client, then the full sync through the plugin.
     pub phases: Vec<Phase>,
     /// The full sync's requests by endpoint family.
@@ -61,12 +64,20 @@ fn budget(family: &str) -> u32 {
         .map_or(600, |(_, n)| *n)
 }
 
-/// Run the latency mode with the component at `plugin` in `work_dir`.
+/// A new connection's cost by default: a TCP and a TLS 1.3 handshake, two
+/// round trips, each taken as long as a request's fixed latency.
+pub fn default_handshake(latency: &Latency) -> Duration {
+    latency.fixed * 2
+}
+
+/// Run the latency mode with the component at `plugin` in `work_dir`,
+/// every new connection costing `handshake` first.
 pub async fn run(
     plugin: &Path,
     users: usize,
     groups: usize,
     latency: Latency,
+    handshake: Duration,
     work_dir: &Path,
 ) -> anyhow::Result<LatencyReport> {
     let okta = OwnOkta::start(
@@ -77,6 +88,7 @@ pub async fn run(
                 ..Default::default()
             },
             latency,
+            handshake,
             ..Default::default()
         }
         .with_okta_limits(),
@@ -161,6 +173,7 @@ pub async fn run(
         groups,
         latency_ms: latency.fixed.as_millis() as u64,
         jitter_ms: latency.jitter.as_millis() as u64,
+        handshake_ms: handshake.as_millis() as u64,
         phases: vec![a, b],
         requests_by_family,
         budget_bound_s,
@@ -176,8 +189,9 @@ pub async fn run(
 /// The latency mode's report as text.
 pub fn table(r: &LatencyReport) -> String {
     let mut out = format!(
-        "org: {} users, {} groups; latency {} ms + up to {} ms; Okta's documented limits\n\n",
-        r.users, r.groups, r.latency_ms, r.jitter_ms
+        "org: {} users, {} groups; latency {} ms + up to {} ms, a new connection {} ms more; \
+         Okta's documented limits\n\n",
+        r.users, r.groups, r.latency_ms, r.jitter_ms, r.handshake_ms
     );
     out.push_str(&super::phases_table(&r.phases));
     let families: Vec<String> = r

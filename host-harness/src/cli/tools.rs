@@ -27,6 +27,10 @@ pub struct BenchArgs {
     /// Latency mode: up to this many ms more per request, at random.
     #[arg(long, default_value_t = 0)]
     pub jitter_ms: u64,
+    /// Latency mode: what a new connection costs before its first request
+    /// (default: twice --latency-ms, a TCP and a TLS handshake).
+    #[arg(long)]
+    pub handshake_ms: Option<u64>,
     /// Many-tenants mode: this many configs synced at once on one host.
     #[arg(long)]
     pub tenants: Option<usize>,
@@ -61,6 +65,7 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         rounds,
         latency_ms,
         jitter_ms,
+        handshake_ms,
         tenants,
         tenant_groups,
         tenant_slots,
@@ -100,7 +105,11 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         )
     } else if let Some(ms) = latency_ms {
         let latency = fake_okta::Latency::ms(*ms, *jitter_ms);
-        let r = bench::latency::run(plugin, *users, *groups, latency, dir).await?;
+        let handshake = handshake_ms.map_or_else(
+            || bench::latency::default_handshake(&latency),
+            std::time::Duration::from_millis,
+        );
+        let r = bench::latency::run(plugin, *users, *groups, latency, handshake, dir).await?;
         (
             bench::latency::table(&r),
             serde_json::to_string(&r)?,
@@ -180,6 +189,10 @@ pub struct FakeOktaArgs {
     /// Up to this many ms more per request, drawn at random.
     #[arg(long, default_value_t = 0)]
     pub jitter_ms: u64,
+    /// What a new connection costs before its first request, in ms (a real
+    /// org's TCP and TLS handshakes).
+    #[arg(long, default_value_t = 0)]
+    pub handshake_ms: u64,
     /// Requests answered at once org-wide before 429 (0: no limit).
     #[arg(long)]
     pub concurrency_limit: Option<u32>,
@@ -206,6 +219,7 @@ pub async fn fake_okta(args: &FakeOktaArgs, json: bool) -> anyhow::Result<ExitCo
         port: args.port,
         rate_limit_per_minute: args.rate_limit,
         latency: fake_okta::Latency::ms(args.latency_ms, args.jitter_ms),
+        handshake: std::time::Duration::from_millis(args.handshake_ms),
         ..Default::default()
     };
     let mut options = if args.okta_limits {
