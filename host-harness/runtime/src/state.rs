@@ -37,8 +37,7 @@ pub struct PluginState {
 
 impl PluginState {
     /// A state with no filesystem, no environment, no sockets: the plugin
-    /// reaches the world only through the imports of its contract. Its HTTP
-    /// goes out on a pool of its own.
+    /// reaches the world only through the imports of its contract.
     pub fn new(
         backends: Backends,
         scope: Scope,
@@ -54,8 +53,9 @@ impl PluginState {
         )
     }
 
-    /// [`PluginState::new`] sending HTTP on `outbound`'s connections (the
-    /// runtime's pool, shared by every operation).
+    /// [`PluginState::new`] connecting as `outbound` says (the runtime's,
+    /// built once); the state's HTTP goes out on a pool of its own, closed
+    /// with it.
     pub fn with_outbound(
         backends: Backends,
         scope: Scope,

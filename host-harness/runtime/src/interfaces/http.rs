@@ -1,15 +1,15 @@
 //! `wasi:http/outgoing-handler`: wasmtime's implementation behind an egress
 //! guard. Only the origin granted to the config being served is reachable;
 //! anything else gets `HttpRequestDenied` (a value, never a trap) and a log line.
-//! Allowed requests go out on the runtime's connection pool
-//! ([`super::outbound::Outbound`]).
+//! Allowed requests go out on the operation's connection pool
+//! ([`super::outbound::Connections`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::outbound::Outbound;
+use super::outbound::{Connections, Outbound};
 use crate::backend::Log;
 use crate::policy::{Origin, egress_allowed};
 
@@ -31,12 +31,12 @@ pub struct EgressGuard {
     config: Option<String>,
     request_timeout: Duration,
     log: Arc<dyn Log>,
-    outbound: Outbound,
+    connections: Arc<Connections>,
 }
 
 impl EgressGuard {
     /// A guard allowing exactly `allowed` (nothing when `None`), sending
-    /// what it allows on `outbound`'s connections.
+    /// what it allows on a pool of its own from `outbound`.
     pub fn new(
         allowed: Option<Origin>,
         config: Option<String>,
@@ -49,7 +49,7 @@ impl EgressGuard {
             config,
             request_timeout,
             log,
-            outbound,
+            connections: Arc::new(outbound.connections()),
         }
     }
 
@@ -104,12 +104,12 @@ impl WasiHttpHooks for EgressGuard {
         let between_bytes = options
             .between_bytes_timeout
             .unwrap_or(self.request_timeout);
-        let outbound = self.outbound.clone();
+        let connections = self.connections.clone();
         drop(fut);
         Box::new(async move {
             // The first byte's deadline covers a connection the pool makes
             // for the request: a reused one costs none of it.
-            let res = outbound.send(request, first_byte, between_bytes).await?;
+            let res = connections.send(request, first_byte, between_bytes).await?;
             // The pool drives its connections on tasks of its own.
             let io = async { Ok(()) };
             Ok((res, Box::new(io) as Box<dyn Future<Output = _> + Send>))

@@ -1,13 +1,14 @@
-//! The connections behind `wasi:http`: one pool per runtime, shared by
-//! every operation of every tenant, so that a sync's requests to its Okta
-//! org reuse kept-alive connections. wasmtime's own client
-//! (`default_send_request`) opens a connection for every request: against a
-//! real org each one costs a TCP and a TLS handshake, two round trips
+//! The connections behind `wasi:http`: a pool for each operation, so that
+//! a sync's requests to its Okta org reuse kept-alive connections, closed
+//! when the operation ends (no tenant's connection serves another, and
+//! none outlives its run holding its buffers). wasmtime's own client
+//! (`default_send_request`) opens a connection for every request: against
+//! a real org each one costs a TCP and a TLS handshake, two round trips
 //! before the request's own, and it built its TLS settings (the root
-//! certificates) again each time.
+//! certificates) again each time; here the runtime builds them once.
 //!
 //! The egress guard ([`super::http::EgressGuard`]) decides first which
-//! origin a request may reach; the pool only keeps connections to origins
+//! origin a request may reach; a pool only keeps connections to origins
 //! some request was allowed. Errors are wasi:http's, as wasmtime's client
 //! gives them (a name that does not resolve is a DNS error, a refused
 //! connection `connection-refused`, a failed handshake a TLS error), and
@@ -26,22 +27,21 @@ use hyper_util::rt::TokioExecutor;
 use tokio::time::{Instant, Sleep};
 use wasmtime_wasi_http::{Error, WasiBody};
 
-/// Idle connections kept to one origin: the plugin keeps a few requests
-/// in flight per sync (read-ahead, group members), and many tenants may
-/// share an org's origin only in tests.
+/// Idle connections kept to the origin: the plugin keeps at most 21
+/// requests in flight (read-ahead, group members).
 const IDLE_PER_ORIGIN: usize = 32;
 
-/// How long an idle connection is kept: Okta's own edge closes idle
-/// connections after about a minute; a sync's next step comes within
-/// milliseconds, and the next scheduled run reconnects.
+/// How long an idle connection is kept within an operation: a sync's next
+/// step comes within milliseconds; Okta's edge closes idle connections
+/// after about a minute.
 const IDLE_FOR: Duration = Duration::from_secs(30);
 
-/// A pool of HTTP/1.1 connections (TLS by rustls with the web PKI's roots,
-/// as wasmtime's client; plain HTTP only where the egress guard allowed
-/// it: a development install's loopback fake). Cheap to clone.
+/// How the runtime connects (TLS by rustls with the web PKI's roots, as
+/// wasmtime's client; plain HTTP only where the egress guard allowed it:
+/// a development install's loopback fake), built once. Cheap to clone.
 #[derive(Clone)]
 pub struct Outbound {
-    client: Client<HttpsConnector<HttpConnector>, WasiBody>,
+    connector: HttpsConnector<HttpConnector>,
 }
 
 impl std::fmt::Debug for Outbound {
@@ -50,8 +50,14 @@ impl std::fmt::Debug for Outbound {
     }
 }
 
+/// One operation's pool of HTTP/1.1 connections: dropped with the
+/// operation's store, closing them.
+pub struct Connections {
+    client: Client<HttpsConnector<HttpConnector>, WasiBody>,
+}
+
 impl Outbound {
-    /// A pool whose new connections must be made within `connect_timeout`.
+    /// New connections must be made within `connect_timeout`.
     pub fn new(connect_timeout: Duration) -> Self {
         let mut tcp = HttpConnector::new();
         // The URI's scheme is checked by the egress guard and then by the
@@ -64,13 +70,20 @@ impl Outbound {
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp);
+        Outbound { connector }
+    }
+
+    /// A pool for one operation.
+    pub fn connections(&self) -> Connections {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(IDLE_FOR)
             .pool_max_idle_per_host(IDLE_PER_ORIGIN)
-            .build(connector);
-        Outbound { client }
+            .build(self.connector.clone());
+        Connections { client }
     }
+}
 
+impl Connections {
     /// Send `request` on a pooled connection (a new one when none is idle):
     /// its response head within `first_byte`, then each piece of its body
     /// within `between_bytes` of the last.
