@@ -425,16 +425,7 @@ mod tests {
             "title".into(),
             "Merged".into(),
         )])));
-        let statuses = [
-            UserStatus::Staged,
-            UserStatus::Provisioned,
-            UserStatus::Active,
-            UserStatus::Recovery,
-            UserStatus::PasswordExpired,
-            UserStatus::LockedOut,
-            UserStatus::Suspended,
-            UserStatus::Deprovisioned,
-        ];
+        let statuses = UserStatus::ALL;
         let mut kinds = std::collections::HashSet::new();
         for (n, u) in org.users.values_mut().enumerate() {
             if n % 3 == 0 {
