@@ -37,7 +37,7 @@ pub struct BenchArgs {
     /// Groups in each tenant's org.
     #[arg(long, default_value_t = 10)]
     pub tenant_groups: usize,
-    /// Many-tenants mode: syncs the runtime runs at once (default: eight
+    /// Many-tenants mode: syncs the runtime runs at once (default: four
     /// per core).
     #[arg(long)]
     pub tenant_slots: Option<usize>,
