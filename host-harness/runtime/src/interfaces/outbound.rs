@@ -197,3 +197,104 @@ impl Body for Paced {
         self.incoming.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server that answers each connection's first request with `head`
+    /// and `body`, then keeps the connection open without a byte more.
+    async fn stalling_server(head: &'static str, body: &'static [u8]) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    let _ = conn.read(&mut request).await;
+                    let _ = conn.write_all(head.as_bytes()).await;
+                    let _ = conn.write_all(body).await;
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                });
+            }
+        });
+        addr
+    }
+
+    fn get(addr: std::net::SocketAddr) -> http::Request<WasiBody> {
+        let empty = http_body_util::Empty::new()
+            .map_err(|never: std::convert::Infallible| match never {})
+            .boxed_unsync();
+        http::Request::get(format!("http://{addr}/api/v1/users"))
+            .body(empty)
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_coming_fails_after_the_between_bytes_timeout() {
+        let addr = stalling_server("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", b"12345").await;
+        let pool = Outbound::new(Duration::from_secs(5)).connections();
+        let response = pool
+            .send(
+                get(addr),
+                Duration::from_secs(5),
+                Duration::from_millis(200),
+            )
+            .await
+            .expect("the head arrives");
+        let mut body = response.into_body();
+        let first = body.frame().await.unwrap().unwrap();
+        assert_eq!(first.into_data().unwrap().as_ref(), b"12345");
+        match body.frame().await {
+            Some(Err(Error::ConnectionReadTimeout)) => {}
+            other => panic!("expected the between-bytes timeout, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_head_that_never_comes_fails_after_the_first_byte_timeout() {
+        let addr = stalling_server("", b"").await;
+        let pool = Outbound::new(Duration::from_secs(5)).connections();
+        match pool
+            .send(
+                get(addr),
+                Duration::from_millis(200),
+                Duration::from_secs(5),
+            )
+            .await
+        {
+            Err(Error::ConnectionReadTimeout) => {}
+            other => panic!("expected the first-byte timeout, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_and_an_unknown_name_are_told_apart() {
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let pool = Outbound::new(Duration::from_secs(5)).connections();
+        let refused = pool
+            .send(get(closed), Duration::from_secs(5), Duration::from_secs(5))
+            .await;
+        assert!(
+            matches!(&refused, Err(Error::Connect(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused),
+            "{refused:?}"
+        );
+        let request = http::Request::get("http://no-such-org.invalid/api/v1/users")
+            .body(get(closed).into_body())
+            .unwrap();
+        let unknown = pool
+            .send(request, Duration::from_secs(5), Duration::from_secs(5))
+            .await;
+        // wasmtime turns this message into a DNS error code.
+        assert!(
+            matches!(&unknown, Err(Error::Connect(e))
+                if e.to_string().starts_with("failed to lookup address information")),
+            "{unknown:?}"
+        );
+    }
+}
