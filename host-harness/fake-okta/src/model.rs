@@ -81,9 +81,8 @@ impl Answer {
     }
 
     fn with_links(mut self, req: &Request, next: Option<&Id>) -> Answer {
-        let a = &mut self;
         for link in paging::links(&req.base, &req.path, Some(&req.query), next) {
-            a.headers.push(("Link".into(), link));
+            self.headers.push(("Link".into(), link));
         }
         self
     }

@@ -136,7 +136,8 @@ struct Shared {
     lease_holder: String,
     allocation: Allocation,
     admission: Admission,
-    /// Kept-alive connections to the tenants' Okta orgs.
+    /// How operations connect to their Okta orgs (TLS settings built once;
+    /// each operation gets a connection pool of its own from it).
     outbound: Outbound,
     _ticker: EpochTicker,
 }

@@ -176,8 +176,8 @@ impl Host {
 }
 
 /// Tenants synced alone, one after another, for the lone tenant's figures:
-/// one sync of a thousand people takes some 60–100 ms, and a single one
-/// varied by half from run to run.
+/// one sync of a thousand people takes some 40–100 ms, a single one varied
+/// by half from run to run, and the median of five still by a tenth.
 pub const ALONE_ROUNDS: usize = 15;
 
 /// Syncs at once by default: four per core, enough to keep every core busy

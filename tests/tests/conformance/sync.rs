@@ -173,7 +173,7 @@ async fn full_sync_requests_equal_the_paging_minimum() {
     }
 }
 
-/// The runtime keeps its connections alive (one pool per runtime): a
+/// The runtime keeps its connections alive (a pool per operation): a
 /// sync's requests reuse them, where wasmtime's own client opened one per
 /// request (against a real org, a TCP and a TLS handshake each). It opens
 /// no more than it ever has requests in flight at once.

@@ -31,7 +31,7 @@ pub struct EgressGuard {
     config: Option<String>,
     request_timeout: Duration,
     log: Arc<dyn Log>,
-    connections: Arc<Connections>,
+    connections: Connections,
 }
 
 impl EgressGuard {
@@ -49,7 +49,7 @@ impl EgressGuard {
             config,
             request_timeout,
             log,
-            connections: Arc::new(outbound.connections()),
+            connections: outbound.connections(),
         }
     }
 

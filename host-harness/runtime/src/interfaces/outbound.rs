@@ -50,8 +50,10 @@ impl std::fmt::Debug for Outbound {
     }
 }
 
-/// One operation's pool of HTTP/1.1 connections: dropped with the
-/// operation's store, closing them.
+/// One operation's pool of HTTP/1.1 connections: closed once the
+/// operation's store and the requests it sent are dropped. Cheap to clone
+/// (a handle on the same pool).
+#[derive(Clone)]
 pub struct Connections {
     client: Client<HttpsConnector<HttpConnector>, WasiBody>,
 }
