@@ -61,6 +61,9 @@ impl Storage for Infraon {
     fn list_keys(&self, owner: &str, prefix: &str) -> Result<Vec<String>, b::StorageError> {
         Ok(self.storage_list_keys(owner, prefix)?)
     }
+    fn is_busy(&self) -> bool {
+        Infraon::is_busy(self)
+    }
 }
 
 impl Secrets for Infraon {
@@ -162,6 +165,9 @@ impl Directory for Infraon {
     }
     fn list_fields(&self, kind: SyncTarget) -> Result<Vec<FieldSpec>, b::DirectoryError> {
         Ok(Infraon::list_fields(self, kind)?)
+    }
+    fn is_busy(&self) -> bool {
+        Infraon::is_busy(self)
     }
 }
 

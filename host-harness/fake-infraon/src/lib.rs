@@ -203,6 +203,14 @@ impl Infraon {
         self.lock.take(&self.conn)
     }
 
+    /// Whether a call now would wait: another call holds the connection.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self.conn.try_lock(),
+            Err(std::sync::TryLockError::WouldBlock)
+        )
+    }
+
     /// How busy the connection's lock has been since this Infraon was
     /// opened: every call takes it, so it is what many tenants queue on.
     pub fn lock_stats(&self) -> LockStats {
@@ -223,6 +231,20 @@ mod tests {
     fn infraon_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Infraon>();
+    }
+
+    #[test]
+    fn busy_while_a_call_holds_the_connection() {
+        let infraon = Infraon::open_in_memory().unwrap();
+        assert!(!infraon.is_busy());
+        let held = infraon.conn();
+        std::thread::scope(|s| {
+            // Asked from another thread, as the runtime asks while a
+            // directory writer holds the connection.
+            assert!(s.spawn(|| infraon.is_busy()).join().unwrap());
+        });
+        drop(held);
+        assert!(!infraon.is_busy());
     }
 
     #[test]

@@ -54,6 +54,14 @@ impl MemoryBackend {
         Self::default()
     }
 
+    /// Whether another call holds the lock now.
+    fn busy(&self) -> bool {
+        matches!(
+            self.inner.try_lock(),
+            Err(std::sync::TryLockError::WouldBlock)
+        )
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic elsewhere while holding the lock leaves plain data behind.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -336,6 +344,9 @@ impl Storage for MemoryBackend {
             .map(|(_, k)| k.clone())
             .collect())
     }
+    fn is_busy(&self) -> bool {
+        self.busy()
+    }
 }
 
 impl Secrets for MemoryBackend {
@@ -481,6 +492,9 @@ impl Directory for MemoryBackend {
     }
     fn list_fields(&self, kind: SyncTarget) -> Result<Vec<FieldSpec>, DirectoryError> {
         Ok(fields_of(kind))
+    }
+    fn is_busy(&self) -> bool {
+        self.busy()
     }
 }
 

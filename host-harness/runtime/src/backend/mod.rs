@@ -47,6 +47,14 @@ pub trait Storage: Send + Sync {
     fn delete(&self, owner: &str, key: &str) -> Result<(), StorageError>;
     /// The keys starting with `prefix`, sorted.
     fn list_keys(&self, owner: &str, prefix: &str) -> Result<Vec<String>, StorageError>;
+    /// Whether a call made now would wait for another caller (a lock
+    /// someone holds). The runtime then hands its executor thread's other
+    /// work to another thread for the call's duration; otherwise the call
+    /// runs in place, since handing the work over costs more than a short
+    /// call. `true` unless the backend can tell.
+    fn is_busy(&self) -> bool {
+        true
+    }
 }
 
 /// Per-owner secrets, encrypted at rest by the platform (WIT `secrets`).
@@ -139,6 +147,11 @@ pub trait Directory: Send + Sync {
     fn list_roles(&self) -> Result<Vec<Role>, DirectoryError>;
     /// The fields a population keeps.
     fn list_fields(&self, kind: SyncTarget) -> Result<Vec<FieldSpec>, DirectoryError>;
+    /// Whether an upsert made now would wait for another caller, as
+    /// [`Storage::is_busy`].
+    fn is_busy(&self) -> bool {
+        true
+    }
 }
 
 /// When each config syncs on its own (WIT `scheduler`), kept as the host's
@@ -323,6 +336,9 @@ impl<T: Storage + ?Sized> Storage for Arc<T> {
     }
     fn list_keys(&self, owner: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
         (**self).list_keys(owner, prefix)
+    }
+    fn is_busy(&self) -> bool {
+        (**self).is_busy()
     }
 }
 

@@ -139,7 +139,7 @@ impl PendingUpserts {
     fn wait(self) -> BatchResults {
         match self {
             PendingUpserts::Done(results) => results,
-            PendingUpserts::Writing { writer, size } => super::blocking(|| writer.join()).unwrap_or_else(|_| {
+            PendingUpserts::Writing { writer, size } => super::blocking(!writer.is_finished(), || writer.join()).unwrap_or_else(|_| {
                 let failed = fi::DirectoryError::Unavailable(
                     "the directory failed while applying the batch; none of it is known to have landed"
                         .into(),
@@ -224,12 +224,14 @@ impl Host for PluginState {
 
     fn upsert(&mut self, person: Person) -> Result<UpsertOutcome, DirectoryError> {
         let person = person.into();
-        Ok(super::blocking(|| self.backends.directory.upsert(&person))?.into())
+        let busy = self.backends.directory.is_busy();
+        Ok(super::blocking(busy, || self.backends.directory.upsert(&person))?.into())
     }
 
     fn upsert_batch(&mut self, people: Vec<Person>) -> Vec<Result<UpsertOutcome, DirectoryError>> {
         let people: Vec<fi::Person> = people.into_iter().map(Into::into).collect();
-        batch_results(super::blocking(|| {
+        let busy = self.backends.directory.is_busy();
+        batch_results(super::blocking(busy, || {
             self.backends.directory.upsert_batch(&people)
         }))
     }

@@ -17,25 +17,25 @@ impl From<backend::StorageError> for StorageError {
 
 impl Host for PluginState {
     fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(super::blocking(|| {
+        Ok(super::blocking(self.backends.storage.is_busy(), || {
             self.backends.storage.get(crate::PLUGIN_ID, &key)
         })?)
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), StorageError> {
-        Ok(super::blocking(|| {
+        Ok(super::blocking(self.backends.storage.is_busy(), || {
             self.backends.storage.set(crate::PLUGIN_ID, &key, &value)
         })?)
     }
 
     fn delete(&mut self, key: String) -> Result<(), StorageError> {
-        Ok(super::blocking(|| {
+        Ok(super::blocking(self.backends.storage.is_busy(), || {
             self.backends.storage.delete(crate::PLUGIN_ID, &key)
         })?)
     }
 
     fn list_keys(&mut self, prefix: String) -> Result<Vec<String>, StorageError> {
-        Ok(super::blocking(|| {
+        Ok(super::blocking(self.backends.storage.is_busy(), || {
             self.backends.storage.list_keys(crate::PLUGIN_ID, &prefix)
         })?)
     }
