@@ -33,6 +33,9 @@ pub struct PluginState {
     /// Table reps of the directory batches started and not yet finished
     /// or dropped (see `interfaces::directory`).
     pub(crate) pending_batches: Vec<u32>,
+    /// The thread writing this operation's directory batches, once one
+    /// was started.
+    pub(crate) batch_writer: Option<crate::interfaces::directory::BatchWriter>,
 }
 
 impl PluginState {
@@ -87,6 +90,7 @@ impl PluginState {
             backends,
             scope,
             pending_batches: Vec::new(),
+            batch_writer: None,
         }
     }
 

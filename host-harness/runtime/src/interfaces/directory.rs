@@ -2,7 +2,7 @@
 //! [`Directory`](crate::backend::Directory) backend. Conversions between
 //! the WIT records and the backend's domain types.
 
-use std::thread::JoinHandle;
+use std::sync::mpsc;
 
 use wasmtime::component::Resource;
 
@@ -119,14 +119,41 @@ pub const MAX_PENDING_BATCHES: usize = 8;
 
 type BatchResults = Vec<Result<fi::UpsertOutcome, fi::DirectoryError>>;
 
-/// A batch applied on its own thread (WIT `pending-upserts`, whose table
-/// entries these are), so that the plugin parses its next page while the
-/// directory writes this one.
+/// A batch to write and where its results go.
+type Job = (Vec<fi::Person>, mpsc::Sender<BatchResults>);
+
+/// The operation's directory writer: one thread, started at its first
+/// batch, that applies batches in the order they were started and ends
+/// when the operation's state is dropped (after the batches it was given).
+/// A thread per batch cost a thread's start and stack for every page of
+/// 200 people.
+pub struct BatchWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl BatchWriter {
+    fn start(directory: std::sync::Arc<dyn fi::Directory>) -> std::io::Result<BatchWriter> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("directory-writer".into())
+            .spawn(move || {
+                for (people, reply) in queue {
+                    // A batch dropped unfinished has nobody to answer.
+                    let _ = reply.send(directory.upsert_batch(&people));
+                }
+            })?;
+        Ok(BatchWriter { jobs })
+    }
+}
+
+/// A batch applied by the operation's [`BatchWriter`] (WIT
+/// `pending-upserts`, whose table entries these are), so that the plugin
+/// parses its next page while the directory writes this one.
 pub enum PendingUpserts {
-    /// The writer thread is still at it.
+    /// The writer has it.
     Writing {
-        /// The thread applying the batch.
-        writer: JoinHandle<BatchResults>,
+        /// Where the writer answers.
+        results: mpsc::Receiver<BatchResults>,
         /// People in the batch, for the answer if the writer failed.
         size: usize,
     },
@@ -139,21 +166,19 @@ impl PendingUpserts {
     fn wait(self) -> BatchResults {
         match self {
             PendingUpserts::Done(results) => results,
-            PendingUpserts::Writing { writer, size } => super::blocking(!writer.is_finished(), || writer.join()).unwrap_or_else(|_| {
-                let failed = fi::DirectoryError::Unavailable(
-                    "the directory failed while applying the batch; none of it is known to have landed"
-                        .into(),
-                );
-                vec![Err(failed); size]
-            }),
-        }
-    }
-
-    /// [`PendingUpserts::wait`] in place, keeping the results for `finish`.
-    fn settle(&mut self) {
-        if matches!(self, PendingUpserts::Writing { .. }) {
-            let writing = std::mem::replace(self, PendingUpserts::Done(Vec::new()));
-            *self = PendingUpserts::Done(writing.wait());
+            PendingUpserts::Writing { results, size } => {
+                let answer = match results.try_recv() {
+                    Err(mpsc::TryRecvError::Empty) => super::blocking(true, || results.recv().ok()),
+                    answered => answered.ok(),
+                };
+                answer.unwrap_or_else(|| {
+                    let failed = fi::DirectoryError::Unavailable(
+                        "the directory failed while applying the batch; none of it is known to have landed"
+                            .into(),
+                    );
+                    vec![Err(failed); size]
+                })
+            }
         }
     }
 }
@@ -201,22 +226,27 @@ impl Host for PluginState {
                 "{MAX_PENDING_BATCHES} batches are unfinished: finish one first"
             )));
         }
-        // One writer at a time: batches land in the order they were started.
-        for rep in &self.pending_batches {
-            if let Ok(earlier) = self.table.get_mut(&entry(*rep)) {
-                earlier.settle();
-            }
-        }
         let people: Vec<fi::Person> = people.into_iter().map(Into::into).collect();
         let size = people.len();
-        let directory = self.backends.directory.clone();
-        let writer = std::thread::Builder::new()
-            .name("directory-writer".into())
-            .spawn(move || directory.upsert_batch(&people))
-            .map_err(|e| DirectoryError::Unavailable(format!("cannot start the writer: {e}")))?;
+        if self.batch_writer.is_none() {
+            let writer = BatchWriter::start(self.backends.directory.clone()).map_err(|e| {
+                DirectoryError::Unavailable(format!("cannot start the writer: {e}"))
+            })?;
+            self.batch_writer = Some(writer);
+        }
+        let (reply, results) = mpsc::channel();
+        let writer = self.batch_writer.as_ref().expect("started above");
+        if writer.jobs.send((people, reply)).is_err() {
+            // Its thread is gone (a directory call panicked): a new one
+            // next time.
+            self.batch_writer = None;
+            return Err(DirectoryError::Unavailable(
+                "the directory's writer stopped; the batch was not applied".into(),
+            ));
+        }
         let batch = self
             .table
-            .push(PendingUpserts::Writing { writer, size })
+            .push(PendingUpserts::Writing { results, size })
             .map_err(|e| DirectoryError::Unavailable(format!("cannot hold the batch: {e}")))?;
         self.pending_batches.push(batch.rep());
         Ok(Resource::new_own(batch.rep()))
