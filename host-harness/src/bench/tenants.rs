@@ -1,8 +1,9 @@
 //! Many tenants: N Infraon customers, each with a config against its own
 //! Okta org of its own people, synced at once on one host (one runtime:
 //! one engine, instance pool and admission), against a tenant synced
-//! alone first (the median of [`ALONE_ROUNDS`] more tenants, each synced
-//! alone, one after another). Every org runs on the fake Okta's own
+//! alone (the median of [`ALONE_ROUNDS`] more tenants, each synced alone,
+//! one after another, half of them before the tenants at once and half
+//! after). Every org runs on the fake Okta's own
 //! threads, in this process: their memory and CPU are the bench's, not the
 //! host's, and the report gives the host's share apart.
 //!
@@ -150,6 +151,17 @@ impl Host {
         Ok(Arc::new(self.rt.for_tenant(&name(i), Arc::new(infraon))))
     }
 
+    /// Sync tenant `i` in full with nothing else running: wall and CPU ms.
+    async fn alone(&self, i: usize) -> anyhow::Result<(f64, f64)> {
+        let cpu = process_cpu_ms();
+        let started = Instant::now();
+        let (ended, _) = self.sync(i).await?;
+        Ok((
+            (ended - started).as_secs_f64() * 1000.0,
+            process_cpu_ms() - cpu,
+        ))
+    }
+
     /// Sync tenant `i` in full: when it ended (its Infraon closed when it
     /// has its own) and, then, that Infraon's lock figures.
     async fn sync(&self, i: usize) -> anyhow::Result<(Instant, LockStats)> {
@@ -177,8 +189,10 @@ impl Host {
 
 /// Tenants synced alone, one after another, for the lone tenant's figures:
 /// one sync of a thousand people takes some 40–100 ms, a single one varied
-/// by half from run to run, and the median of five still by a tenth.
-pub const ALONE_ROUNDS: usize = 15;
+/// by half from run to run, and the median of five still by a tenth. Half
+/// run before the tenants at once and half after, so that a machine
+/// slower or faster for a while weighs on both sides of the ratio.
+pub const ALONE_ROUNDS: usize = 21;
 
 /// Syncs at once by default: four per core, enough to keep every core busy
 /// while some wait on Okta or their directory, few enough not to thrash
@@ -244,18 +258,14 @@ pub async fn run(
         crate::reliability::world::install_against(&*host.tenant(i).await?, okta, &name(i)).await?;
     }
 
-    // The extra tenants, each alone.
+    // The extra tenants, each alone: the first half now, the rest after.
     let (mut alone_ms, mut alone_cpu_ms) = (Vec::new(), Vec::new());
-    for i in tenants..tenants + ALONE_ROUNDS {
-        let cpu = process_cpu_ms();
-        let started = Instant::now();
-        let (ended, _) = host.sync(i).await?;
-        alone_ms.push((ended - started).as_secs_f64() * 1000.0);
-        alone_cpu_ms.push(process_cpu_ms() - cpu);
+    let first_after = tenants + ALONE_ROUNDS.div_ceil(2);
+    for i in tenants..first_after {
+        let (ms, cpu_ms) = host.alone(i).await?;
+        alone_ms.push(ms);
+        alone_cpu_ms.push(cpu_ms);
     }
-    let (single_ms, single_cpu_ms) = (median_of(&alone_ms), median_of(&alone_cpu_ms));
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let ceiling = cores * single_ms / single_cpu_ms.max(f64::MIN_POSITIVE);
 
     reset_peak_rss();
     let start_rss_mib = rss_mib();
@@ -285,6 +295,14 @@ pub async fn run(
     let lock_held_share = lock.held.as_secs_f64() * 1000.0 / total_ms.max(f64::MIN_POSITIVE);
     let peak_rss_mib = peak_rss_mib();
     let host_peak_rss_mib = peak_rss_mib - orgs_rss_mib;
+    for i in first_after..tenants + ALONE_ROUNDS {
+        let (ms, cpu_ms) = host.alone(i).await?;
+        alone_ms.push(ms);
+        alone_cpu_ms.push(cpu_ms);
+    }
+    let (single_ms, single_cpu_ms) = (median_of(&alone_ms), median_of(&alone_cpu_ms));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let ceiling = cores * single_ms / single_cpu_ms.max(f64::MIN_POSITIVE);
     drop((host, infraon));
     let _ = std::fs::remove_dir_all(&state);
 
