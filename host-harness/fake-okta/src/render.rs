@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::clock::{fmt, fmt_opt};
+use crate::clock::{Stamp, fmt, fmt_opt};
 use crate::org::{GroupRec, GroupType, Id, Org, Provider, UserRec, UserStatus, id_str};
 use crate::people::GenProfileView;
 
@@ -107,34 +107,46 @@ pub(crate) fn user(base: &str, org: &Org, id: &Id, u: &UserRec, full_links: bool
 #[derive(Serialize)]
 pub(crate) struct ListedUser<'a> {
     #[serde(rename = "_links")]
-    links: SelfLinks,
-    activated: Option<String>,
-    created: String,
+    links: SelfLinks<'a>,
+    activated: Option<Stamp>,
+    created: Stamp,
     credentials: Credentials,
     id: &'a str,
     #[serde(rename = "lastLogin")]
-    last_login: Option<String>,
+    last_login: Option<Stamp>,
     #[serde(rename = "lastUpdated")]
-    last_updated: String,
+    last_updated: Stamp,
     #[serde(rename = "passwordChanged")]
-    password_changed: Option<String>,
+    password_changed: Option<Stamp>,
     profile: ProfileView<'a>,
     status: &'static str,
     #[serde(rename = "statusChanged")]
-    status_changed: Option<String>,
+    status_changed: Option<Stamp>,
     #[serde(rename = "type")]
     kind: TypeRef<'a>,
 }
 
 #[derive(Serialize)]
-struct SelfLinks {
+struct SelfLinks<'a> {
     #[serde(rename = "self")]
-    own: Href,
+    own: Href<'a>,
 }
 
 #[derive(Serialize)]
-struct Href {
-    href: String,
+struct Href<'a> {
+    href: UserUrl<'a>,
+}
+
+/// `{base}/api/v1/users/{id}`, written straight into the page.
+struct UserUrl<'a> {
+    base: &'a str,
+    id: &'a str,
+}
+
+impl Serialize for UserUrl<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}/api/v1/users/{}", self.base, self.id))
+    }
 }
 
 #[derive(Serialize)]
@@ -180,7 +192,7 @@ enum ProfileView<'a> {
 }
 
 impl<'a> ListedUser<'a> {
-    pub(crate) fn new(base: &str, org: &'a Org, id: &'a Id, u: &'a UserRec) -> Self {
+    pub(crate) fn new(base: &'a str, org: &'a Org, id: &'a Id, u: &'a UserRec) -> Self {
         let id = id_str(id);
         let has_password = u.status.has_password();
         let provider = match u.provider {
@@ -201,11 +213,11 @@ impl<'a> ListedUser<'a> {
         ListedUser {
             links: SelfLinks {
                 own: Href {
-                    href: format!("{base}/api/v1/users/{id}"),
+                    href: UserUrl { base, id },
                 },
             },
-            activated: u.activated.map(fmt),
-            created: fmt(u.created),
+            activated: u.activated.map(Stamp),
+            created: Stamp(u.created),
             credentials: Credentials {
                 password: has_password.then_some(Empty {}),
                 provider,
@@ -216,12 +228,12 @@ impl<'a> ListedUser<'a> {
                 ),
             },
             id,
-            last_login: u.last_login.map(fmt),
-            last_updated: fmt(u.last_updated),
-            password_changed: u.password_changed.map(fmt),
+            last_login: u.last_login.map(Stamp),
+            last_updated: Stamp(u.last_updated),
+            password_changed: u.password_changed.map(Stamp),
             profile,
             status: u.status.as_str(),
-            status_changed: u.status_changed.map(fmt),
+            status_changed: u.status_changed.map(Stamp),
             kind: TypeRef { id: &org.type_id },
         }
     }
