@@ -110,3 +110,35 @@ fn unfinished_batches_are_capped_and_a_dropped_one_still_lands() {
     }
     assert_eq!(s.unfinished_batches(), 0);
 }
+
+#[test]
+fn a_batch_a_guest_left_unfinished_has_landed_once_its_operation_is_over() {
+    use okta_host_runtime::backend::Directory as _;
+    let platform = Arc::new(MemoryBackend::new());
+    let scope = Scope {
+        config: Some("acme".into()),
+        allowed_origin: None,
+    };
+    let mut s = PluginState::new(
+        okta_host_runtime::Backends::all(platform.clone()),
+        scope,
+        64 << 20,
+        Duration::from_secs(5),
+    );
+    let people: Vec<Person> = (0..200).map(|n| person(n, &format!("p{n}@x.io"))).collect();
+    // Started and never finished nor dropped, as a guest that trapped leaves it.
+    let _ = s.start_upsert_batch(people).unwrap();
+    drop(s);
+    for n in [0, 199] {
+        let found = platform
+            .find_by_external_id(
+                okta_host_runtime::backend::SyncTarget::Users,
+                &format!("00u{n}"),
+            )
+            .unwrap();
+        assert!(
+            found.is_some(),
+            "00u{n} had not landed when the operation ended"
+        );
+    }
+}

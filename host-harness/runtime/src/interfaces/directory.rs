@@ -123,18 +123,31 @@ type BatchResults = Vec<Result<fi::UpsertOutcome, fi::DirectoryError>>;
 type Job = (Vec<fi::Person>, mpsc::Sender<BatchResults>);
 
 /// The operation's directory writer: one thread, started at its first
-/// batch, that applies batches in the order they were started and ends
-/// when the operation's state is dropped (after the batches it was given).
-/// A thread per batch cost a thread's start and stack for every page of
-/// 200 people.
+/// batch, that applies batches in the order they were started. Dropped
+/// with the operation's state, it is waited for, so that every batch the
+/// operation started (even one a trapped guest left unfinished) has landed
+/// before the operation is over and before anything started after it. A
+/// thread per batch cost a thread's start and stack for every page of 200
+/// people.
 pub struct BatchWriter {
-    jobs: mpsc::Sender<Job>,
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for BatchWriter {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread once it has written what it holds.
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = super::blocking(!thread.is_finished(), || thread.join());
+        }
+    }
 }
 
 impl BatchWriter {
     fn start(directory: std::sync::Arc<dyn fi::Directory>) -> std::io::Result<BatchWriter> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("directory-writer".into())
             .spawn(move || {
                 for (people, reply) in queue {
@@ -142,7 +155,10 @@ impl BatchWriter {
                     let _ = reply.send(directory.upsert_batch(&people));
                 }
             })?;
-        Ok(BatchWriter { jobs })
+        Ok(BatchWriter {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
     }
 }
 
@@ -235,8 +251,8 @@ impl Host for PluginState {
             self.batch_writer = Some(writer);
         }
         let (reply, results) = mpsc::channel();
-        let writer = self.batch_writer.as_ref().expect("started above");
-        if writer.jobs.send((people, reply)).is_err() {
+        let queue = self.batch_writer.as_ref().and_then(|w| w.jobs.as_ref());
+        if queue.is_none_or(|q| q.send((people, reply)).is_err()) {
             // Its thread is gone (a directory call panicked): a new one
             // next time.
             self.batch_writer = None;
