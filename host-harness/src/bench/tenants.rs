@@ -151,15 +151,20 @@ impl Host {
         Ok(Arc::new(self.rt.for_tenant(&name(i), Arc::new(infraon))))
     }
 
-    /// Sync tenant `i` in full with nothing else running: wall and CPU ms.
-    async fn alone(&self, i: usize) -> anyhow::Result<(f64, f64)> {
-        let cpu = process_cpu_ms();
-        let started = Instant::now();
-        let (ended, _) = self.sync(i).await?;
-        Ok((
-            (ended - started).as_secs_f64() * 1000.0,
-            process_cpu_ms() - cpu,
-        ))
+    /// Sync each of `tenants` in full, one after another with nothing else
+    /// running: each one's wall and CPU ms.
+    async fn alone(&self, tenants: std::ops::Range<usize>) -> anyhow::Result<Vec<(f64, f64)>> {
+        let mut times = Vec::with_capacity(tenants.len());
+        for i in tenants {
+            let cpu = process_cpu_ms();
+            let started = Instant::now();
+            let (ended, _) = self.sync(i).await?;
+            times.push((
+                (ended - started).as_secs_f64() * 1000.0,
+                process_cpu_ms() - cpu,
+            ));
+        }
+        Ok(times)
     }
 
     /// Sync tenant `i` in full: when it ended (its Infraon closed when it
@@ -259,13 +264,8 @@ pub async fn run(
     }
 
     // The extra tenants, each alone: the first half now, the rest after.
-    let (mut alone_ms, mut alone_cpu_ms) = (Vec::new(), Vec::new());
     let first_after = tenants + ALONE_ROUNDS.div_ceil(2);
-    for i in tenants..first_after {
-        let (ms, cpu_ms) = host.alone(i).await?;
-        alone_ms.push(ms);
-        alone_cpu_ms.push(cpu_ms);
-    }
+    let mut alone = host.alone(tenants..first_after).await?;
 
     reset_peak_rss();
     let start_rss_mib = rss_mib();
@@ -295,11 +295,8 @@ pub async fn run(
     let lock_held_share = lock.held.as_secs_f64() * 1000.0 / total_ms.max(f64::MIN_POSITIVE);
     let peak_rss_mib = peak_rss_mib();
     let host_peak_rss_mib = peak_rss_mib - orgs_rss_mib;
-    for i in first_after..tenants + ALONE_ROUNDS {
-        let (ms, cpu_ms) = host.alone(i).await?;
-        alone_ms.push(ms);
-        alone_cpu_ms.push(cpu_ms);
-    }
+    alone.extend(host.alone(first_after..tenants + ALONE_ROUNDS).await?);
+    let (alone_ms, alone_cpu_ms): (Vec<f64>, Vec<f64>) = alone.into_iter().unzip();
     let (single_ms, single_cpu_ms) = (median_of(&alone_ms), median_of(&alone_cpu_ms));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let ceiling = cores * single_ms / single_cpu_ms.max(f64::MIN_POSITIVE);

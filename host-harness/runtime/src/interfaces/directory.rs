@@ -165,37 +165,27 @@ impl BatchWriter {
 /// A batch applied by the operation's [`BatchWriter`] (WIT
 /// `pending-upserts`, whose table entries these are), so that the plugin
 /// parses its next page while the directory writes this one.
-pub enum PendingUpserts {
-    /// The writer has it.
-    Writing {
-        /// Where the writer answers.
-        results: mpsc::Receiver<BatchResults>,
-        /// People in the batch, for the answer if the writer failed.
-        size: usize,
-    },
-    /// Applied: the results, waiting for `finish`.
-    Done(BatchResults),
+pub struct PendingUpserts {
+    /// Where the writer answers.
+    results: mpsc::Receiver<BatchResults>,
+    /// People in the batch, for the answer if the writer failed.
+    size: usize,
 }
 
 impl PendingUpserts {
     /// Wait for the writer, if still writing, and take the results.
     fn wait(self) -> BatchResults {
-        match self {
-            PendingUpserts::Done(results) => results,
-            PendingUpserts::Writing { results, size } => {
-                let answer = match results.try_recv() {
-                    Err(mpsc::TryRecvError::Empty) => super::blocking(true, || results.recv().ok()),
-                    answered => answered.ok(),
-                };
-                answer.unwrap_or_else(|| {
-                    let failed = fi::DirectoryError::Unavailable(
-                        "the directory failed while applying the batch; none of it is known to have landed"
-                            .into(),
-                    );
-                    vec![Err(failed); size]
-                })
-            }
-        }
+        let answer = match self.results.try_recv() {
+            Err(mpsc::TryRecvError::Empty) => super::blocking(true, || self.results.recv().ok()),
+            answered => answered.ok(),
+        };
+        answer.unwrap_or_else(|| {
+            let failed = fi::DirectoryError::Unavailable(
+                "the directory failed while applying the batch; none of it is known to have landed"
+                    .into(),
+            );
+            vec![Err(failed); self.size]
+        })
     }
 }
 
@@ -262,7 +252,7 @@ impl Host for PluginState {
         }
         let batch = self
             .table
-            .push(PendingUpserts::Writing { results, size })
+            .push(PendingUpserts { results, size })
             .map_err(|e| DirectoryError::Unavailable(format!("cannot hold the batch: {e}")))?;
         self.pending_batches.push(batch.rep());
         Ok(Resource::new_own(batch.rep()))
