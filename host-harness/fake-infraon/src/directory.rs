@@ -818,6 +818,31 @@ impl Infraon {
         Ok(self.people_page(kind, "", 0, usize::MAX)?.people)
     }
 
+    /// Up to `take` people of a population in the order they were first
+    /// written (a sync writes a page at a time, in Okta's order), each with
+    /// its place in that order: the next page starts after the last one's.
+    /// The bench writes them again, the same way, to measure the
+    /// directory's own cost.
+    pub fn people_as_written(
+        &self,
+        kind: SyncTarget,
+        after: i64,
+        take: usize,
+    ) -> Result<Vec<(i64, Person)>, DirectoryError> {
+        let conn = self.conn();
+        let ids: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM people WHERE kind = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )?
+            .query_map(params![kind.as_str(), after, take as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let people = ids
+            .into_iter()
+            .map(|id| Ok((id, load_person(&conn, id)?)))
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(people)
+    }
+
     /// One page of a population as Infraon's lists show it: ordered as
     /// [`Infraon::people`], only those whose display name, email or login
     /// contains `needle` (ignoring case; everyone when it is blank), `skip`
@@ -1461,6 +1486,39 @@ mod tests {
         assert_eq!(names(SyncTarget::Requesters), expected);
         expected.push(("location".into(), false));
         assert_eq!(names(SyncTarget::Users), expected);
+    }
+
+    #[test]
+    fn people_come_back_as_written_a_page_at_a_time_and_write_again_the_same() {
+        let i = infraon();
+        let mut people: Vec<Person> = [7, 3, 9, 1].into_iter().map(person).collect();
+        // Fields and roles come back too (fields as stored: by name).
+        people.insert(2, alice());
+        people[2].fields.sort();
+        for result in i.upsert_batch(&people) {
+            assert_eq!(result.unwrap(), UpsertOutcome::Created);
+        }
+        let all = |i: &Infraon, kind| {
+            let (mut after, mut all) = (0, Vec::new());
+            loop {
+                let page = i.people_as_written(kind, after, 2).unwrap();
+                assert!(page.len() <= 2);
+                let Some(&(last, _)) = page.last() else {
+                    return all;
+                };
+                after = last;
+                all.extend(page.into_iter().map(|(_, p)| p));
+            }
+        };
+        let back = all(&i, SyncTarget::Users);
+        assert_eq!(back, people);
+        assert!(all(&i, SyncTarget::Requesters).is_empty());
+        // Written into another directory, they are the same people there.
+        let other = infraon();
+        for result in other.upsert_batch(&back) {
+            assert_eq!(result.unwrap(), UpsertOutcome::Created);
+        }
+        assert_eq!(all(&other, SyncTarget::Users), people);
     }
 
     #[test]

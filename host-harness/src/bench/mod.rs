@@ -6,7 +6,10 @@
 //! - (b) a full sync through the wasm plugin into a fresh SQLite directory;
 //! - (c) an incremental sync after 1% of the users and 1% of the groups changed;
 //! - (d) a warm start: a fresh `harness` process, compiled component
-//!   cached, to its first plugin call (see [`warm`]).
+//!   cached, to its first plugin call (see [`warm`]);
+//! - (w) b's people written again natively into a fresh directory: the
+//!   directory's own cost, and from it the least b/a could be (see
+//!   [`write_floor`]); not a target.
 //!
 //! Other modes: [`latency`] (a real org's latency and Okta's documented
 //! limits), [`tenants`] (many configs synced at once on one host) and
@@ -25,6 +28,7 @@ pub mod measure;
 pub mod own_okta;
 pub mod tenants;
 pub mod warm;
+pub mod write_floor;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -135,6 +139,13 @@ pub struct Report {
     pub process_cpu_over_floor: f64,
     /// The fake Okta's share of the process's CPU time in a and in b.
     pub fake_cpu_share: (f64, f64),
+    /// The least b/a could be, wall and CPU (the fake Okta's threads
+    /// apart), were the plugin's fetching, parsing and mapping as cheap as
+    /// the native client's: a's (its median round) and w's work on this
+    /// machine's cores (see [`write_floor::least_ratios`]).
+    pub least_over_floor: (f64, f64),
+    /// Cores the least ratios assume.
+    pub cores: usize,
     /// c / b wall time.
     pub incremental_over_full_time: f64,
     /// c / b requests.
@@ -281,7 +292,12 @@ pub async fn run(
         incremental.counts.fetched as usize,
     ));
     drop(rt);
+    // After the rounds, so that its heap never weighs on their peaks.
+    let rewritten = work_dir.join(format!("bench-w-{}", std::process::id()));
+    phases.push(write_floor::rewrite(&state, &rewritten).await?);
     let _ = std::fs::remove_dir_all(&state);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let least_over_floor = write_floor::least_ratios(&phases[0], &phases[3], cores);
 
     let minimum = paging_minimum(&okta, &roles);
     drop(okta);
@@ -299,6 +315,8 @@ pub async fn run(
         cpu_over_floor: median_of(&cpu_ratios),
         process_cpu_over_floor: median_of(&process_ratios),
         fake_cpu_share: (share(a), share(b)),
+        least_over_floor,
+        cores,
         incremental_over_full_time: c.wall_ms / b.wall_ms,
         incremental_over_full_requests: c.requests as f64 / b.requests as f64,
         full_requests_over_minimum: full_requests as i64 - minimum as i64,
@@ -311,7 +329,13 @@ pub async fn run(
 }
 
 fn targets(r: &Report) -> Vec<Target> {
-    let peak = r.phases.iter().map(|p| p.peak_rss_mib).fold(0.0, f64::max);
+    // w is a measurement of the directory, not a sync.
+    let peak = r
+        .phases
+        .iter()
+        .filter(|p| p.name != "w")
+        .map(|p| p.peak_rss_mib)
+        .fold(0.0, f64::max);
     vec![
         Target::new(
             "b/a wall time against the honest floor",
@@ -439,6 +463,15 @@ pub fn table(r: &Report) -> String {
         r.fake_cpu_share.0 * 100.0,
         r.fake_cpu_share.1 * 100.0,
     ));
+    if let Some(w) = r.phases.iter().find(|p| p.name == "w") {
+        let per_person = w.cpu_ms * 1000.0 / w.people_per_s.max(1.0) / (w.wall_ms / 1000.0);
+        out.push_str(&format!(
+            "w: the directory's own writes took {:.0} ms CPU ({per_person:.1} µs a person); \
+             were the plugin's fetching, parsing and mapping as cheap as the native client's, \
+             b would still do a's work and w's: b/a at least {:.2} wall on {} cores, {:.2} CPU\n\n",
+            w.cpu_ms, r.least_over_floor.0, r.cores, r.least_over_floor.1,
+        ));
+    }
     out.push_str(&targets_table(&r.targets));
     out
 }
