@@ -61,6 +61,21 @@ impl Runtime {
         }
     }
 
+    /// [`Runtime::for_tenant`] whose next operation runs in `place`, taken
+    /// before `infraon` was opened
+    /// ([`okta_host_runtime::Runtime::for_tenant_in`]).
+    pub fn for_tenant_in(
+        &self,
+        tenant: &str,
+        infraon: Arc<Infraon>,
+        place: okta_host_runtime::Place,
+    ) -> Runtime {
+        Runtime {
+            inner: self.inner.for_tenant_in(tenant, backends(&infraon), place),
+            infraon,
+        }
+    }
+
     /// The fake Infraon behind the imports.
     pub fn infraon(&self) -> &Arc<Infraon> {
         &self.infraon

@@ -79,6 +79,14 @@ impl Admission {
     }
 }
 
+impl Admitted {
+    /// Whether this is a place for an operation of `config` (of `tenant`'s
+    /// handle): the queue it was taken from is that one's.
+    pub(crate) fn is_for(&self, tenant: Option<&str>, config: Option<&str>) -> bool {
+        self.key == tenant_key(tenant, config)
+    }
+}
+
 impl Drop for Admitted {
     fn drop(&mut self) {
         self.global.take();
@@ -136,6 +144,16 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), c)
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_place_knows_the_queue_it_came_from() {
+        let a = Admission::new(3, 1);
+        let place = a.admit(Some("acme"), Some("Okta")).await;
+        assert!(place.is_for(Some("acme"), Some(" okta")));
+        assert!(!place.is_for(Some("globex"), Some("Okta")));
+        assert!(!place.is_for(Some("acme"), Some("Other")));
+        assert!(!place.is_for(None, Some("Okta")));
     }
 
     #[tokio::test]

@@ -36,7 +36,7 @@ pub mod state;
 
 pub use backend::Backends;
 pub use options::{Allocation, RuntimeOptions};
-pub use runtime::{HostError, Runtime};
+pub use runtime::{HostError, Place, Runtime};
 
 /// The plugin id the platform keeps this plugin's state under.
 pub const PLUGIN_ID: &str = "okta";

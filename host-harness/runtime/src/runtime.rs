@@ -18,7 +18,7 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
-use crate::admission::Admission;
+use crate::admission::{Admission, Admitted};
 use crate::backend::Backends;
 use crate::bindings::{ContractGap, Plugin, PluginPre};
 use crate::interfaces::outbound::Outbound;
@@ -124,6 +124,21 @@ pub struct Runtime {
     /// are keyed by it and the config, so two tenants' configs of one
     /// name do not share a queue.
     tenant: Option<Arc<str>>,
+    /// A place taken before this handle was made ([`Runtime::for_tenant_in`]):
+    /// its first operation runs in it instead of queueing.
+    place: std::sync::Mutex<Option<Admitted>>,
+}
+
+/// A place for one operation of a tenant's config among the runtime's
+/// ([`Runtime::place`]), taken before the operation's backends are opened
+/// and handed to the handle that runs it ([`Runtime::for_tenant_in`]).
+/// Dropped unused, it is given back.
+pub struct Place(Admitted);
+
+impl std::fmt::Debug for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Place").finish_non_exhaustive()
+    }
 }
 
 /// What every tenant's handle shares: the compiled plugin, the pool and
@@ -197,6 +212,7 @@ impl Runtime {
             }),
             backends,
             tenant: None,
+            place: Default::default(),
         })
     }
 
@@ -211,7 +227,34 @@ impl Runtime {
             shared: self.shared.clone(),
             backends,
             tenant: Some(tenant.into()),
+            place: Default::default(),
         }
+    }
+
+    /// Wait for a place for one operation of `tenant`'s `config`, in its
+    /// queue and then the runtime's, as the operation itself would wait.
+    /// A platform with many customers takes the place first and opens the
+    /// customer's backends (its database connection) only then: a
+    /// thousand operations queued for a few places would otherwise hold a
+    /// thousand open connections, and the threads that opened them, while
+    /// they wait. Pass it to [`Runtime::for_tenant_in`].
+    pub async fn place(&self, tenant: &str, config: &str) -> Place {
+        Place(
+            self.shared
+                .admission
+                .admit(Some(tenant), Some(config))
+                .await,
+        )
+    }
+
+    /// [`Runtime::for_tenant`] whose next operation runs in `place` without
+    /// queueing again, and gives it back when it ends. A place taken for
+    /// another tenant or config is given back at once, and the operation
+    /// queues as usual.
+    pub fn for_tenant_in(&self, tenant: &str, backends: Backends, place: Place) -> Runtime {
+        let rt = self.for_tenant(tenant, backends);
+        *rt.place.lock().unwrap_or_else(|p| p.into_inner()) = Some(place.0);
+        rt
     }
 
     /// The backends behind the imports.
@@ -273,10 +316,15 @@ impl Runtime {
         f: impl AsyncFnOnce(&mut Store<PluginState>, &Plugin) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
         let shared = &self.shared;
-        let _admitted = shared
-            .admission
-            .admit(self.tenant.as_deref(), scope.config.as_deref())
-            .await;
+        let (tenant, config) = (self.tenant.as_deref(), scope.config.as_deref());
+        let held = self.place.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let _admitted = match held {
+            Some(place) if place.is_for(tenant, config) => place,
+            other => {
+                drop(other);
+                shared.admission.admit(tenant, config).await
+            }
+        };
         let state = PluginState::with_outbound(
             self.backends.clone(),
             scope,

@@ -280,3 +280,69 @@ async fn tenant_handles_keep_their_data_and_queues_apart_and_share_the_caps() {
     assert!(acme.get(PLUGIN_ID, "probe").unwrap().is_some());
     assert_eq!(rt.free_places(), 4, "every place is given back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_place_taken_before_the_backends_are_opened_runs_their_operation() {
+    let rt = runtime(RuntimeOptions {
+        max_concurrent: 1,
+        ..RuntimeOptions::with_limits(limits())
+    });
+    let events = Events::default();
+    let place = rt.place("acme", "Okta").await;
+    assert_eq!(rt.free_places(), 0, "the place is one of the runtime's");
+    // Another tenant's operation queues behind it...
+    let globex_rt =
+        Arc::new(rt.for_tenant("globex", Backends::all(Arc::new(MemoryBackend::new()))));
+    let other = {
+        let (globex_rt, events) = (globex_rt.clone(), events.clone());
+        tokio::spawn(async move { probe(&globex_rt, "Okta", "storage", &events, "globex").await })
+    };
+    tokio::time::sleep(WAIT_WINDOW).await;
+    assert!(!other.is_finished(), "globex waits for the one place");
+    // ...while acme's backends, opened only now, run in the place taken:
+    // queueing again for it would wait for ever.
+    let acme = Arc::new(MemoryBackend::new());
+    let acme_rt = rt.for_tenant_in("acme", Backends::all(acme.clone()), place);
+    let report = tokio::time::timeout(
+        Duration::from_secs(10),
+        probe(&acme_rt, "okta", "storage", &events, "acme"),
+    )
+    .await
+    .expect("acme's operation ran in its place")
+    .unwrap();
+    assert_eq!(report.requests, 5);
+    assert!(!acme.list_keys(PLUGIN_ID, "").unwrap().is_empty());
+    // The place is given back when the operation ends: globex runs.
+    tokio::time::timeout(Duration::from_secs(10), other)
+        .await
+        .expect("globex ran once acme's place was given back")
+        .unwrap()
+        .unwrap();
+    assert_eq!(events.seen(), vec!["acme", "globex"]);
+    assert_eq!(rt.free_places(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_place_of_another_config_is_given_back_and_the_operation_queues() {
+    let rt = runtime(RuntimeOptions {
+        max_concurrent: 1,
+        ..RuntimeOptions::with_limits(limits())
+    });
+    let events = Events::default();
+    let place = rt.place("acme", "Other").await;
+    let acme_rt = rt.for_tenant_in("acme", Backends::all(Arc::new(MemoryBackend::new())), place);
+    // Its place is acme's "Other": given back, and the one place is then
+    // its own to queue for and take.
+    let report = tokio::time::timeout(
+        Duration::from_secs(10),
+        probe(&acme_rt, "Okta", "storage", &events, "acme"),
+    )
+    .await
+    .expect("the operation queued and ran")
+    .unwrap();
+    assert_eq!(report.requests, 5);
+    assert_eq!(rt.free_places(), 1);
+    // A place dropped unused is given back too.
+    drop(rt.place("acme", "Okta").await);
+    assert_eq!(rt.free_places(), 1);
+}
