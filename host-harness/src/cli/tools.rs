@@ -17,7 +17,8 @@ pub struct BenchArgs {
     /// Groups in the fake org (in each tenant's with --tenants: --tenant-groups).
     #[arg(long, default_value_t = 500)]
     pub groups: usize,
-    /// Rounds of the floor and the full sync, reported by their median.
+    /// Rounds of the floor and the full sync (with --tenants: of all the
+    /// tenants at once), reported by their median.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
     /// Latency mode: every request takes this many ms, under Okta's
@@ -95,6 +96,7 @@ pub async fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<ExitCode> {
             *tenant_groups,
             tenant_slots.unwrap_or_else(bench::tenants::default_slots),
             *tenants_share_infraon,
+            *rounds,
             dir,
         )
         .await?;
