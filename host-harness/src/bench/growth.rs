@@ -3,6 +3,9 @@
 //! drawn as an SVG plot. The fake Okta runs in a process of its own
 //! (`harness fake-okta`), so the peak memory here is the host's and the
 //! plugin's alone: a million-user fake org is not what is measured.
+//! After each sync, the people it wrote are written again natively into a
+//! fresh directory (see [`super::write_floor`]): the directory's own cost
+//! per person at that size, beside the sync's.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -44,6 +47,11 @@ pub struct Point {
     pub requests: u64,
     /// Peak resident memory of this process during the sync.
     pub peak_rss_mib: f64,
+    /// The directory's own cost: the people written again natively into
+    /// a fresh directory, wall µs per user ([`super::write_floor`]).
+    pub directory_us_per_user: f64,
+    /// The same, CPU µs per user.
+    pub directory_cpu_us_per_user: f64,
 }
 
 /// The growth mode's result.
@@ -148,6 +156,8 @@ async fn point(plugin: &Path, users: usize, work_dir: &Path) -> anyhow::Result<P
     );
     drop(rt);
     drop(okta);
+    let rewritten = work_dir.join(format!("bench-growth-w-{}-{users}", std::process::id()));
+    let w = super::write_floor::rewrite(&state, &rewritten).await?;
     let _ = std::fs::remove_dir_all(&state);
     Ok(Point {
         users,
@@ -157,6 +167,8 @@ async fn point(plugin: &Path, users: usize, work_dir: &Path) -> anyhow::Result<P
         us_per_user: wall_ms * 1000.0 / users as f64,
         requests: u64::from(run.requests),
         peak_rss_mib,
+        directory_us_per_user: w.wall_ms * 1000.0 / users as f64,
+        directory_cpu_us_per_user: w.cpu_ms * 1000.0 / users as f64,
     })
 }
 
@@ -265,13 +277,28 @@ fn draw(points: &[Point], path: &Path) -> anyhow::Result<()> {
 /// The growth report as text.
 pub fn table(r: &GrowthReport) -> String {
     let mut out = format!(
-        "{:>9} {:>7} {:>11} {:>10} {:>12} {:>9} {:>9}\n",
-        "users", "groups", "wall ms", "cpu ms", "µs per user", "requests", "peak MiB"
+        "{:>9} {:>7} {:>11} {:>10} {:>12} {:>9} {:>9} {:>22}\n",
+        "users",
+        "groups",
+        "wall ms",
+        "cpu ms",
+        "µs per user",
+        "requests",
+        "peak MiB",
+        "directory µs/user (cpu)"
     );
     for p in &r.points {
         out.push_str(&format!(
-            "{:>9} {:>7} {:>11.0} {:>10.0} {:>12.1} {:>9} {:>9.0}\n",
-            p.users, p.groups, p.wall_ms, p.cpu_ms, p.us_per_user, p.requests, p.peak_rss_mib
+            "{:>9} {:>7} {:>11.0} {:>10.0} {:>12.1} {:>9} {:>9.0} {:>14.1} ({:>5.1})\n",
+            p.users,
+            p.groups,
+            p.wall_ms,
+            p.cpu_ms,
+            p.us_per_user,
+            p.requests,
+            p.peak_rss_mib,
+            p.directory_us_per_user,
+            p.directory_cpu_us_per_user
         ));
     }
     for (users, why) in &r.failed {
