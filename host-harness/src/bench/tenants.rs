@@ -40,7 +40,9 @@ use crate::bindings::exports::infraon::okta::sync::{RunOutcome, SyncMode, Trigge
 use crate::policy::Limits;
 use crate::{Infraon, Runtime, RuntimeOptions};
 
-/// The many-tenants mode's result.
+/// The many-tenants mode's result. The figures of all tenants at once
+/// are the median round's by people/s (every round is in `rounds`), but
+/// the peak memory, the highest of all rounds.
 #[derive(Debug, Clone, Serialize)]
 pub struct TenantsReport {
     /// Tenants synced at once.
