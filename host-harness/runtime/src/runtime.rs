@@ -250,7 +250,10 @@ impl Runtime {
     /// [`Runtime::for_tenant`] whose next operation runs in `place` without
     /// queueing again, and gives it back when it ends. A place taken for
     /// another tenant or config is given back at once, and the operation
-    /// queues as usual.
+    /// queues as usual. An operation refused before it reaches the plugin
+    /// (a config not installed, a run lease held elsewhere) leaves the
+    /// place with the handle until the handle is dropped: make the handle
+    /// for one operation and drop it after.
     pub fn for_tenant_in(&self, tenant: &str, backends: Backends, place: Place) -> Runtime {
         let rt = self.for_tenant(tenant, backends);
         *rt.place.lock().unwrap_or_else(|p| p.into_inner()) = Some(place.0);
