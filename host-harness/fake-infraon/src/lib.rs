@@ -58,6 +58,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod checkpoint;
 mod directory;
 mod installations;
 mod leases;
@@ -94,10 +95,6 @@ pub const SECRETS_KEY_FILE: &str = "secrets.key";
 /// SQLite's page cache, in KiB when negative (SQLite's convention).
 const PAGE_CACHE_KIB: i64 = -32 * 1024;
 
-/// WAL pages after which a commit copies the WAL back into the database
-/// (64 MiB of 4 KiB pages).
-const WAL_CHECKPOINT_PAGES: i64 = 16 * 1024;
-
 /// Prepared statements kept per connection: more than the harness has.
 const STATEMENT_CACHE: usize = 128;
 
@@ -111,6 +108,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// serialised; that is plenty for a test harness and keeps transactions simple.
 pub struct Infraon {
     conn: Mutex<Connection>,
+    /// Checkpoints of the database's log, beside the writes; declared after
+    /// `conn` so that its connection closes last and removes the log.
+    /// `None` in memory.
+    checkpointer: Option<checkpoint::Checkpointer>,
     /// How long the connection's lock was held and waited for.
     lock: lock_stats::LockCounters,
     cipher: XChaCha20Poly1305,
@@ -146,19 +147,19 @@ impl Infraon {
             tracing::warn!(mode, "SQLite refused WAL mode");
         }
         conn.pragma_update(None, "synchronous", "normal")?;
-        // A page of people dirties a few hundred index pages: with SQLite's
-        // default of 1,000 WAL pages every other batch copied them all back
-        // into the database. Rarer checkpoints copy a page once for many
-        // batches.
-        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
         // SQLite's default page cache is 2 MB: past a few ten thousand
         // people every upsert read its index pages back from the OS.
         conn.pragma_update(None, "cache_size", PAGE_CACHE_KIB)?;
         Self::prepare(&mut conn)?;
         let key = secrets::load_or_create_key(state_dir, &conn)?;
+        // A page of people dirties a few hundred index pages: checkpoints
+        // every 64 MiB of log copy a page once for many batches, and run
+        // beside the writes (see checkpoint.rs).
+        let checkpointer = checkpoint::Checkpointer::install(&conn, &db_path);
         tracing::debug!(state_dir = %state_dir.display(), "fake Infraon opened");
         Ok(Infraon {
             conn: Mutex::new(conn),
+            checkpointer: Some(checkpointer),
             lock: Default::default(),
             cipher: secrets::cipher(&key),
             state_dir: Some(state_dir.to_path_buf()),
@@ -172,6 +173,7 @@ impl Infraon {
         Self::prepare(&mut conn)?;
         Ok(Infraon {
             conn: Mutex::new(conn),
+            checkpointer: None,
             lock: Default::default(),
             cipher: secrets::cipher(&secrets::random_key()),
             state_dir: None,
@@ -200,7 +202,7 @@ impl Infraon {
     /// The connection, its lock held until the guard drops (see
     /// [`lock_stats::LockCounters::take`]).
     fn conn(&self) -> lock_stats::ConnGuard<'_> {
-        self.lock.take(&self.conn)
+        self.lock.take(&self.conn, self.checkpointer.as_ref())
     }
 
     /// Whether a call now would wait: another call holds the connection.

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use crate::checkpoint::Checkpointer;
+
 /// Totals since the Infraon was opened (see [`crate::Infraon::lock_stats`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LockStats {
@@ -57,7 +59,11 @@ impl LockCounters {
     /// Take `lock`, counting the wait, recovering from a poisoned lock (a
     /// panic mid-call has already rolled back its transaction when its
     /// guard dropped, so the connection is still consistent).
-    pub(crate) fn take<'a>(&'a self, lock: &'a Mutex<Connection>) -> ConnGuard<'a> {
+    pub(crate) fn take<'a>(
+        &'a self,
+        lock: &'a Mutex<Connection>,
+        checkpointer: Option<&'a Checkpointer>,
+    ) -> ConnGuard<'a> {
         let asked = Instant::now();
         let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
         let since = Instant::now();
@@ -68,6 +74,7 @@ impl LockCounters {
             guard,
             since,
             counters: self,
+            checkpointer,
         }
     }
 
@@ -86,6 +93,8 @@ pub(crate) struct ConnGuard<'a> {
     guard: MutexGuard<'a, Connection>,
     since: Instant,
     counters: &'a LockCounters,
+    /// Told when the call is over, to checkpoint a log it left large.
+    checkpointer: Option<&'a Checkpointer>,
 }
 
 impl Deref for ConnGuard<'_> {
@@ -106,6 +115,9 @@ impl Drop for ConnGuard<'_> {
         self.counters
             .held_ns
             .fetch_add(nanos(self.since.elapsed()), Ordering::Relaxed);
+        if let Some(checkpointer) = self.checkpointer {
+            checkpointer.after_call();
+        }
     }
 }
 
@@ -118,9 +130,9 @@ mod tests {
     fn holding_and_waiting_are_counted() {
         let lock = Arc::new(Mutex::new(Connection::open_in_memory().unwrap()));
         let counters = Arc::new(LockCounters::default());
-        let held = counters.take(&lock);
+        let held = counters.take(&lock, None);
         let (l, c) = (lock.clone(), counters.clone());
-        let waiter = std::thread::spawn(move || drop(c.take(&l)));
+        let waiter = std::thread::spawn(move || drop(c.take(&l, None)));
         std::thread::sleep(Duration::from_millis(50));
         drop(held);
         waiter.join().unwrap();
