@@ -158,27 +158,21 @@ fn checkpoint_when_woken(database: &Path, woken: mpsc::Receiver<()>, copied: &At
 mod tests {
     use std::time::{Duration, Instant};
 
-    use crate::{DATABASE_FILE, Infraon, Person, PersonStatus, SyncTarget};
+    use crate::directory::tests::person;
+    use crate::{DATABASE_FILE, Infraon, Person};
 
     /// People whose emails and logins land all over their indexes, as a
     /// real org's do against its ids, so that a batch dirties a page of
-    /// each index per person.
+    /// each index per person; their ids in Okta's order.
     fn batch(from: u32) -> Vec<Person> {
         (from..from + 200)
             .map(|n| {
                 let email = format!("p{:08x}@acme.example", n.wrapping_mul(2_654_435_761));
                 Person {
                     external_id: format!("00u{n:08}"),
-                    config: "acme".into(),
-                    kind: SyncTarget::Users,
                     login: email.clone(),
                     email,
-                    first_name: format!("P{n}"),
-                    last_name: "Example".into(),
-                    display_name: String::new(),
-                    fields: vec![("department".into(), "Engineering".into())],
-                    roles: vec!["Technician".into()],
-                    status: PersonStatus::Active,
+                    ..person(n)
                 }
             })
             .collect()

@@ -930,7 +930,7 @@ impl Infraon {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn infraon() -> Infraon {
@@ -956,7 +956,9 @@ mod tests {
         }
     }
 
-    fn person(n: u32) -> Person {
+    /// Person `n`: linked to `00u{n}` of config `acme`, with an email and
+    /// login of their own and no further fields or roles.
+    pub(crate) fn person(n: u32) -> Person {
         Person {
             external_id: format!("00u{n}"),
             login: format!("p{n}@acme.example"),

@@ -249,6 +249,13 @@ pub struct TenantsRound {
     pub slowest_ms: f64,
 }
 
+impl TenantsRound {
+    /// The slowest tenant's time over the median's.
+    fn spread(&self) -> f64 {
+        self.slowest_ms / self.median_ms.max(f64::MIN_POSITIVE)
+    }
+}
+
 /// Where the lone tenants of gap `gap` (before round `gap`, or after the
 /// last of `rounds` rounds for the last gap) are: [`ALONE_ROUNDS`] spread
 /// over the `rounds + 1` gaps, after the `tenants` synced at once.
@@ -417,10 +424,7 @@ pub async fn run(
     by_speed.sort_by(|x, y| x.people_per_s.total_cmp(&y.people_per_s));
     let mid = by_speed.swap_remove(by_speed.len() / 2);
     // Each target's figure is the median of the rounds' own.
-    let spreads: Vec<f64> = all
-        .iter()
-        .map(|r| r.slowest_ms / r.median_ms.max(f64::MIN_POSITIVE))
-        .collect();
+    let spreads: Vec<f64> = all.iter().map(TenantsRound::spread).collect();
     let spread = median_of(&spreads);
     let targets = vec![
         Target::new(
@@ -511,11 +515,7 @@ pub fn table(r: &TenantsReport) -> String {
         r.slowest_ms,
         r.rounds.len(),
         joined(r.rounds.iter().map(|x| x.speedup)),
-        joined(
-            r.rounds
-                .iter()
-                .map(|x| x.slowest_ms / x.median_ms.max(f64::MIN_POSITIVE))
-        ),
+        joined(r.rounds.iter().map(TenantsRound::spread)),
         r.peak_rss_mib,
         r.start_rss_mib,
         r.orgs_rss_mib,
