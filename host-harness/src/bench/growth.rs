@@ -5,7 +5,9 @@
 //! plugin's alone: a million-user fake org is not what is measured.
 //! After each sync, the people it wrote are written again natively into a
 //! fresh directory (see [`super::write_floor`]): the directory's own cost
-//! per person at that size, beside the sync's.
+//! per person at that size, beside the sync's. From the 100k and 1M
+//! points the report derives how the directory alone grows and what that
+//! alone makes of the sync's ratio ([`DirectoryGrowth`]).
 
 use std::io::BufRead;
 use std::path::Path;
@@ -61,10 +63,42 @@ pub struct GrowthReport {
     pub points: Vec<Point>,
     /// The sizes whose sync failed, and why.
     pub failed: Vec<(usize, String)>,
+    /// The directory's own growth, when 100k and 1M both synced (see
+    /// [`DirectoryGrowth`]). Not a target: what the sync pays whatever the
+    /// plugin does, beside the sync's own ratio.
+    pub directory_growth: Option<DirectoryGrowth>,
     /// Where the plot was drawn.
     pub plot: String,
     /// The targets and whether they were met.
     pub targets: Vec<Target>,
+}
+
+/// How the directory's own cost per person grows from 100k to 1M people.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct DirectoryGrowth {
+    /// Wall µs per person at 1M over that at 100k.
+    pub wall: f64,
+    /// CPU µs per person at 1M over that at 100k.
+    pub cpu: f64,
+    /// The directory's wall µs per person at 1M over the 1M sync's.
+    pub share_at_1m: f64,
+    /// The 1M sync's time a person over the 100k sync's, were all but the
+    /// directory as fast a person at 1M as at 100k and the directory's
+    /// writes hidden behind the rest no more than at 100k: the 100k time
+    /// with the directory's 1M cost in place of its 100k cost.
+    pub sync_ratio_bound: f64,
+}
+
+impl DirectoryGrowth {
+    fn of(k: &Point, m: &Point) -> DirectoryGrowth {
+        DirectoryGrowth {
+            wall: m.directory_us_per_user / k.directory_us_per_user,
+            cpu: m.directory_cpu_us_per_user / k.directory_cpu_us_per_user,
+            share_at_1m: m.directory_us_per_user / m.us_per_user,
+            sync_ratio_bound: (k.us_per_user - k.directory_us_per_user + m.directory_us_per_user)
+                / k.us_per_user,
+        }
+    }
 }
 
 /// A fake Okta in a child process, ended when dropped.
@@ -220,9 +254,13 @@ pub async fn run(
             ));
         }
     }
+    let directory_growth = at(100_000)
+        .zip(at(1_000_000))
+        .map(|(k, m)| DirectoryGrowth::of(k, m));
     Ok(GrowthReport {
         points,
         failed,
+        directory_growth,
         plot: plot.display().to_string(),
         targets,
     })
@@ -304,7 +342,64 @@ pub fn table(r: &GrowthReport) -> String {
     for (users, why) in &r.failed {
         out.push_str(&format!("{users:>9} failed: {why}\n"));
     }
+    if let Some(d) = r.directory_growth {
+        out.push_str(&format!(
+            "\nthe directory alone, 1M over 100k: {:.2} x wall, {:.2} x CPU; at 1M it is {:.0} % \
+             of the sync's time a person (its own writes, which the sync pays whatever the plugin does);\n\
+             were all else as fast a person at 1M as at 100k, and hidden behind no more of the \
+             directory's writes, 1M over 100k would still be {:.2}\n",
+            d.wall,
+            d.cpu,
+            d.share_at_1m * 100.0,
+            d.sync_ratio_bound
+        ));
+    }
     out.push_str(&format!("\nplot: {}\n\n", r.plot));
     out.push_str(&super::targets_table(&r.targets));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(users: usize, us_per_user: f64, directory: (f64, f64)) -> Point {
+        Point {
+            users,
+            groups: users / 200,
+            wall_ms: us_per_user * users as f64 / 1000.0,
+            cpu_ms: 0.0,
+            us_per_user,
+            requests: 0,
+            peak_rss_mib: 0.0,
+            directory_us_per_user: directory.0,
+            directory_cpu_us_per_user: directory.1,
+        }
+    }
+
+    /// The directory's growth is its 1M cost over its 100k cost, its share
+    /// is of the 1M sync's time a person, and the bound puts its 1M cost in
+    /// the 100k sync's; the table says all three.
+    #[test]
+    fn the_directory_growth_is_read_from_the_100k_and_1m_points() {
+        let k = point(100_000, 50.0, (20.0, 21.0));
+        let m = point(1_000_000, 64.0, (32.0, 42.0));
+        let d = DirectoryGrowth::of(&k, &m);
+        assert_eq!((d.wall, d.cpu, d.share_at_1m), (1.6, 2.0, 0.5));
+        // 100k: 30 µs of the 50 are not the directory's; add its 32 at 1M.
+        assert_eq!(d.sync_ratio_bound, 62.0 / 50.0);
+        let report = GrowthReport {
+            points: vec![k, m],
+            failed: Vec::new(),
+            directory_growth: Some(d),
+            plot: "plot.svg".into(),
+            targets: Vec::new(),
+        };
+        assert!(
+            table(&report).contains("1M over 100k: 1.60 x wall, 2.00 x CPU; at 1M it is 50 %")
+                && table(&report).contains("1M over 100k would still be 1.24"),
+            "{}",
+            table(&report)
+        );
+    }
 }
